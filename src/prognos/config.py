@@ -1,0 +1,69 @@
+"""All of prognos' settings in one typed table, read from ``PROGNOS_*`` environment variables.
+
+Lower layers never read the environment: the service layer receives a ``Settings`` and passes
+down what each part needs. Every field is documented in ``docs/configuration.md`` (a test checks).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """prognos configuration; each field maps to ``PROGNOS_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PROGNOS_", extra="ignore")
+
+    db: str = Field(
+        "./prognos.duckdb",
+        description="Store location: a DuckDB file path (embedded default) or a postgresql:// URL.",
+    )
+    host: str = Field("127.0.0.1", description="Address `prognos serve` binds to.")
+    port: int = Field(8000, description="Port `prognos serve` listens on.")
+    api_url: str | None = Field(
+        None,
+        description="URL of a running prognos server for CLI commands that must go through it "
+        "(defaults to http://HOST:PORT).",
+    )
+    api_key: str | None = Field(None, description="API key the CLI sends to a running server.")
+    mqtt_broker: str | None = Field(
+        None,
+        description="mqtt://HOST:PORT of a broker; when set, `prognos serve` runs an MQTT ingest "
+        "worker itself.",
+    )
+    mqtt_username: str | None = Field(None, description="MQTT user name, if the broker needs one.")
+    mqtt_password: str | None = Field(None, description="MQTT password, if the broker needs one.")
+    mqtt_topic: str = Field(
+        "prognos/+/+/telemetry",
+        description="Topic filter the MQTT ingest worker subscribes to.",
+    )
+    mqtt_group: str = Field(
+        "prognos-ingest",
+        description="Shared-subscription group; workers in one group split the messages.",
+    )
+    max_payload_bytes: int = Field(
+        16 * 1024 * 1024, description="Largest telemetry payload accepted over HTTP or MQTT."
+    )
+    max_future_seconds: float = Field(
+        300.0, description="How far ahead of the server clock a reading's timestamp may lie."
+    )
+    artifacts_dir: Path = Field(
+        Path("./artifacts"), description="Folder where trained model artefacts are written."
+    )
+    data_dir: Path | None = Field(
+        None,
+        description="Folder with C-MAPSS-format files to use instead of the copies shipped "
+        "in the package.",
+    )
+    log_level: str = Field("INFO", description="Logging level for the server and workers.")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def server_url(self) -> str:
+        return self.api_url or f"http://{self.host}:{self.port}"

@@ -1,0 +1,20 @@
+"""Plain typed objects shared by every layer. No I/O here."""
+
+from prognos.domain.assets import Asset, AssetType, Channel, Customer, Site, TimeUnit
+from prognos.domain.forecast import FailureForecast, HealthScore
+from prognos.domain.keys import Principal
+from prognos.domain.telemetry import ReadingBatch, Rejection
+
+__all__ = [
+    "Asset",
+    "AssetType",
+    "Channel",
+    "Customer",
+    "FailureForecast",
+    "HealthScore",
+    "Principal",
+    "ReadingBatch",
+    "Rejection",
+    "Site",
+    "TimeUnit",
+]

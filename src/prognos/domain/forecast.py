@@ -1,0 +1,181 @@
+"""What prognostics promises the planner: time to failure as a distribution, and health now.
+
+A ``FailureForecast`` is the only thing the planner consumes. It holds the distribution of the
+time to failure as monotone quantiles (in the asset type's time unit, counted from ``as_of``);
+``survival`` and ``prob_fail_before`` interpolate its CDF linearly between them. Beyond the
+outermost quantiles the tails are extended linearly to CDF 0 at time 0 and to CDF 1 at
+``upper_tail`` times the last quantile, so every question has an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+DEFAULT_LEVELS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+@dataclass(frozen=True)
+class FailureForecast:
+    """Distribution of one asset's (or component's) time to failure, as of a moment."""
+
+    asset_id: str
+    as_of: datetime
+    levels: tuple[float, ...]
+    values: tuple[float, ...]
+    time_unit: str = "cycles"
+    model: str = ""
+    model_version: str = ""
+    component: str | None = None
+    upper_tail: float = 1.5
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        lv = np.asarray(self.levels, dtype=float)
+        vv = np.asarray(self.values, dtype=float)
+        if lv.shape != vv.shape or lv.ndim != 1 or len(lv) == 0:
+            raise ValueError("levels and values must be equal-length, non-empty sequences")
+        if np.any(np.diff(lv) <= 0) or lv[0] <= 0 or lv[-1] >= 1:
+            raise ValueError("levels must be strictly increasing inside (0, 1)")
+        if not np.all(np.isfinite(vv)):
+            raise ValueError("quantile values must be finite")
+        # Quantile crossing is a modelling artefact; sorting is the standard repair.
+        vv = np.maximum(np.sort(vv), 0.0)
+        object.__setattr__(self, "levels", tuple(float(x) for x in lv))
+        object.__setattr__(self, "values", tuple(float(x) for x in vv))
+
+    @classmethod
+    def from_quantiles(
+        cls, asset_id: str, as_of: datetime, quantiles: dict[float, float], **kw: Any
+    ) -> FailureForecast:
+        items = sorted(quantiles.items())
+        return cls(asset_id, as_of, tuple(k for k, _ in items), tuple(v for _, v in items), **kw)
+
+    @classmethod
+    def from_samples(
+        cls,
+        asset_id: str,
+        as_of: datetime,
+        samples: Sequence[float],
+        levels: Sequence[float] = DEFAULT_LEVELS,
+        **kw: Any,
+    ) -> FailureForecast:
+        q = np.quantile(np.asarray(samples, dtype=float), list(levels))
+        return cls(asset_id, as_of, tuple(levels), tuple(q), **kw)
+
+    # -- the distribution -------------------------------------------------------------------
+    def _knots(self) -> tuple[np.ndarray, np.ndarray]:
+        t = np.asarray(self.values)
+        p = np.asarray(self.levels)
+        hi = max(t[-1] * self.upper_tail, t[-1] + 1e-9)
+        return np.concatenate([[0.0], t, [hi]]), np.concatenate([[0.0], p, [1.0]])
+
+    def cdf(self, t: float | np.ndarray) -> float | np.ndarray:
+        """P(time to failure <= t)."""
+        xs, ps = self._knots()
+        # duplicate knots (equal quantiles) are fine for np.interp with increasing xs; make them so
+        xs = np.maximum.accumulate(xs + np.arange(len(xs)) * 1e-12)
+        out = np.interp(np.asarray(t, dtype=float), xs, ps, left=0.0, right=1.0)
+        return float(out) if np.ndim(out) == 0 else out
+
+    def prob_fail_before(self, t: float | np.ndarray) -> float | np.ndarray:
+        """Probability of failure within ``t`` time units of ``as_of``."""
+        return self.cdf(t)
+
+    def survival(self, t: float | np.ndarray) -> float | np.ndarray:
+        """Probability the asset still runs ``t`` time units after ``as_of``."""
+        c = self.cdf(t)
+        return 1.0 - c
+
+    def quantile(self, q: float) -> float:
+        xs, ps = self._knots()
+        return float(np.interp(q, ps, xs))
+
+    @property
+    def p10(self) -> float:
+        return self.quantile(0.1)
+
+    @property
+    def p50(self) -> float:
+        return self.quantile(0.5)
+
+    @property
+    def p90(self) -> float:
+        return self.quantile(0.9)
+
+    @property
+    def point(self) -> float:
+        """The point estimate: the median."""
+        return self.p50
+
+    def shifted(self, elapsed: float, as_of: datetime) -> FailureForecast:
+        """The same belief ``elapsed`` units later, ignoring the news that it has not failed yet."""
+        return FailureForecast(
+            self.asset_id,
+            as_of,
+            self.levels,
+            tuple(max(v - elapsed, 0.0) for v in self.values),
+            self.time_unit,
+            self.model,
+            self.model_version,
+            self.component,
+            self.upper_tail,
+            dict(self.extra),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "asset_id": self.asset_id,
+            "component": self.component,
+            "as_of": self.as_of.isoformat(),
+            "time_unit": self.time_unit,
+            "model": self.model,
+            "model_version": self.model_version,
+            "quantiles": {f"{lv:g}": v for lv, v in zip(self.levels, self.values, strict=True)},
+            "p10": self.p10,
+            "p50": self.p50,
+            "p90": self.p90,
+            "point": self.point,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FailureForecast:
+        q = {float(k): float(v) for k, v in d["quantiles"].items()}
+        as_of = d["as_of"]
+        if isinstance(as_of, str):
+            as_of = datetime.fromisoformat(as_of)
+        return cls.from_quantiles(
+            d["asset_id"],
+            as_of,
+            q,
+            time_unit=d.get("time_unit", "cycles"),
+            model=d.get("model", ""),
+            model_version=d.get("model_version", ""),
+            component=d.get("component"),
+            extra=d.get("extra") or {},
+        )
+
+
+@dataclass(frozen=True)
+class HealthScore:
+    """0-100 health of an asset now, with the channels that pulled it down and anomaly flags."""
+
+    asset_id: str
+    as_of: datetime
+    score: float
+    drivers: dict[str, float] = field(default_factory=dict)  # channel -> contribution
+    anomalies: dict[str, float] = field(default_factory=dict)  # channel -> how unusual (z)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "asset_id": self.asset_id,
+            "as_of": self.as_of.isoformat(),
+            "score": self.score,
+            "drivers": self.drivers,
+            "anomalies": self.anomalies,
+        }
