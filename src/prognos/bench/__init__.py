@@ -1,0 +1,1 @@
+"""Benchmark commands: each module measures one promise and returns a JSON-able dict."""

@@ -1,0 +1,52 @@
+"""The one command, ``prognos``, and its subcommands.
+
+Each topic lives in its own module with a ``register(app)`` that adds its commands; this file
+only assembles them and turns prognos errors into one sentence with a next step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from prognos.errors import PrognosError
+
+app = typer.Typer(
+    name="prognos",
+    help="prognos: connect sold equipment, predict failures, plan service into customers' calendars.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_TOPICS = ("serve", "ingest", "registry", "train", "plan", "opcua", "simulate", "bench")
+for _topic in _TOPICS:
+    importlib.import_module(f"prognos.cli.{_topic}").register(app)
+
+err_console = Console(stderr=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, printing prognos errors as sentences instead of tracebacks."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except PrognosError as e:
+        err_console.print(f"[bold red]error:[/] {e.message}")
+        if e.hint:
+            err_console.print(f"[yellow]next:[/] {e.hint}")
+        sys.exit(2)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except Exception as e:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
