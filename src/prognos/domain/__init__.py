@@ -18,3 +18,7 @@ __all__ = [
     "Site",
     "TimeUnit",
 ]
+
+from prognos.domain.registry import Registry  # noqa: E402
+
+__all__ += ["Registry"]

@@ -1,0 +1,145 @@
+"""Throwaway Mosquitto and PostgreSQL servers for tests, benchmarks and the demo.
+
+Each runs from Debian's packages in a private temporary folder on a free loopback port, and is
+stopped (and its folder removed) when the context exits. Nothing here is used in production.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class ServerUnavailable(RuntimeError):
+    """The server's program is not installed; the message says which package brings it."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing answers on {host}:{port} after {timeout} s") from None
+            time.sleep(0.02)
+
+
+@dataclass
+class Mosquitto:
+    port: int
+    folder: Path
+    process: subprocess.Popen | None = None
+    persistence: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        if not Path(MOSQUITTO).exists():
+            raise ServerUnavailable("mosquitto is not installed: apt-get install mosquitto")
+        conf = self.folder / "mosquitto.conf"
+        lines = [
+            "user root",
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            "max_queued_messages 0",
+            "log_dest stderr",
+        ]
+        if self.persistence:
+            lines += ["persistence true", f"persistence_location {self.folder}/"]
+        else:
+            lines.append("persistence false")
+        conf.write_text("\n".join(lines) + "\n")
+        self._log = (self.folder / "mosquitto.log").open("ab")
+        self.process = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=self._log, stdout=self._log)
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+            self._log.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextmanager
+def mosquitto(persistence: bool = False) -> Iterator[Mosquitto]:
+    folder = Path(tempfile.mkdtemp(prefix="prognos-mqtt-"))
+    os.chmod(folder, 0o755)
+    broker = Mosquitto(port=free_port(), folder=folder, persistence=persistence)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_pg(cmd: list[str], cwd: Path) -> None:
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=cwd)
+
+
+@dataclass
+class Postgres:
+    port: int
+    folder: Path
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            c.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+@contextmanager
+def postgres() -> Iterator[Postgres]:
+    if not (PG_BIN / "initdb").exists():
+        raise ServerUnavailable("PostgreSQL 15 is not installed: apt-get install postgresql")
+    base = Path(tempfile.mkdtemp(prefix="prognos-pg-"))
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+    data = base / "data"
+    port = free_port()
+    _run_pg([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+             "--no-sync", "--encoding=UTF8", "--locale=C"], base)
+    opts = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+    _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o", opts, "start"], base)
+    try:
+        yield Postgres(port=port, folder=base)
+    finally:
+        _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], base)
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,161 @@
+"""Turn payloads (JSON long or wide records, CSV) into one long table of raw readings.
+
+Nothing is judged here beyond the shape of each record: a record whose shape is wrong becomes a
+``Rejection`` naming its index and field; everything else goes on, still raw, to ``validate``.
+The long table has columns ``record, asset_id, channel, ts, cycle, value``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from prognos.domain import Rejection
+
+LONG_COLUMNS = ["record", "asset_id", "channel", "ts", "cycle", "value"]
+_TIME_KEYS = ("ts", "timestamp", "time")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _time_of(rec: dict, i: int, rej: list[Rejection], source: str) -> tuple[Any, Any] | None:
+    ts = next((rec[k] for k in _TIME_KEYS if k in rec), None)
+    cycle = rec.get("cycle")
+    if ts is None and cycle is None:
+        rej.append(Rejection(i, "ts", "missing: give 'ts' (ISO 8601 UTC or epoch seconds) or 'cycle'", rec, source))
+        return None
+    if ts is not None and not isinstance(ts, str) and not _is_number(ts):
+        rej.append(Rejection(i, "ts", f"expected an ISO 8601 string or epoch seconds, got {type(ts).__name__}", rec, source))
+        return None
+    if cycle is not None and not (_is_number(cycle) and float(cycle) >= 0 and float(cycle).is_integer()):
+        rej.append(Rejection(i, "cycle", f"expected a whole number >= 0, got {cycle!r}", rec, source))
+        return None
+    return ts, cycle
+
+
+def from_json_records(
+    records: list[Any], source: str = "json", asset_id: str | None = None
+) -> tuple[pd.DataFrame, list[Rejection]]:
+    """Long records ``{asset_id, ts|cycle, channel, value}`` or wide ``{asset_id, ts|cycle, values: {...}}``.
+
+    ``asset_id`` fills in records that lack one (MQTT: the topic names the asset).
+    """
+    cols: dict[str, list] = {k: [] for k in LONG_COLUMNS}
+    rej: list[Rejection] = []
+
+    def add(i, a, ch, ts, cyc, v):
+        cols["record"].append(i)
+        cols["asset_id"].append(a)
+        cols["channel"].append(ch)
+        cols["ts"].append(ts)
+        cols["cycle"].append(cyc)
+        cols["value"].append(v)
+
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            rej.append(Rejection(i, "record", f"expected an object, got {type(rec).__name__}", rec, source))
+            continue
+        a = rec.get("asset_id", asset_id)
+        if not isinstance(a, str) or not a:
+            rej.append(Rejection(i, "asset_id", "missing or not a string", rec, source))
+            continue
+        if asset_id is not None and a != asset_id:
+            rej.append(Rejection(i, "asset_id", f"record names {a!r} but was sent for {asset_id!r}", rec, source, a))
+            continue
+        t = _time_of(rec, i, rej, source)
+        if t is None:
+            rej[-1].asset_id = a
+            continue
+        ts, cyc = t
+        if "values" in rec:
+            vals = rec["values"]
+            if not isinstance(vals, dict) or not vals:
+                rej.append(Rejection(i, "values", "expected a non-empty object of channel: number", rec, source, a))
+                continue
+            for ch, v in vals.items():
+                if not _is_number(v):
+                    rej.append(Rejection(i, f"values.{ch}", f"expected a number, got {v!r}", rec, source, a))
+                    continue
+                add(i, a, ch, ts, cyc, float(v))
+        else:
+            ch, v = rec.get("channel"), rec.get("value")
+            if not isinstance(ch, str) or not ch:
+                rej.append(Rejection(i, "channel", "missing or not a string (or give 'values')", rec, source, a))
+                continue
+            if not _is_number(v):
+                rej.append(Rejection(i, "value", f"expected a number, got {v!r}", rec, source, a))
+                continue
+            add(i, a, ch, ts, cyc, float(v))
+    return pd.DataFrame(cols, columns=LONG_COLUMNS), rej
+
+
+def from_json_bytes(body: bytes, source: str = "json", asset_id: str | None = None):
+    """Parse a JSON payload: a list of records, one record, or ``{"readings": [...]}``."""
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        snippet = body[:200].decode("utf-8", "replace")
+        return pd.DataFrame(columns=LONG_COLUMNS), [Rejection(None, "payload", f"not valid JSON: {e}", snippet, source, asset_id)]
+    if isinstance(doc, dict) and "readings" in doc:
+        doc = doc["readings"]
+    if isinstance(doc, dict):
+        doc = [doc]
+    if not isinstance(doc, list):
+        return pd.DataFrame(columns=LONG_COLUMNS), [
+            Rejection(None, "payload", "expected a list of records or an object", doc, source, asset_id)
+        ]
+    return from_json_records(doc, source, asset_id)
+
+
+def from_frame(df: pd.DataFrame, source: str = "csv") -> tuple[pd.DataFrame, list[Rejection]]:
+    """A table, long (``asset_id, ts|cycle, channel, value``) or wide (one column per channel)."""
+    rej: list[Rejection] = []
+    df = df.reset_index(drop=True)
+    cols = [c.strip() for c in df.columns.astype(str)]
+    df.columns = cols
+    if "asset_id" not in cols:
+        return pd.DataFrame(columns=LONG_COLUMNS), [Rejection(None, "asset_id", f"no asset_id column (columns: {cols})", None, source)]
+    tcol = next((c for c in _TIME_KEYS if c in cols), None)
+    if tcol is None and "cycle" not in cols:
+        return pd.DataFrame(columns=LONG_COLUMNS), [Rejection(None, "ts", f"no ts or cycle column (columns: {cols})", None, source)]
+    base = pd.DataFrame({"record": df.index, "asset_id": df["asset_id"].astype(str)})
+    base["ts"] = df[tcol] if tcol else None
+    base["cycle"] = df["cycle"] if "cycle" in cols else None
+    if {"channel", "value"} <= set(cols):
+        long = base.assign(channel=df["channel"].astype(str), value_raw=df["value"])
+    else:
+        chans = [c for c in cols if c not in {"asset_id", "cycle", *_TIME_KEYS}]
+        long = base.loc[base.index.repeat(len(chans))].reset_index(drop=True)
+        long["channel"] = chans * len(df)
+        long["value_raw"] = df[chans].to_numpy().reshape(-1)
+    raw = long["value_raw"]
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    bad &= ~raw.astype(str).str.strip().str.lower().isin(["nan", "inf", "-inf", "+inf", "infinity", "-infinity"])
+    for r in long.loc[bad].itertuples():
+        rej.append(Rejection(int(r.record), r.channel, f"not a number: {r.value_raw!r}", df.iloc[int(r.record)].to_dict(), source, r.asset_id))
+    # an empty cell is no reading: wide files leave channels out that were not sampled
+    empty = raw.isna() | (raw.astype(str).str.strip() == "")
+    txt = raw.astype(str).str.strip().str.lower()
+    num = num.where(~txt.isin(["nan"]), math.nan)
+    num = num.where(~txt.isin(["inf", "+inf", "infinity"]), math.inf)
+    num = num.where(~txt.isin(["-inf", "-infinity"]), -math.inf)
+    keep = ~bad & ~(empty & ~txt.isin(["nan"]))
+    long = long.loc[keep].assign(value=num[keep].astype(float))
+    return long[LONG_COLUMNS].reset_index(drop=True), rej
+
+
+def from_csv_bytes(body: bytes, source: str = "csv") -> tuple[pd.DataFrame, list[Rejection]]:
+    try:
+        text = body.decode("utf-8-sig")
+        sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        return pd.DataFrame(columns=LONG_COLUMNS), [Rejection(None, "payload", f"not a readable CSV: {e}", body[:200].decode("utf-8", "replace"), source)]
+    return from_frame(df.replace({"": None}), source)

@@ -1,0 +1,113 @@
+"""Versioned schema migrations, written once for both databases.
+
+Each migration is a list of statements in the common subset of DuckDB and PostgreSQL SQL.
+``{json}`` stands for the JSON column type. Referential integrity is checked by the service
+layer: DuckDB's upserts refuse to rewrite rows that foreign keys or secondary indexes point at. Never edit an applied migration: add a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "registry, telemetry, quarantine, keys",
+        [
+            """CREATE TABLE customers (
+                id VARCHAR PRIMARY KEY,
+                name VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE sites (
+                id VARCHAR PRIMARY KEY,
+                customer_id VARCHAR NOT NULL,
+                name VARCHAR NOT NULL,
+                timezone VARCHAR NOT NULL,
+                region VARCHAR NOT NULL,
+                latitude DOUBLE PRECISION,
+                longitude DOUBLE PRECISION
+            )""",
+            """CREATE TABLE asset_types (
+                id VARCHAR PRIMARY KEY,
+                body {json} NOT NULL
+            )""",
+            """CREATE TABLE assets (
+                id VARCHAR PRIMARY KEY,
+                customer_id VARCHAR NOT NULL,
+                site_id VARCHAR NOT NULL,
+                type_id VARCHAR NOT NULL,
+                serial VARCHAR NOT NULL,
+                model VARCHAR NOT NULL,
+                installed_at TIMESTAMP NOT NULL,
+                parent_id VARCHAR
+            )""",
+            # One row per reading. The key makes re-sent readings idempotent and doubles as the
+            # (asset, channel, time) access path for range scans.
+            """CREATE TABLE telemetry (
+                asset_id VARCHAR NOT NULL,
+                channel VARCHAR NOT NULL,
+                ts TIMESTAMP NOT NULL,
+                value DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (asset_id, channel, ts)
+            )""",
+            """CREATE TABLE quarantine (
+                id VARCHAR PRIMARY KEY,
+                received_at TIMESTAMP NOT NULL,
+                source VARCHAR NOT NULL,
+                record_index INTEGER,
+                asset_id VARCHAR,
+                customer_id VARCHAR,
+                field VARCHAR NOT NULL,
+                reason VARCHAR NOT NULL,
+                raw VARCHAR
+            )""",
+            """CREATE TABLE api_keys (
+                id VARCHAR PRIMARY KEY,
+                key_hash VARCHAR NOT NULL UNIQUE,
+                customer_id VARCHAR,
+                name VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL
+            )""",
+        ],
+    ),
+    (
+        2,
+        "forecasts, health, models, documents",
+        [
+            """CREATE TABLE forecasts (
+                asset_id VARCHAR NOT NULL,
+                component VARCHAR NOT NULL,
+                as_of TIMESTAMP NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                model VARCHAR NOT NULL,
+                p50 DOUBLE PRECISION NOT NULL,
+                body {json} NOT NULL,
+                PRIMARY KEY (asset_id, component, as_of, model)
+            )""",
+            """CREATE TABLE health (
+                asset_id VARCHAR NOT NULL,
+                as_of TIMESTAMP NOT NULL,
+                score DOUBLE PRECISION NOT NULL,
+                body {json} NOT NULL,
+                PRIMARY KEY (asset_id, as_of)
+            )""",
+            """CREATE TABLE models (
+                id VARCHAR PRIMARY KEY,
+                asset_type VARCHAR NOT NULL,
+                version INTEGER NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                body {json} NOT NULL
+            )""",
+            # Planning objects (calendars, crews, parts, work orders, alarms) as typed JSON
+            # documents: their shapes evolve faster than a relational schema should.
+            """CREATE TABLE documents (
+                kind VARCHAR NOT NULL,
+                id VARCHAR NOT NULL,
+                customer_id VARCHAR,
+                asset_id VARCHAR,
+                status VARCHAR,
+                updated_at TIMESTAMP NOT NULL,
+                body {json} NOT NULL,
+                PRIMARY KEY (kind, id)
+            )""",
+        ],
+    ),
+]

@@ -1,0 +1,436 @@
+"""The SQL both stores share; each subclass supplies connections and a few dialect hooks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prognos.domain import (
+    Asset,
+    AssetType,
+    Customer,
+    FailureForecast,
+    HealthScore,
+    Principal,
+    ReadingBatch,
+    Rejection,
+    Site,
+)
+from prognos.store.schema import MIGRATIONS
+
+
+def to_naive_utc(t: datetime | None) -> datetime | None:
+    """Timestamps are stored as naive UTC; aware ones are converted, naive ones taken as UTC."""
+    if t is None:
+        return None
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def from_db_time(t: Any) -> datetime | None:
+    if t is None:
+        return None
+    if isinstance(t, pd.Timestamp):
+        t = t.to_pydatetime()
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _json_load(v: Any) -> Any:
+    return json.loads(v) if isinstance(v, str | bytes) else v
+
+
+_ASSET_COLS = "id, customer_id, site_id, type_id, serial, model, installed_at, parent_id"
+
+
+class SqlStore:
+    """Shared implementation; subclasses define ``_cursor``, ``json_type`` and dialect hooks."""
+
+    kind = "sql"
+    json_type = "JSON"
+
+    # -- hooks ---------------------------------------------------------------------------------
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+        yield
+
+    def _sql(self, sql: str) -> str:
+        """Translate the ``?`` placeholders used here into the driver's style."""
+        return sql
+
+    def _epoch(self, col: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _insert_readings(self, cur: Any, df: pd.DataFrame) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _exec(self, sql: str, params: tuple | list = ()) -> None:
+        with self._cursor() as cur:
+            cur.execute(self._sql(sql), params)
+
+    def _rows(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        with self._cursor() as cur:
+            cur.execute(self._sql(sql), params)
+            return cur.fetchall()
+
+    def _many(self, sql: str, rows: list[tuple]) -> None:
+        if rows:
+            with self._cursor() as cur:
+                cur.executemany(self._sql(sql), rows)
+
+    # -- schema --------------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply pending migrations; returns the schema version now in force."""
+        with self._cursor() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+            )
+            cur.execute("SELECT version FROM schema_migrations")
+            done = {r[0] for r in cur.fetchall()}
+        for version, name, statements in MIGRATIONS:
+            if version in done:
+                continue
+            with self._cursor() as cur:
+                for st in statements:
+                    cur.execute(st.replace("{json}", self.json_type))
+                cur.execute(
+                    self._sql("INSERT INTO schema_migrations VALUES (?, ?, ?)"),
+                    (version, name, to_naive_utc(datetime.now(UTC))),
+                )
+        return max(v for v, _, _ in MIGRATIONS)
+
+    def schema_version(self) -> int:
+        rows = self._rows("SELECT max(version) FROM schema_migrations")
+        return int(rows[0][0] or 0)
+
+    # -- registry ------------------------------------------------------------------------------
+    def upsert_customer(self, c: Customer) -> None:
+        self._exec(
+            "INSERT INTO customers VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
+            (c.id, c.name),
+        )
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        rows = self._rows("SELECT id, name FROM customers WHERE id = ?", (customer_id,))
+        return Customer(id=rows[0][0], name=rows[0][1]) if rows else None
+
+    def list_customers(self) -> list[Customer]:
+        return [Customer(id=r[0], name=r[1]) for r in self._rows("SELECT id, name FROM customers ORDER BY id")]
+
+    def upsert_site(self, s: Site) -> None:
+        self._exec(
+            "INSERT INTO sites VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "customer_id = EXCLUDED.customer_id, name = EXCLUDED.name, timezone = EXCLUDED.timezone, "
+            "region = EXCLUDED.region, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude",
+            (s.id, s.customer_id, s.name, s.timezone, s.region, s.latitude, s.longitude),
+        )
+
+    def _site(self, r: tuple) -> Site:
+        return Site(
+            id=r[0], customer_id=r[1], name=r[2], timezone=r[3], region=r[4], latitude=r[5], longitude=r[6]
+        )
+
+    def get_site(self, site_id: str) -> Site | None:
+        rows = self._rows("SELECT * FROM sites WHERE id = ?", (site_id,))
+        return self._site(rows[0]) if rows else None
+
+    def list_sites(self, customer_id: str | None = None) -> list[Site]:
+        if customer_id is None:
+            rows = self._rows("SELECT * FROM sites ORDER BY id")
+        else:
+            rows = self._rows("SELECT * FROM sites WHERE customer_id = ? ORDER BY id", (customer_id,))
+        return [self._site(r) for r in rows]
+
+    def upsert_asset_type(self, t: AssetType) -> None:
+        self._exec(
+            "INSERT INTO asset_types VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
+            (t.id, t.model_dump_json()),
+        )
+
+    def get_asset_type(self, type_id: str) -> AssetType | None:
+        rows = self._rows("SELECT body FROM asset_types WHERE id = ?", (type_id,))
+        return AssetType.model_validate(_json_load(rows[0][0])) if rows else None
+
+    def list_asset_types(self) -> list[AssetType]:
+        rows = self._rows("SELECT body FROM asset_types ORDER BY id")
+        return [AssetType.model_validate(_json_load(r[0])) for r in rows]
+
+    def upsert_assets(self, assets: list[Asset]) -> None:
+        self._many(
+            f"INSERT INTO assets ({_ASSET_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, "
+            "site_id = EXCLUDED.site_id, type_id = EXCLUDED.type_id, serial = EXCLUDED.serial, "
+            "model = EXCLUDED.model, installed_at = EXCLUDED.installed_at, parent_id = EXCLUDED.parent_id",
+            [
+                (a.id, a.customer_id, a.site_id, a.type_id, a.serial, a.model, to_naive_utc(a.installed_at), a.parent_id)
+                for a in assets
+            ],
+        )
+
+    @staticmethod
+    def _asset(r: tuple) -> Asset:
+        return Asset(
+            id=r[0], customer_id=r[1], site_id=r[2], type_id=r[3], serial=r[4], model=r[5],
+            installed_at=from_db_time(r[6]), parent_id=r[7],
+        )
+
+    def get_asset(self, asset_id: str) -> Asset | None:
+        rows = self._rows(f"SELECT {_ASSET_COLS} FROM assets WHERE id = ?", (asset_id,))
+        return self._asset(rows[0]) if rows else None
+
+    @staticmethod
+    def _asset_filter(customer_id, type_id, site_id, search) -> tuple[str, list]:
+        where, params = [], []
+        for col, val in (("customer_id", customer_id), ("type_id", type_id), ("site_id", site_id)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if search:
+            where.append("(lower(id) LIKE ? OR lower(serial) LIKE ? OR lower(model) LIKE ?)")
+            params += [f"%{search.lower()}%"] * 3
+        return (" WHERE " + " AND ".join(where)) if where else "", params
+
+    def list_assets(self, customer_id=None, type_id=None, site_id=None, search=None, limit=None, offset=0):
+        where, params = self._asset_filter(customer_id, type_id, site_id, search)
+        sql = f"SELECT {_ASSET_COLS} FROM assets{where} ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        return [self._asset(r) for r in self._rows(sql, params)]
+
+    def count_assets(self, customer_id=None, type_id=None, site_id=None, search=None) -> int:
+        where, params = self._asset_filter(customer_id, type_id, site_id, search)
+        return int(self._rows(f"SELECT count(*) FROM assets{where}", params)[0][0])
+
+    # -- telemetry -----------------------------------------------------------------------------
+    def write_readings(self, batch: ReadingBatch) -> int:
+        """Store a validated batch in one transaction; returns how many were new (not duplicates)."""
+        if not len(batch):
+            return 0
+        df = pd.DataFrame(
+            {
+                "asset_id": batch.asset_id.astype(str),
+                "channel": batch.channel.astype(str),
+                "ts": batch.ts.astype("datetime64[us]"),
+                "value": batch.value.astype(np.float64),
+            }
+        )
+        # Duplicates inside one batch would violate the key before ON CONFLICT sees them.
+        df = df.drop_duplicates(subset=["asset_id", "channel", "ts"], keep="last")
+        with self._cursor() as cur:
+            return self._insert_readings(cur, df)
+
+    def read_telemetry(self, asset_id, channels=None, start=None, end=None) -> pd.DataFrame:
+        sql = "SELECT ts, channel, value FROM telemetry WHERE asset_id = ?"
+        params: list[Any] = [asset_id]
+        if channels:
+            sql += " AND channel IN (" + ", ".join("?" for _ in channels) + ")"
+            params += list(channels)
+        if start is not None:
+            sql += " AND ts >= ?"
+            params.append(to_naive_utc(start))
+        if end is not None:
+            sql += " AND ts <= ?"
+            params.append(to_naive_utc(end))
+        sql += " ORDER BY ts, channel"
+        rows = self._rows(sql, params)
+        df = pd.DataFrame(rows, columns=["ts", "channel", "value"])
+        df["ts"] = pd.to_datetime(df["ts"], utc=True)
+        df["value"] = df["value"].astype(float)
+        return df
+
+    def downsample(self, asset_id, channels, start, end, max_points) -> pd.DataFrame:
+        """Min/max/mean per time bucket and channel, at most ``max_points`` buckets per channel."""
+        lo, hi, n = self.telemetry_span(asset_id)
+        if n == 0:
+            return pd.DataFrame(columns=["ts", "channel", "min", "max", "mean", "count"])
+        start = start or lo
+        end = end or hi
+        s0 = to_naive_utc(start).replace(tzinfo=UTC).timestamp()
+        s1 = to_naive_utc(end).replace(tzinfo=UTC).timestamp()
+        width = max((s1 - s0) / max(int(max_points), 1), 1e-6)
+        ep = self._epoch("ts")
+        sql = (
+            f"SELECT least(floor(({ep} - ?) / ?), ?) AS b, channel, min(value), max(value), avg(value), count(*) "
+            "FROM telemetry WHERE asset_id = ? AND ts >= ? AND ts <= ?"
+        )
+        params: list[Any] = [s0, width, max(int(max_points), 1) - 1, asset_id, to_naive_utc(start), to_naive_utc(end)]
+        if channels:
+            sql += " AND channel IN (" + ", ".join("?" for _ in channels) + ")"
+            params += list(channels)
+        sql += " GROUP BY b, channel ORDER BY channel, b"
+        rows = self._rows(sql, params)
+        df = pd.DataFrame(rows, columns=["bucket", "channel", "min", "max", "mean", "count"])
+        df["bucket"] = df["bucket"].astype(float)
+        df["ts"] = pd.to_datetime(s0 + (df["bucket"] + 0.5) * width, unit="s", utc=True)
+        return df.drop(columns=["bucket"])[["ts", "channel", "min", "max", "mean", "count"]]
+
+    def telemetry_span(self, asset_id: str):
+        r = self._rows("SELECT min(ts), max(ts), count(*) FROM telemetry WHERE asset_id = ?", (asset_id,))[0]
+        return from_db_time(r[0]), from_db_time(r[1]), int(r[2])
+
+    def count_readings(self) -> int:
+        return int(self._rows("SELECT count(*) FROM telemetry")[0][0])
+
+    def channels_of(self, asset_id: str) -> list[str]:
+        rows = self._rows("SELECT DISTINCT channel FROM telemetry WHERE asset_id = ? ORDER BY channel", (asset_id,))
+        return [r[0] for r in rows]
+
+    # -- quarantine ----------------------------------------------------------------------------
+    def quarantine(self, rejections: list[Rejection], source: str, customer_of=None) -> None:
+        now = to_naive_utc(datetime.now(UTC))
+        customer_of = customer_of or {}
+        rows = []
+        for r in rejections:
+            raw = r.raw if isinstance(r.raw, str) else json.dumps(r.raw, default=str)
+            rows.append(
+                (uuid.uuid4().hex, now, r.source or source, r.index, r.asset_id,
+                 customer_of.get(r.asset_id or ""), r.field, r.reason, raw[:100_000])
+            )
+        self._many("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def list_quarantine(self, customer_id=None, limit=100, offset=0) -> list[dict[str, Any]]:
+        sql = "SELECT id, received_at, source, record_index, asset_id, customer_id, field, reason, raw FROM quarantine"
+        params: list[Any] = []
+        if customer_id is not None:
+            sql += " WHERE customer_id = ?"
+            params.append(customer_id)
+        sql += f" ORDER BY received_at DESC, id LIMIT {int(limit)} OFFSET {int(offset)}"
+        cols = ["id", "received_at", "source", "index", "asset_id", "customer_id", "field", "reason", "raw"]
+        out = []
+        for r in self._rows(sql, params):
+            d = dict(zip(cols, r, strict=True))
+            d["received_at"] = from_db_time(d["received_at"]).isoformat()
+            out.append(d)
+        return out
+
+    def count_quarantine(self, customer_id: str | None = None) -> int:
+        if customer_id is None:
+            return int(self._rows("SELECT count(*) FROM quarantine")[0][0])
+        return int(self._rows("SELECT count(*) FROM quarantine WHERE customer_id = ?", (customer_id,))[0][0])
+
+    # -- keys ----------------------------------------------------------------------------------
+    def add_api_key(self, key_id, key_hash, customer_id, name) -> None:
+        self._exec(
+            "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?)",
+            (key_id, key_hash, customer_id, name, to_naive_utc(datetime.now(UTC))),
+        )
+
+    def find_api_key(self, key_hash: str) -> Principal | None:
+        rows = self._rows("SELECT id, customer_id, name FROM api_keys WHERE key_hash = ?", (key_hash,))
+        return Principal(key_id=rows[0][0], customer_id=rows[0][1], name=rows[0][2]) if rows else None
+
+    # -- forecasts, health, models ------------------------------------------------------------
+    def save_forecast(self, f: FailureForecast) -> None:
+        self._exec(
+            "INSERT INTO forecasts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (asset_id, component, as_of, model) "
+            "DO UPDATE SET created_at = EXCLUDED.created_at, p50 = EXCLUDED.p50, body = EXCLUDED.body",
+            (f.asset_id, f.component or "", to_naive_utc(f.as_of), to_naive_utc(datetime.now(UTC)),
+             f.model, f.p50, json.dumps(f.as_dict(), default=str)),
+        )
+
+    def forecast_history(self, asset_id: str, limit: int = 100) -> list[FailureForecast]:
+        rows = self._rows(
+            f"SELECT body FROM forecasts WHERE asset_id = ? ORDER BY as_of DESC, created_at DESC LIMIT {int(limit)}",
+            (asset_id,),
+        )
+        return [FailureForecast.from_dict(_json_load(r[0])) for r in rows]
+
+    def latest_forecast(self, asset_id: str) -> FailureForecast | None:
+        h = self.forecast_history(asset_id, limit=1)
+        return h[0] if h else None
+
+    def latest_forecasts(self, asset_ids=None) -> dict[str, FailureForecast]:
+        sql = (
+            "SELECT asset_id, body FROM (SELECT asset_id, body, row_number() OVER "
+            "(PARTITION BY asset_id ORDER BY as_of DESC, created_at DESC) AS rn FROM forecasts) t WHERE rn = 1"
+        )
+        rows = self._rows(sql)
+        wanted = set(asset_ids) if asset_ids is not None else None
+        return {
+            r[0]: FailureForecast.from_dict(_json_load(r[1]))
+            for r in rows
+            if wanted is None or r[0] in wanted
+        }
+
+    def save_health(self, h: HealthScore) -> None:
+        self._exec(
+            "INSERT INTO health VALUES (?, ?, ?, ?) ON CONFLICT (asset_id, as_of) DO UPDATE SET "
+            "score = EXCLUDED.score, body = EXCLUDED.body",
+            (h.asset_id, to_naive_utc(h.as_of), h.score, json.dumps(h.as_dict(), default=str)),
+        )
+
+    @staticmethod
+    def _health(body: Any) -> HealthScore:
+        d = _json_load(body)
+        return HealthScore(
+            asset_id=d["asset_id"], as_of=datetime.fromisoformat(d["as_of"]), score=float(d["score"]),
+            drivers=d.get("drivers") or {}, anomalies=d.get("anomalies") or {},
+        )
+
+    def latest_health(self, asset_id: str) -> HealthScore | None:
+        rows = self._rows("SELECT body FROM health WHERE asset_id = ? ORDER BY as_of DESC LIMIT 1", (asset_id,))
+        return self._health(rows[0][0]) if rows else None
+
+    def latest_healths(self, asset_ids=None) -> dict[str, HealthScore]:
+        rows = self._rows(
+            "SELECT asset_id, body FROM (SELECT asset_id, body, row_number() OVER "
+            "(PARTITION BY asset_id ORDER BY as_of DESC) AS rn FROM health) t WHERE rn = 1"
+        )
+        wanted = set(asset_ids) if asset_ids is not None else None
+        return {r[0]: self._health(r[1]) for r in rows if wanted is None or r[0] in wanted}
+
+    def save_model(self, model_id: str, asset_type: str, body: dict[str, Any]) -> int:
+        with self._cursor() as cur:
+            cur.execute(self._sql("SELECT coalesce(max(version), 0) FROM models WHERE asset_type = ?"), (asset_type,))
+            version = int(cur.fetchall()[0][0]) + 1
+            body = {**body, "id": model_id, "asset_type": asset_type, "version": version}
+            cur.execute(
+                self._sql("INSERT INTO models VALUES (?, ?, ?, ?, ?)"),
+                (model_id, asset_type, version, to_naive_utc(datetime.now(UTC)), json.dumps(body, default=str)),
+            )
+        return version
+
+    def latest_model(self, asset_type: str) -> dict[str, Any] | None:
+        rows = self._rows(
+            "SELECT body FROM models WHERE asset_type = ? ORDER BY version DESC LIMIT 1", (asset_type,)
+        )
+        return _json_load(rows[0][0]) if rows else None
+
+    # -- documents -----------------------------------------------------------------------------
+    def put_document(self, kind, doc_id, body, customer_id=None, asset_id=None, status=None) -> None:
+        self._exec(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET "
+            "customer_id = EXCLUDED.customer_id, asset_id = EXCLUDED.asset_id, status = EXCLUDED.status, "
+            "updated_at = EXCLUDED.updated_at, body = EXCLUDED.body",
+            (kind, doc_id, customer_id, asset_id, status, to_naive_utc(datetime.now(UTC)), json.dumps(body, default=str)),
+        )
+
+    def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT body FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
+        return _json_load(rows[0][0]) if rows else None
+
+    def list_documents(self, kind, customer_id=None, asset_id=None, status=None) -> list[dict[str, Any]]:
+        sql, params = "SELECT body FROM documents WHERE kind = ?", [kind]
+        for col, val in (("customer_id", customer_id), ("asset_id", asset_id), ("status", status)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                params.append(val)
+        return [_json_load(r[0]) for r in self._rows(sql + " ORDER BY id", params)]
+
+    def delete_document(self, kind: str, doc_id: str) -> bool:
+        with self._cursor() as cur:
+            cur.execute(self._sql("SELECT count(*) FROM documents WHERE kind = ? AND id = ?"), (kind, doc_id))
+            found = cur.fetchall()[0][0] > 0
+            cur.execute(self._sql("DELETE FROM documents WHERE kind = ? AND id = ?"), (kind, doc_id))
+        return bool(found)

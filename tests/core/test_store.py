@@ -1,0 +1,94 @@
+"""The store contract, run against DuckDB and a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from prognos.domain import FailureForecast, HealthScore, ReadingBatch, Rejection
+
+
+def _batch(asset: str, n: int, channel: str = "temp", start=datetime(2025, 6, 1)) -> ReadingBatch:
+    ts = np.array([np.datetime64(start + timedelta(minutes=i), "us") for i in range(n)])
+    return ReadingBatch(np.array([asset] * n, dtype=object), np.array([channel] * n, dtype=object), ts,
+                        np.arange(n, dtype=float))
+
+
+def test_migrations_bring_the_schema_to_the_latest_version_and_are_idempotent(platform):
+    v = platform.store.migrate()
+    assert v >= 2
+    assert platform.store.migrate() == v
+
+
+def test_registry_round_trips(seeded):
+    s = seeded.store
+    assert [c.id for c in s.list_customers()] == ["acme", "globex"]
+    a = s.get_asset("acme-p1")
+    assert a.customer_id == "acme" and a.installed_at == datetime(2025, 1, 1, tzinfo=UTC)
+    assert s.get_asset_type("pump").channel("temp").max == 150
+    assert s.count_assets(customer_id="globex") == 2
+    assert [x.id for x in s.list_assets(search="SN-ACME-2")] == ["acme-p2"]
+
+
+def test_readings_are_stored_once_even_when_sent_twice(seeded):
+    s = seeded.store
+    assert s.write_readings(_batch("acme-p1", 100)) == 100
+    assert s.write_readings(_batch("acme-p1", 150)) == 50  # first 100 are duplicates
+    assert s.count_readings() == 150
+    df = s.read_telemetry("acme-p1", ["temp"])
+    assert len(df) == 150 and df["value"].iloc[-1] == 149.0
+
+
+def test_range_scan_returns_only_the_window(seeded):
+    s = seeded.store
+    s.write_readings(_batch("acme-p1", 600))
+    df = s.read_telemetry("acme-p1", None, datetime(2025, 6, 1, 1, tzinfo=UTC), datetime(2025, 6, 1, 2, tzinfo=UTC))
+    assert len(df) == 61
+    assert df["ts"].min() == datetime(2025, 6, 1, 1, tzinfo=UTC)
+
+
+def test_downsampling_keeps_extremes_per_bucket(seeded):
+    s = seeded.store
+    s.write_readings(_batch("acme-p1", 1000))
+    d = s.downsample("acme-p1", ["temp"], None, None, 10)
+    assert len(d) == 10
+    assert d["min"].min() == 0.0 and d["max"].max() == 999.0
+    assert d["count"].sum() == 1000
+
+
+def test_quarantine_keeps_raw_record_and_reason(seeded):
+    s = seeded.store
+    s.quarantine([Rejection(3, "value", "NaN is not a reading", {"x": 1}, "test", "acme-p1")], "test", {"acme-p1": "acme"})
+    rows = s.list_quarantine()
+    assert rows[0]["reason"] == "NaN is not a reading" and rows[0]["index"] == 3
+    assert rows[0]["customer_id"] == "acme" and '"x"' in rows[0]["raw"]
+    assert s.list_quarantine(customer_id="globex") == []
+
+
+def test_forecasts_keep_history_and_latest_wins(seeded):
+    s = seeded.store
+    t0 = datetime(2025, 6, 1, tzinfo=UTC)
+    for k in range(3):
+        s.save_forecast(FailureForecast("acme-p1", t0 + timedelta(hours=k), (0.1, 0.5, 0.9), (10 - k, 20 - k, 30 - k)))
+    assert s.latest_forecast("acme-p1").p50 == 18
+    assert len(s.forecast_history("acme-p1")) == 3
+    assert set(s.latest_forecasts()) == {"acme-p1"}
+    s.save_health(HealthScore("acme-p1", t0, 87.5, {"temp": 0.4}, {"temp": 3.2}))
+    assert s.latest_health("acme-p1").anomalies == {"temp": 3.2}
+
+
+def test_documents_filter_by_customer_and_status(seeded):
+    s = seeded.store
+    s.put_document("workorder", "w1", {"id": "w1", "status": "proposed"}, "acme", "acme-p1", "proposed")
+    s.put_document("workorder", "w2", {"id": "w2", "status": "done"}, "globex", "globex-p1", "done")
+    assert [d["id"] for d in s.list_documents("workorder", customer_id="acme")] == ["w1"]
+    assert [d["id"] for d in s.list_documents("workorder", status="done")] == ["w2"]
+    assert s.delete_document("workorder", "w1") and s.get_document("workorder", "w1") is None
+
+
+def test_model_versions_increase(seeded):
+    s = seeded.store
+    assert s.save_model("m1", "pump", {"metrics": {"rmse": 1}}) == 1
+    assert s.save_model("m2", "pump", {"metrics": {"rmse": 2}}) == 2
+    assert s.latest_model("pump")["id"] == "m2"
