@@ -122,7 +122,11 @@ class CostModel(BaseModel):
     def unplanned_cost(self) -> float:
         """Cost of one failure: lost production during the repair, the part, the labour."""
         h = self.unplanned_repair_hours
-        return h * self.unplanned_stoppage_cost_per_hour + self.part_cost + h * self.labour_cost_per_hour
+        return (
+            h * self.unplanned_stoppage_cost_per_hour
+            + self.part_cost
+            + h * self.labour_cost_per_hour
+        )
 
     def planned_cost(self, in_window: bool = True) -> float:
         """Cost of one planned replacement; outside a window it also stops production."""

@@ -64,7 +64,9 @@ def from_ics(
     try:
         cal = Calendar.from_ical(text)
     except ValueError as exc:
-        raise ValidationFailed(f"calendar for site {site_id} is not valid iCalendar: {exc}") from exc
+        raise ValidationFailed(
+            f"calendar for site {site_id} is not valid iCalendar: {exc}"
+        ) from exc
     tzname = timezone or str(cal.get("X-WR-TIMEZONE", "UTC"))
     tz = ZoneInfo(tzname)
     until = until if until.tzinfo else until.replace(tzinfo=UTC)
@@ -81,8 +83,10 @@ def from_ics(
             rule = ev["RRULE"].to_ical().decode()
             naive = start.replace(tzinfo=None)
             local_until = until.astimezone(tz).replace(tzinfo=None)
-            starts = (s.replace(tzinfo=tz) for s in rrulestr(rule, dtstart=naive).between(
-                naive, local_until, inc=True))
+            starts = (
+                s.replace(tzinfo=tz)
+                for s in rrulestr(rule, dtstart=naive).between(naive, local_until, inc=True)
+            )
         for s in starts:
             windows.append(Window(start=s, end=s + (end - start), kind=kind, label=label))
     return SiteCalendar(site_id=site_id, timezone=tzname, windows=windows)
@@ -114,7 +118,9 @@ class DayProfile:
         return self.start + timedelta(days=int(day))
 
 
-def _slots(cal: SiteCalendar, kinds: tuple[WindowKind, ...], start: date, n_days: int) -> np.ndarray:
+def _slots(
+    cal: SiteCalendar, kinds: tuple[WindowKind, ...], start: date, n_days: int
+) -> np.ndarray:
     tz = ZoneInfo(cal.timezone)
     origin = datetime(start.year, start.month, start.day)
     mark = np.zeros(n_days * SLOTS_PER_DAY + 1, dtype=np.int32)
@@ -122,7 +128,10 @@ def _slots(cal: SiteCalendar, kinds: tuple[WindowKind, ...], start: date, n_days
     for w in cal.of_kind(*kinds):
         a = (w.start.astimezone(tz).replace(tzinfo=None) - origin).total_seconds() / step
         b = (w.end.astimezone(tz).replace(tzinfo=None) - origin).total_seconds() / step
-        lo, hi = int(np.clip(np.floor(a), 0, len(mark) - 1)), int(np.clip(np.ceil(b), 0, len(mark) - 1))
+        lo, hi = (
+            int(np.clip(np.floor(a), 0, len(mark) - 1)),
+            int(np.clip(np.ceil(b), 0, len(mark) - 1)),
+        )
         if hi > lo:
             mark[lo] += 1
             mark[hi] -= 1

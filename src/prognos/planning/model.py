@@ -91,12 +91,22 @@ def build(
     """Candidates (pruned to those cheaper than doing nothing), visits and part limits."""
     assets = [a for a in assets if a.key in forecasts]
     cms = [_cost_model(costs, a) for a in assets]
-    pr = Problem(today, horizon, assets, cms, list(crews), np.zeros(len(assets)),
-                 np.zeros(len(assets)), np.zeros(len(assets)))
+    pr = Problem(
+        today,
+        horizon,
+        assets,
+        cms,
+        list(crews),
+        np.zeros(len(assets)),
+        np.zeros(len(assets)),
+        np.zeros(len(assets)),
+    )
     orders = {o.key: o for o in committed if o.status in _LIVE}
     unknown = set(orders) - {a.key for a in assets}
     if unknown:
-        raise ValidationFailed(f"committed orders name assets without a forecast: {sorted(unknown)}")
+        raise ValidationFailed(
+            f"committed orders name assets without a forecast: {sorted(unknown)}"
+        )
     site_types: dict[tuple[str, int], set[str]] = defaultdict(set)
     for i, (a, cm) in enumerate(zip(assets, cms, strict=True)):
         prof = profiles.get(a.site_id)
@@ -130,12 +140,17 @@ def build(
                 pr.released.append(order.id)
         if forced:
             if black[keep]:
-                raise Infeasible(f"order {order.id} falls on a blackout day at site {a.site_id}",
-                                 hint="move it or cancel it")
+                raise Infeasible(
+                    f"order {order.id} falls on a blackout day at site {a.site_id}",
+                    hint="move it or cancel it",
+                )
             kc, kp = expected_costs(fc, use[[keep]], cm, win[[keep]])
             crew = _crew_index(crews, order.crew_id)
-            pr.cands.append(Candidate(i, a.site_id, keep, bool(win[keep]), float(kc[0]),
-                                      float(kp[0]), True, crew))
+            pr.cands.append(
+                Candidate(
+                    i, a.site_id, keep, bool(win[keep]), float(kc[0]), float(kp[0]), True, crew
+                )
+            )
             pr.by_asset[i].append(len(pr.cands) - 1)
             site_types[(a.site_id, keep)].add(a.asset_type)
             continue
@@ -187,8 +202,13 @@ def _parts(pr: Problem, stock: Sequence[PartStock]) -> None:
                 pr.depot_of[i] = s.depot_id
                 break
     for s in stock:
-        idx = [k for k, c in enumerate(pr.cands) if pr.depot_of.get(c.asset) == s.depot_id
-               and pr.cms[c.asset].part == s.part and c.day < s.lead_time_days]
+        idx = [
+            k
+            for k, c in enumerate(pr.cands)
+            if pr.depot_of.get(c.asset) == s.depot_id
+            and pr.cms[c.asset].part == s.part
+            and c.day < s.lead_time_days
+        ]
         if idx:
             pr.parts.append((s.depot_id, s.part, s.on_hand, idx))
 
@@ -203,16 +223,22 @@ def _check_forced(pr: Problem) -> None:
         if c.crew is not None:
             crew = pr.crews[c.crew]
             if a.asset_type not in crew.skills:
-                raise Infeasible(f"crew {crew.id} lacks the skill {a.asset_type} for {a.key}",
-                                 hint="assign a crew with that skill")
+                raise Infeasible(
+                    f"crew {crew.id} lacks the skill {a.asset_type} for {a.key}",
+                    hint="assign a crew with that skill",
+                )
             if pr.date_of(c.day).weekday() not in crew.working_weekdays:
-                raise Infeasible(f"crew {crew.id} does not work on {pr.date_of(c.day)} "
-                                 "(working hours)", hint="pick one of its working days")
+                raise Infeasible(
+                    f"crew {crew.id} does not work on {pr.date_of(c.day)} (working hours)",
+                    hint="pick one of its working days",
+                )
             crew_at[key].add(c.crew)
     for key, crews in crew_at.items():
         if len(crews) > 1:
-            raise Infeasible(f"site {key[0]} gets {len(crews)} crews on {pr.date_of(key[1])}; "
-                             "one crew per site and day")
+            raise Infeasible(
+                f"site {key[0]} gets {len(crews)} crews on {pr.date_of(key[1])}; "
+                "one crew per site and day"
+            )
         pr.visits[key] = [v for v in pr.visits[key] if v[0] in crews]
     by_crew_day: dict[tuple[int, int], set[str]] = defaultdict(set)
     for (site, day), crews in crew_at.items():
@@ -220,17 +246,23 @@ def _check_forced(pr: Problem) -> None:
             by_crew_day[(j, day)].add(site)
     for (j, day), sites in by_crew_day.items():
         if len(sites) > 1:
-            raise Infeasible(f"crew {pr.crews[j].id} is sent to {len(sites)} sites on "
-                             f"{pr.date_of(day)}; a crew visits one site a day")
+            raise Infeasible(
+                f"crew {pr.crews[j].id} is sent to {len(sites)} sites on "
+                f"{pr.date_of(day)}; a crew visits one site a day"
+            )
     for key, h in load.items():
         cap = max((v[1] for v in pr.visits.get(key, [])), default=0.0)
         if h > cap + 1e-9:
-            raise Infeasible(f"committed jobs at site {key[0]} on {pr.date_of(key[1])} need "
-                             f"{h:g} h but the crew capacity there is {cap:g} h (crew capacity)",
-                             hint="move some orders to another day")
+            raise Infeasible(
+                f"committed jobs at site {key[0]} on {pr.date_of(key[1])} need "
+                f"{h:g} h but the crew capacity there is {cap:g} h (crew capacity)",
+                hint="move some orders to another day",
+            )
     for depot, part, cap, idx in pr.parts:
         n = sum(1 for k in idx if pr.cands[k].forced)
         if n > cap:
-            raise Infeasible(f"committed orders draw {n} x {part} from depot {depot} before the "
-                             f"reorder lead time, but {cap} are on hand (parts on hand)",
-                             hint="order parts earlier or move orders past the lead time")
+            raise Infeasible(
+                f"committed orders draw {n} x {part} from depot {depot} before the "
+                f"reorder lead time, but {cap} are on hand (parts on hand)",
+                hint="order parts earlier or move orders past the lead time",
+            )

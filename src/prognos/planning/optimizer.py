@@ -72,8 +72,12 @@ def greedy(pr: Problem) -> Solution:
                 yield j, 0.0
             return
         for j, cap, vc in pr.visits.get(key, []):
-            if (c.crew is None or c.crew == j) and (j, c.day) not in busy and \
-                    skill in pr.crews[j].skills and pr.hours[c.asset] <= cap + 1e-9:
+            if (
+                (c.crew is None or c.crew == j)
+                and (j, c.day) not in busy
+                and skill in pr.crews[j].skills
+                and pr.hours[c.asset] <= cap + 1e-9
+            ):
                 yield j, vc
 
     def take(i: int, k: int, j: int) -> None:
@@ -92,8 +96,11 @@ def greedy(pr: Problem) -> Solution:
         opts = list(options(k))
         if opts:
             take(pr.cands[k].asset, k, min(opts, key=lambda o: o[1])[0])
-    regret = [(pr.none_cost[i] - min(pr.cands[k].cost for k in ks), i)
-              for i, ks in enumerate(pr.by_asset) if ks and i not in sol.chosen]
+    regret = [
+        (pr.none_cost[i] - min(pr.cands[k].cost for k in ks), i)
+        for i, ks in enumerate(pr.by_asset)
+        if ks and i not in sol.chosen
+    ]
     for _, i in sorted(regret, reverse=True):
         best = None
         for k in pr.by_asset[i]:
@@ -125,8 +132,11 @@ def solve_cpsat(pr: Problem, hint: Solution, time_limit_s: float, workers: int =
         if c.forced:
             m.add(x[k] == 1)
         skill = pr.assets[c.asset].asset_type
-        ok = [z[(c.site, c.day, j)] for j, _, _ in pr.visits[(c.site, c.day)]
-              if skill in pr.crews[j].skills and (c.crew is None or c.crew == j)]
+        ok = [
+            z[(c.site, c.day, j)]
+            for j, _, _ in pr.visits[(c.site, c.day)]
+            if skill in pr.crews[j].skills and (c.crew is None or c.crew == j)
+        ]
         m.add(x[k] <= sum(ok)) if ok else m.add(x[k] == 0)
     scale = 60  # capacity in minutes
     crew_day: dict[tuple[int, int], list] = defaultdict(list)
@@ -195,13 +205,23 @@ def lp_bound(pr: Problem) -> float:
         key = (c.site, c.day)
         at_visit[key].append(k)
         skill = pr.assets[c.asset].asset_type
-        row([(k, 1.0)] + [(zidx[(key, j)], -1.0) for j, _, _ in pr.visits[key]
-                          if skill in pr.crews[j].skills and (c.crew is None or c.crew == j)], 0.0)
+        row(
+            [(k, 1.0)]
+            + [
+                (zidx[(key, j)], -1.0)
+                for j, _, _ in pr.visits[key]
+                if skill in pr.crews[j].skills and (c.crew is None or c.crew == j)
+            ],
+            0.0,
+        )
     crew_day: dict[tuple[int, int], list[int]] = defaultdict(list)
     for key, opts in pr.visits.items():
         row([(zidx[(key, j)], 1.0) for j, _, _ in opts], 1.0)
-        row([(k, pr.hours[pr.cands[k].asset]) for k in at_visit[key]]
-            + [(zidx[(key, j)], -cap) for j, cap, _ in opts], 0.0)
+        row(
+            [(k, pr.hours[pr.cands[k].asset]) for k in at_visit[key]]
+            + [(zidx[(key, j)], -cap) for j, cap, _ in opts],
+            0.0,
+        )
         for j, _, _ in opts:
             crew_day[(j, key[1])].append(zidx[(key, j)])
     for zs in crew_day.values():
@@ -213,8 +233,13 @@ def lp_bound(pr: Problem) -> float:
     if not len(cost):
         return const
     a = coo_matrix((vals, (rows, cols)), shape=(len(rhs), len(cost))).tocsr() if rhs else None
-    res = linprog(cost, A_ub=a, b_ub=np.array(rhs) if rhs else None,
-                  bounds=np.column_stack([lo, np.ones_like(cost)]), method="highs")
+    res = linprog(
+        cost,
+        A_ub=a,
+        b_ub=np.array(rhs) if rhs else None,
+        bounds=np.column_stack([lo, np.ones_like(cost)]),
+        method="highs",
+    )
     return const + float(res.fun) if res.status == 0 else -np.inf
 
 
@@ -242,10 +267,23 @@ def plan(
     """
     t0 = time.perf_counter()
     today = now.date()
-    profiles = {s: c if isinstance(c, DayProfile) else day_profile(c, today, horizon_days + 1)
-                for s, c in calendars.items()}
-    pr = build(forecasts, assets, profiles, crews, stock, costs, committed,
-               travel or Travel(), today, horizon_days, **options)
+    profiles = {
+        s: c if isinstance(c, DayProfile) else day_profile(c, today, horizon_days + 1)
+        for s, c in calendars.items()
+    }
+    pr = build(
+        forecasts,
+        assets,
+        profiles,
+        crews,
+        stock,
+        costs,
+        committed,
+        travel or Travel(),
+        today,
+        horizon_days,
+        **options,
+    )
     sol = greedy(pr)
     status, bound = "heuristic", -np.inf
     left = time_limit_s - (time.perf_counter() - t0)

@@ -1,0 +1,88 @@
+"""Turn a solution into jobs, each saying why it sits in its window and not the one before or after."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prognos.domain.planning import Explanation, PlannedJob
+
+if TYPE_CHECKING:
+    from prognos.planning.model import Problem
+    from prognos.planning.optimizer import Solution
+
+
+def _eur(v: float) -> str:
+    return f"EUR {v:,.0f}"
+
+
+def explain(pr: Problem, i: int, k: int) -> Explanation:
+    """Failure probability before the chosen day, cost avoided, and the neighbouring windows."""
+    c = pr.cands[k]
+    ks = sorted(pr.by_asset[i], key=lambda q: pr.cands[q].day)
+    earlier = [q for q in ks if pr.cands[q].day < c.day]
+    later = [q for q in ks if pr.cands[q].day > c.day]
+    if c.forced:
+        before = "committed order kept: it is already dispatched or in progress"
+    elif not earlier:
+        before = "no earlier day with a window, a crew and the part"
+    else:
+        e = pr.cands[earlier[-1]]
+        diff = e.cost - c.cost
+        if diff >= 0:
+            before = (
+                f"{pr.date_of(e.day)} costs {_eur(diff)} more in expectation: it throws "
+                f"away more remaining life" + ("" if e.in_window else " and stops production")
+            )
+        else:
+            before = (
+                f"{pr.date_of(e.day)} is {_eur(-diff)} cheaper for this component alone, but "
+                "crew capacity, parts or grouping with other jobs make this day cheaper overall"
+            )
+    if not later:
+        after = (
+            f"no later window in the horizon; leaving it costs {_eur(pr.none_cost[i])} "
+            f"(P(failure within horizon) = {pr.none_p[i]:.0%})"
+        )
+    else:
+        n = pr.cands[later[0]]
+        diff = n.cost - c.cost
+        if diff >= 0:
+            after = (
+                f"waiting until {pr.date_of(n.day)} raises P(failure first) from "
+                f"{c.p_fail:.0%} to {n.p_fail:.0%}, {_eur(diff)} more in expectation"
+            )
+        else:
+            after = (
+                f"{pr.date_of(n.day)} is {_eur(-diff)} cheaper for this component alone, but "
+                "crew capacity, parts or grouping with other jobs make this day cheaper overall"
+            )
+    return Explanation(
+        prob_fail_before=c.p_fail,
+        expected_cost=c.cost,
+        expected_cost_avoided=float(pr.none_cost[i] - c.cost),
+        why_not_earlier=before,
+        why_not_later=after,
+        emergency=not c.in_window,
+    )
+
+
+def jobs_of(pr: Problem, sol: Solution) -> list[PlannedJob]:
+    jobs = []
+    for i, k in sorted(sol.chosen.items(), key=lambda ik: (pr.cands[ik[1]].day, ik[0])):
+        c, a = pr.cands[k], pr.assets[i]
+        jobs.append(
+            PlannedJob(
+                asset_id=a.asset_id,
+                component=a.component,
+                site_id=a.site_id,
+                day=pr.date_of(c.day),
+                in_window=c.in_window,
+                crew_id=pr.crews[sol.crew_of[(c.site, c.day)]].id,
+                part=pr.cms[i].part,
+                depot_id=pr.depot_of.get(i),
+                hours=float(pr.hours[i]),
+                committed=c.forced,
+                explanation=explain(pr, i, k),
+            )
+        )
+    return jobs
