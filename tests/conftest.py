@@ -61,11 +61,19 @@ def seed(platform: Platform) -> None:
     platform.add_asset_type(PUMP)
     for c in ("acme", "globex"):
         platform.add_customer(Customer(id=c, name=c.title()))
-        platform.add_site(Site(id=f"{c}-plant", customer_id=c, name=f"{c} plant", timezone="Europe/Berlin"))
+        platform.add_site(
+            Site(id=f"{c}-plant", customer_id=c, name=f"{c} plant", timezone="Europe/Berlin")
+        )
         platform.add_assets(
             [
-                Asset(id=f"{c}-p{i}", customer_id=c, site_id=f"{c}-plant", type_id="pump",
-                      serial=f"SN-{c}-{i}", installed_at=INSTALLED)
+                Asset(
+                    id=f"{c}-p{i}",
+                    customer_id=c,
+                    site_id=f"{c}-plant",
+                    type_id="pump",
+                    serial=f"SN-{c}-{i}",
+                    installed_at=INSTALLED,
+                )
                 for i in (1, 2)
             ]
         )

@@ -72,7 +72,9 @@ class Mosquitto:
             lines.append("persistence false")
         conf.write_text("\n".join(lines) + "\n")
         self._log = (self.folder / "mosquitto.log").open("ab")
-        self.process = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=self._log, stdout=self._log)
+        self.process = subprocess.Popen(
+            [MOSQUITTO, "-c", str(conf)], stderr=self._log, stdout=self._log
+        )
         wait_for_port(self.port)
 
     def stop(self) -> None:
@@ -133,11 +135,38 @@ def postgres() -> Iterator[Postgres]:
         os.chown(base, pw.pw_uid, pw.pw_gid)
     data = base / "data"
     port = free_port()
-    _run_pg([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-             "--no-sync", "--encoding=UTF8", "--locale=C"], base)
-    opts = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-    _run_pg([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o", opts, "start"], base)
+    _run_pg(
+        [
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "--encoding=UTF8",
+            "--locale=C",
+        ],
+        base,
+    )
+    opts = (
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    _run_pg(
+        [
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(base / "log"),
+            "-w",
+            "-o",
+            opts,
+            "start",
+        ],
+        base,
+    )
     try:
         yield Postgres(port=port, folder=base)
     finally:

@@ -11,8 +11,12 @@ from prognos.domain import FailureForecast, HealthScore, ReadingBatch, Rejection
 
 def _batch(asset: str, n: int, channel: str = "temp", start=datetime(2025, 6, 1)) -> ReadingBatch:
     ts = np.array([np.datetime64(start + timedelta(minutes=i), "us") for i in range(n)])
-    return ReadingBatch(np.array([asset] * n, dtype=object), np.array([channel] * n, dtype=object), ts,
-                        np.arange(n, dtype=float))
+    return ReadingBatch(
+        np.array([asset] * n, dtype=object),
+        np.array([channel] * n, dtype=object),
+        ts,
+        np.arange(n, dtype=float),
+    )
 
 
 def test_migrations_bring_the_schema_to_the_latest_version_and_are_idempotent(platform):
@@ -43,7 +47,9 @@ def test_readings_are_stored_once_even_when_sent_twice(seeded):
 def test_range_scan_returns_only_the_window(seeded):
     s = seeded.store
     s.write_readings(_batch("acme-p1", 600))
-    df = s.read_telemetry("acme-p1", None, datetime(2025, 6, 1, 1, tzinfo=UTC), datetime(2025, 6, 1, 2, tzinfo=UTC))
+    df = s.read_telemetry(
+        "acme-p1", None, datetime(2025, 6, 1, 1, tzinfo=UTC), datetime(2025, 6, 1, 2, tzinfo=UTC)
+    )
     assert len(df) == 61
     assert df["ts"].min() == datetime(2025, 6, 1, 1, tzinfo=UTC)
 
@@ -59,7 +65,11 @@ def test_downsampling_keeps_extremes_per_bucket(seeded):
 
 def test_quarantine_keeps_raw_record_and_reason(seeded):
     s = seeded.store
-    s.quarantine([Rejection(3, "value", "NaN is not a reading", {"x": 1}, "test", "acme-p1")], "test", {"acme-p1": "acme"})
+    s.quarantine(
+        [Rejection(3, "value", "NaN is not a reading", {"x": 1}, "test", "acme-p1")],
+        "test",
+        {"acme-p1": "acme"},
+    )
     rows = s.list_quarantine()
     assert rows[0]["reason"] == "NaN is not a reading" and rows[0]["index"] == 3
     assert rows[0]["customer_id"] == "acme" and '"x"' in rows[0]["raw"]
@@ -70,7 +80,11 @@ def test_forecasts_keep_history_and_latest_wins(seeded):
     s = seeded.store
     t0 = datetime(2025, 6, 1, tzinfo=UTC)
     for k in range(3):
-        s.save_forecast(FailureForecast("acme-p1", t0 + timedelta(hours=k), (0.1, 0.5, 0.9), (10 - k, 20 - k, 30 - k)))
+        s.save_forecast(
+            FailureForecast(
+                "acme-p1", t0 + timedelta(hours=k), (0.1, 0.5, 0.9), (10 - k, 20 - k, 30 - k)
+            )
+        )
     assert s.latest_forecast("acme-p1").p50 == 18
     assert len(s.forecast_history("acme-p1")) == 3
     assert set(s.latest_forecasts()) == {"acme-p1"}
@@ -80,7 +94,9 @@ def test_forecasts_keep_history_and_latest_wins(seeded):
 
 def test_documents_filter_by_customer_and_status(seeded):
     s = seeded.store
-    s.put_document("workorder", "w1", {"id": "w1", "status": "proposed"}, "acme", "acme-p1", "proposed")
+    s.put_document(
+        "workorder", "w1", {"id": "w1", "status": "proposed"}, "acme", "acme-p1", "proposed"
+    )
     s.put_document("workorder", "w2", {"id": "w2", "status": "done"}, "globex", "globex-p1", "done")
     assert [d["id"] for d in s.list_documents("workorder", customer_id="acme")] == ["w1"]
     assert [d["id"] for d in s.list_documents("workorder", status="done")] == ["w2"]

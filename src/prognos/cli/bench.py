@@ -14,7 +14,9 @@ BENCH_TOPICS = ("ingest", "rul", "plan", "web", "opcua")
 
 
 def register(app: typer.Typer) -> None:
-    bench_app = typer.Typer(help="Benchmarks that print JSON (--json); numbers go to docs/benchmarks.md.")
+    bench_app = typer.Typer(
+        help="Benchmarks that print JSON (--json); numbers go to docs/benchmarks.md."
+    )
     for topic in BENCH_TOPICS:
         importlib.import_module(f"prognos.bench.{topic}").register(bench_app)
     app.add_typer(bench_app, name="bench")

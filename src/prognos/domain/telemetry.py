@@ -51,7 +51,9 @@ class ReadingBatch:
         )
 
     def take(self, mask: np.ndarray) -> ReadingBatch:
-        return ReadingBatch(self.asset_id[mask], self.channel[mask], self.ts[mask], self.value[mask])
+        return ReadingBatch(
+            self.asset_id[mask], self.channel[mask], self.ts[mask], self.value[mask]
+        )
 
 
 @dataclass

@@ -28,13 +28,33 @@ def _time_of(rec: dict, i: int, rej: list[Rejection], source: str) -> tuple[Any,
     ts = next((rec[k] for k in _TIME_KEYS if k in rec), None)
     cycle = rec.get("cycle")
     if ts is None and cycle is None:
-        rej.append(Rejection(i, "ts", "missing: give 'ts' (ISO 8601 UTC or epoch seconds) or 'cycle'", rec, source))
+        rej.append(
+            Rejection(
+                i,
+                "ts",
+                "missing: give 'ts' (ISO 8601 UTC or epoch seconds) or 'cycle'",
+                rec,
+                source,
+            )
+        )
         return None
     if ts is not None and not isinstance(ts, str) and not _is_number(ts):
-        rej.append(Rejection(i, "ts", f"expected an ISO 8601 string or epoch seconds, got {type(ts).__name__}", rec, source))
+        rej.append(
+            Rejection(
+                i,
+                "ts",
+                f"expected an ISO 8601 string or epoch seconds, got {type(ts).__name__}",
+                rec,
+                source,
+            )
+        )
         return None
-    if cycle is not None and not (_is_number(cycle) and float(cycle) >= 0 and float(cycle).is_integer()):
-        rej.append(Rejection(i, "cycle", f"expected a whole number >= 0, got {cycle!r}", rec, source))
+    if cycle is not None and not (
+        _is_number(cycle) and float(cycle) >= 0 and float(cycle).is_integer()
+    ):
+        rej.append(
+            Rejection(i, "cycle", f"expected a whole number >= 0, got {cycle!r}", rec, source)
+        )
         return None
     return ts, cycle
 
@@ -59,14 +79,25 @@ def from_json_records(
 
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):
-            rej.append(Rejection(i, "record", f"expected an object, got {type(rec).__name__}", rec, source))
+            rej.append(
+                Rejection(i, "record", f"expected an object, got {type(rec).__name__}", rec, source)
+            )
             continue
         a = rec.get("asset_id", asset_id)
         if not isinstance(a, str) or not a:
             rej.append(Rejection(i, "asset_id", "missing or not a string", rec, source))
             continue
         if asset_id is not None and a != asset_id:
-            rej.append(Rejection(i, "asset_id", f"record names {a!r} but was sent for {asset_id!r}", rec, source, a))
+            rej.append(
+                Rejection(
+                    i,
+                    "asset_id",
+                    f"record names {a!r} but was sent for {asset_id!r}",
+                    rec,
+                    source,
+                    a,
+                )
+            )
             continue
         t = _time_of(rec, i, rej, source)
         if t is None:
@@ -76,17 +107,34 @@ def from_json_records(
         if "values" in rec:
             vals = rec["values"]
             if not isinstance(vals, dict) or not vals:
-                rej.append(Rejection(i, "values", "expected a non-empty object of channel: number", rec, source, a))
+                rej.append(
+                    Rejection(
+                        i,
+                        "values",
+                        "expected a non-empty object of channel: number",
+                        rec,
+                        source,
+                        a,
+                    )
+                )
                 continue
             for ch, v in vals.items():
                 if not _is_number(v):
-                    rej.append(Rejection(i, f"values.{ch}", f"expected a number, got {v!r}", rec, source, a))
+                    rej.append(
+                        Rejection(
+                            i, f"values.{ch}", f"expected a number, got {v!r}", rec, source, a
+                        )
+                    )
                     continue
                 add(i, a, ch, ts, cyc, float(v))
         else:
             ch, v = rec.get("channel"), rec.get("value")
             if not isinstance(ch, str) or not ch:
-                rej.append(Rejection(i, "channel", "missing or not a string (or give 'values')", rec, source, a))
+                rej.append(
+                    Rejection(
+                        i, "channel", "missing or not a string (or give 'values')", rec, source, a
+                    )
+                )
                 continue
             if not _is_number(v):
                 rej.append(Rejection(i, "value", f"expected a number, got {v!r}", rec, source, a))
@@ -101,14 +149,18 @@ def from_json_bytes(body: bytes, source: str = "json", asset_id: str | None = No
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         snippet = body[:200].decode("utf-8", "replace")
-        return pd.DataFrame(columns=LONG_COLUMNS), [Rejection(None, "payload", f"not valid JSON: {e}", snippet, source, asset_id)]
+        return pd.DataFrame(columns=LONG_COLUMNS), [
+            Rejection(None, "payload", f"not valid JSON: {e}", snippet, source, asset_id)
+        ]
     if isinstance(doc, dict) and "readings" in doc:
         doc = doc["readings"]
     if isinstance(doc, dict):
         doc = [doc]
     if not isinstance(doc, list):
         return pd.DataFrame(columns=LONG_COLUMNS), [
-            Rejection(None, "payload", "expected a list of records or an object", doc, source, asset_id)
+            Rejection(
+                None, "payload", "expected a list of records or an object", doc, source, asset_id
+            )
         ]
     return from_json_records(doc, source, asset_id)
 
@@ -120,10 +172,14 @@ def from_frame(df: pd.DataFrame, source: str = "csv") -> tuple[pd.DataFrame, lis
     cols = [c.strip() for c in df.columns.astype(str)]
     df.columns = cols
     if "asset_id" not in cols:
-        return pd.DataFrame(columns=LONG_COLUMNS), [Rejection(None, "asset_id", f"no asset_id column (columns: {cols})", None, source)]
+        return pd.DataFrame(columns=LONG_COLUMNS), [
+            Rejection(None, "asset_id", f"no asset_id column (columns: {cols})", None, source)
+        ]
     tcol = next((c for c in _TIME_KEYS if c in cols), None)
     if tcol is None and "cycle" not in cols:
-        return pd.DataFrame(columns=LONG_COLUMNS), [Rejection(None, "ts", f"no ts or cycle column (columns: {cols})", None, source)]
+        return pd.DataFrame(columns=LONG_COLUMNS), [
+            Rejection(None, "ts", f"no ts or cycle column (columns: {cols})", None, source)
+        ]
     base = pd.DataFrame({"record": df.index, "asset_id": df["asset_id"].astype(str)})
     base["ts"] = df[tcol] if tcol else None
     base["cycle"] = df["cycle"] if "cycle" in cols else None
@@ -137,9 +193,20 @@ def from_frame(df: pd.DataFrame, source: str = "csv") -> tuple[pd.DataFrame, lis
     raw = long["value_raw"]
     num = pd.to_numeric(raw, errors="coerce")
     bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    bad &= ~raw.astype(str).str.strip().str.lower().isin(["nan", "inf", "-inf", "+inf", "infinity", "-infinity"])
+    bad &= ~raw.astype(str).str.strip().str.lower().isin(
+        ["nan", "inf", "-inf", "+inf", "infinity", "-infinity"]
+    )
     for r in long.loc[bad].itertuples():
-        rej.append(Rejection(int(r.record), r.channel, f"not a number: {r.value_raw!r}", df.iloc[int(r.record)].to_dict(), source, r.asset_id))
+        rej.append(
+            Rejection(
+                int(r.record),
+                r.channel,
+                f"not a number: {r.value_raw!r}",
+                df.iloc[int(r.record)].to_dict(),
+                source,
+                r.asset_id,
+            )
+        )
     # an empty cell is no reading: wide files leave channels out that were not sampled
     empty = raw.isna() | (raw.astype(str).str.strip() == "")
     txt = raw.astype(str).str.strip().str.lower()
@@ -157,5 +224,13 @@ def from_csv_bytes(body: bytes, source: str = "csv") -> tuple[pd.DataFrame, list
         sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        return pd.DataFrame(columns=LONG_COLUMNS), [Rejection(None, "payload", f"not a readable CSV: {e}", body[:200].decode("utf-8", "replace"), source)]
+        return pd.DataFrame(columns=LONG_COLUMNS), [
+            Rejection(
+                None,
+                "payload",
+                f"not a readable CSV: {e}",
+                body[:200].decode("utf-8", "replace"),
+                source,
+            )
+        ]
     return from_frame(df.replace({"": None}), source)

@@ -24,22 +24,34 @@ def _parse_times(df: pd.DataFrame, registry: Registry) -> pd.Series:
     if has_ts.any():
         t = ts[has_ts]
         numeric = pd.to_numeric(t, errors="coerce")
-        is_num = numeric.notna() & t.map(lambda v: not isinstance(v, str) or v.strip().replace(".", "", 1).isdigit())
+        is_num = numeric.notna() & t.map(
+            lambda v: not isinstance(v, str) or v.strip().replace(".", "", 1).isdigit()
+        )
         if is_num.any():
-            out.loc[is_num[is_num].index] = pd.to_datetime(numeric[is_num], unit="s", utc=True, errors="coerce")
+            out.loc[is_num[is_num].index] = pd.to_datetime(
+                numeric[is_num], unit="s", utc=True, errors="coerce"
+            )
         strs = t[~is_num]
         if len(strs):
-            out.loc[strs.index] = pd.to_datetime(strs.astype(str), utc=True, errors="coerce", format="ISO8601")
+            out.loc[strs.index] = pd.to_datetime(
+                strs.astype(str), utc=True, errors="coerce", format="ISO8601"
+            )
     cyc = df["cycle"].notna() & ~has_ts
     if cyc.any():
         assets = df.loc[cyc, "asset_id"]
         inst = assets.map({a.id: a.installed_at for a in registry.assets.values()})
         unit_s = assets.map(
-            {a.id: registry.types[a.type_id].time_unit.seconds for a in registry.assets.values() if a.type_id in registry.types}
+            {
+                a.id: registry.types[a.type_id].time_unit.seconds
+                for a in registry.assets.values()
+                if a.type_id in registry.types
+            }
         )
         secs = pd.to_numeric(df.loc[cyc, "cycle"], errors="coerce") * unit_s.astype(float)
         ok = inst.notna() & secs.notna()
-        out.loc[ok[ok].index] = pd.to_datetime(inst[ok], utc=True) + pd.to_timedelta(secs[ok], unit="s")
+        out.loc[ok[ok].index] = pd.to_datetime(inst[ok], utc=True) + pd.to_timedelta(
+            secs[ok], unit="s"
+        )
     return out
 
 
@@ -68,10 +80,18 @@ def validate(
 
     assets = registry.assets
     owner = df["asset_id"].map({a: x.customer_id for a, x in assets.items()})
-    flag(owner.isna(), "asset_id", "unknown asset: register it first (prognos registry / POST /api/v1/assets)")
+    flag(
+        owner.isna(),
+        "asset_id",
+        "unknown asset: register it first (prognos registry / POST /api/v1/assets)",
+    )
     if not principal.is_manufacturer:
         # Another customer's asset is answered as unknown: its existence is not this key's business.
-        flag(owner.notna() & (owner != principal.customer_id), "asset_id", "unknown asset for this key")
+        flag(
+            owner.notna() & (owner != principal.customer_id),
+            "asset_id",
+            "unknown asset for this key",
+        )
     type_of = df["asset_id"].map({a: x.type_id for a, x in assets.items()})
     spec = pd.DataFrame(
         [(t.id, c.name, c.min, c.max) for t in registry.types.values() for c in t.channels],
@@ -80,20 +100,40 @@ def validate(
     keyed = pd.DataFrame({"type_id": type_of, "channel": df["channel"]})
     merged = keyed.merge(spec, on=["type_id", "channel"], how="left", indicator=True)
     merged.index = df.index
-    flag(merged["_merge"] != "both", "channel", "unknown channel for this asset type: " + df["channel"].astype(str))
+    flag(
+        merged["_merge"] != "both",
+        "channel",
+        "unknown channel for this asset type: " + df["channel"].astype(str),
+    )
 
     val = df["value"].astype(float)
     flag(val.isna(), "value", "NaN is not a reading")
     flag(np.isinf(val), "value", "infinite value")
     lo, hi = merged["lo"].astype(float), merged["hi"].astype(float)
-    flag(lo.notna() & (val < lo), "value", "below the channel's valid minimum " + lo.astype(str) + ": " + val.astype(str))
-    flag(hi.notna() & (val > hi), "value", "above the channel's valid maximum " + hi.astype(str) + ": " + val.astype(str))
+    flag(
+        lo.notna() & (val < lo),
+        "value",
+        "below the channel's valid minimum " + lo.astype(str) + ": " + val.astype(str),
+    )
+    flag(
+        hi.notna() & (val > hi),
+        "value",
+        "above the channel's valid maximum " + hi.astype(str) + ": " + val.astype(str),
+    )
 
     ts = _parse_times(df, registry)
-    flag(ts.isna() & df["ts"].notna(), "ts", "unparseable time: " + df["ts"].astype(str) + " (use ISO 8601 UTC or epoch seconds)")
+    flag(
+        ts.isna() & df["ts"].notna(),
+        "ts",
+        "unparseable time: " + df["ts"].astype(str) + " (use ISO 8601 UTC or epoch seconds)",
+    )
     flag(ts.isna(), "cycle", "cannot place cycle in time: unknown asset or asset type")
     limit = pd.Timestamp(now) + pd.Timedelta(seconds=max_future_seconds)
-    flag(ts > limit, "ts", "in the future: " + ts.astype(str) + f" is after the server clock ({now.isoformat()})")
+    flag(
+        ts > limit,
+        "ts",
+        "in the future: " + ts.astype(str) + f" is after the server clock ({now.isoformat()})",
+    )
     flag(ts < pd.Timestamp(_EPOCH_MIN, tz="UTC"), "ts", "implausibly old: before 1990")
 
     bad = reason.notna()
@@ -101,10 +141,26 @@ def validate(
     if bad.any():
         sub = df.loc[bad]
         for idx, r in zip(sub.index, sub.itertuples(index=False), strict=True):
-            raw = raw_records[int(r.record)] if raw_records is not None and r.record is not None else {
-                "asset_id": r.asset_id, "channel": r.channel, "ts": r.ts, "cycle": r.cycle, "value": r.value}
+            raw = (
+                raw_records[int(r.record)]
+                if raw_records is not None and r.record is not None
+                else {
+                    "asset_id": r.asset_id,
+                    "channel": r.channel,
+                    "ts": r.ts,
+                    "cycle": r.cycle,
+                    "value": r.value,
+                }
+            )
             rejections.append(
-                Rejection(int(r.record) if r.record is not None else None, str(field[idx]), str(reason[idx]), raw, source, r.asset_id)
+                Rejection(
+                    int(r.record) if r.record is not None else None,
+                    str(field[idx]),
+                    str(reason[idx]),
+                    raw,
+                    source,
+                    r.asset_id,
+                )
             )
     good = df.loc[~bad]
     batch = ReadingBatch(

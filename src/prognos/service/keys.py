@@ -23,4 +23,6 @@ def hash_key(key: str) -> str:
 
 
 def describe(p: Principal) -> str:
-    return "manufacturer (sees every customer)" if p.is_manufacturer else f"customer {p.customer_id}"
+    return (
+        "manufacturer (sees every customer)" if p.is_manufacturer else f"customer {p.customer_id}"
+    )

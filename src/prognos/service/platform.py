@@ -52,7 +52,10 @@ class Platform:
     # -- access --------------------------------------------------------------------------------
     def authenticate(self, key: str | None) -> Principal:
         if not key:
-            raise AccessDenied("no API key given", hint="send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
+            raise AccessDenied(
+                "no API key given",
+                hint="send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+            )
         p = self.store.find_api_key(keyring.hash_key(key))
         if p is None:
             raise AccessDenied("unknown API key", hint="create one with `prognos keys create`")
@@ -60,7 +63,10 @@ class Platform:
 
     def create_key(self, customer_id: str | None = None, name: str = "") -> tuple[str, Principal]:
         if customer_id is not None and self.store.get_customer(customer_id) is None:
-            raise NotFound(f"customer {customer_id!r} does not exist", hint="list customers with `prognos registry customers`")
+            raise NotFound(
+                f"customer {customer_id!r} does not exist",
+                hint="list customers with `prognos registry customers`",
+            )
         key_id, key, digest = keyring.new_key()
         self.store.add_api_key(key_id, digest, customer_id, name or (customer_id or "manufacturer"))
         return key, Principal(key_id=key_id, customer_id=customer_id, name=name)
@@ -74,7 +80,9 @@ class Platform:
     def registry(self) -> Registry:
         with self._registry_lock:
             if self._registry is None:
-                self._registry = Registry.build(self.store.list_assets(), self.store.list_asset_types())
+                self._registry = Registry.build(
+                    self.store.list_assets(), self.store.list_asset_types()
+                )
             return self._registry
 
     def _registry_changed(self) -> None:
@@ -89,7 +97,10 @@ class Platform:
     def add_site(self, s: Site, p: Principal = MANUFACTURER) -> Site:
         self.require_manufacturer(p)
         if self.store.get_customer(s.customer_id) is None:
-            raise NotFound(f"site {s.id}: customer {s.customer_id!r} does not exist", hint="add the customer first")
+            raise NotFound(
+                f"site {s.id}: customer {s.customer_id!r} does not exist",
+                hint="add the customer first",
+            )
         self.store.upsert_site(s)
         return s
 
@@ -107,11 +118,18 @@ class Platform:
         for a in assets:
             site = sites.get(a.site_id)
             if site is None:
-                raise NotFound(f"asset {a.id}: site {a.site_id!r} does not exist", hint="add the site first")
+                raise NotFound(
+                    f"asset {a.id}: site {a.site_id!r} does not exist", hint="add the site first"
+                )
             if site.customer_id != a.customer_id:
-                raise ValidationFailed(f"asset {a.id}: site {a.site_id} belongs to {site.customer_id}, not {a.customer_id}")
+                raise ValidationFailed(
+                    f"asset {a.id}: site {a.site_id} belongs to {site.customer_id}, not {a.customer_id}"
+                )
             if a.type_id not in types:
-                raise NotFound(f"asset {a.id}: asset type {a.type_id!r} does not exist", hint="add the asset type first")
+                raise NotFound(
+                    f"asset {a.id}: asset type {a.type_id!r} does not exist",
+                    hint="add the asset type first",
+                )
             if a.parent_id is not None and a.parent_id not in known:
                 raise NotFound(f"asset {a.id}: parent {a.parent_id!r} does not exist")
         self.store.upsert_assets(assets)
@@ -124,14 +142,25 @@ class Platform:
             raise NotFound(f"asset {asset_id!r} not found")
         return a
 
-    def list_assets(self, p: Principal, *, customer_id=None, type_id=None, site_id=None, search=None,
-                    limit: int | None = None, offset: int = 0) -> tuple[list[Asset], int]:
+    def list_assets(
+        self,
+        p: Principal,
+        *,
+        customer_id=None,
+        type_id=None,
+        site_id=None,
+        search=None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[list[Asset], int]:
         if not p.is_manufacturer:
             if customer_id is not None and customer_id != p.customer_id:
                 return [], 0
             customer_id = p.customer_id
         kw = dict(customer_id=customer_id, type_id=type_id, site_id=site_id, search=search)
-        return self.store.list_assets(**kw, limit=limit, offset=offset), self.store.count_assets(**kw)
+        return self.store.list_assets(**kw, limit=limit, offset=offset), self.store.count_assets(
+            **kw
+        )
 
     def list_customers(self, p: Principal) -> list[Customer]:
         return [c for c in self.store.list_customers() if p.may_see(c.id)]
@@ -146,15 +175,31 @@ class Platform:
         return t
 
     # -- ingestion -----------------------------------------------------------------------------
-    def ingest_payload(self, body: bytes, content_type: str, p: Principal, source: str = "http",
-                       asset_id: str | None = None) -> IngestResult:
+    def ingest_payload(
+        self,
+        body: bytes,
+        content_type: str,
+        p: Principal,
+        source: str = "http",
+        asset_id: str | None = None,
+    ) -> IngestResult:
         """Parse, validate, store and quarantine one payload (JSON or CSV)."""
         if len(body) > self.settings.max_payload_bytes:
-            rej = Rejection(None, "payload", f"payload of {len(body)} bytes exceeds the limit of "
-                            f"{self.settings.max_payload_bytes} bytes", body[:2000].decode("utf-8", "replace"), source, asset_id)
+            rej = Rejection(
+                None,
+                "payload",
+                f"payload of {len(body)} bytes exceeds the limit of "
+                f"{self.settings.max_payload_bytes} bytes",
+                body[:2000].decode("utf-8", "replace"),
+                source,
+                asset_id,
+            )
             self.store.quarantine([rej], source, self.registry().customer_of())
-            raise PayloadTooLarge(rej.reason, hint="split the batch or raise PROGNOS_MAX_PAYLOAD_BYTES",
-                                  details=[rej.as_dict()])
+            raise PayloadTooLarge(
+                rej.reason,
+                hint="split the batch or raise PROGNOS_MAX_PAYLOAD_BYTES",
+                details=[rej.as_dict()],
+            )
         raw_records = None
         if "csv" in content_type:
             df, rej = records.from_csv_bytes(body, source)
@@ -162,15 +207,70 @@ class Platform:
             df, rej = records.from_json_bytes(body, source, asset_id)
         return self.ingest_long(df, p, source, rej, raw_records)
 
-    def ingest_frame(self, frame: pd.DataFrame, p: Principal = MANUFACTURER, source: str = "file") -> IngestResult:
+    def ingest_messages(
+        self, messages: list[tuple[str, bytes]], source: str = "mqtt", p: Principal = MANUFACTURER
+    ) -> IngestResult:
+        """Ingest a batch of (asset_id, JSON payload) messages in one transaction.
+
+        Brokers deliver one message per asset and instant; committing them one by one would cost a
+        transaction each, so workers hand over what arrived in the last few milliseconds at once.
+        Record indices in rejections count across the batch in order.
+        """
+        frames, rejected, offset = [], [], 0
+        for asset_id, body in messages:
+            if len(body) > self.settings.max_payload_bytes:
+                rejected.append(
+                    Rejection(
+                        offset,
+                        "payload",
+                        f"payload of {len(body)} bytes exceeds the limit of "
+                        f"{self.settings.max_payload_bytes} bytes",
+                        body[:2000].decode("utf-8", "replace"),
+                        source,
+                        asset_id,
+                    )
+                )
+                offset += 1
+                continue
+            df, rej = records.from_json_bytes(body, source, asset_id)
+            n_records = int(df["record"].max()) + 1 if len(df) else 0
+            n_records = max([n_records] + [r.index + 1 for r in rej if r.index is not None])
+            df["record"] = df["record"] + offset
+            for r in rej:
+                r.index = offset if r.index is None else r.index + offset
+            frames.append(df)
+            rejected += rej
+            offset += max(n_records, 1)
+        long = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame(columns=records.LONG_COLUMNS)
+        )
+        return self.ingest_long(long, p, source, rejected)
+
+    def ingest_frame(
+        self, frame: pd.DataFrame, p: Principal = MANUFACTURER, source: str = "file"
+    ) -> IngestResult:
         df, rej = records.from_frame(frame, source)
         return self.ingest_long(df, p, source, rej)
 
-    def ingest_long(self, df: pd.DataFrame, p: Principal, source: str, pre_rejected: list[Rejection] | None = None,
-                    raw_records: list | None = None) -> IngestResult:
+    def ingest_long(
+        self,
+        df: pd.DataFrame,
+        p: Principal,
+        source: str,
+        pre_rejected: list[Rejection] | None = None,
+        raw_records: list | None = None,
+    ) -> IngestResult:
         registry = self.registry()
-        batch, rejected = validate(df, registry, p, max_future_seconds=self.settings.max_future_seconds,
-                                   source=source, raw_records=raw_records)
+        batch, rejected = validate(
+            df,
+            registry,
+            p,
+            max_future_seconds=self.settings.max_future_seconds,
+            source=source,
+            raw_records=raw_records,
+        )
         rejected = list(pre_rejected or []) + rejected
         stored = self.store.write_readings(batch)
         if rejected:
@@ -184,24 +284,41 @@ class Platform:
                     log.exception("readings listener failed")
         return result
 
-    def ingest_batch(self, batch: ReadingBatch, p: Principal = MANUFACTURER, source: str = "batch") -> IngestResult:
+    def ingest_batch(
+        self, batch: ReadingBatch, p: Principal = MANUFACTURER, source: str = "batch"
+    ) -> IngestResult:
         """Ingest already-columnar readings (simulator, file loaders) through the same validation."""
-        df = pd.DataFrame({
-            "record": np.arange(len(batch)), "asset_id": batch.asset_id, "channel": batch.channel,
-            "ts": pd.to_datetime(batch.ts, utc=True).astype(str) if len(batch) else [], "cycle": None,
-            "value": batch.value,
-        })
+        df = pd.DataFrame(
+            {
+                "record": np.arange(len(batch)),
+                "asset_id": batch.asset_id,
+                "channel": batch.channel,
+                "ts": pd.to_datetime(batch.ts, utc=True).astype(str) if len(batch) else [],
+                "cycle": None,
+                "value": batch.value,
+            }
+        )
         return self.ingest_long(df, p, source)
 
     # -- queries -------------------------------------------------------------------------------
-    def telemetry(self, p: Principal, asset_id: str, channels: list[str] | None = None,
-                  start: datetime | None = None, end: datetime | None = None,
-                  max_points: int | None = None) -> dict[str, Any]:
+    def telemetry(
+        self,
+        p: Principal,
+        asset_id: str,
+        channels: list[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        max_points: int | None = None,
+    ) -> dict[str, Any]:
         """Readings for charts: raw when few, else min/max/mean per bucket (server-side)."""
         self.get_asset(p, asset_id)
         lo, hi, n = self.store.telemetry_span(asset_id)
-        out: dict[str, Any] = {"asset_id": asset_id, "first": lo.isoformat() if lo else None,
-                               "last": hi.isoformat() if hi else None, "channels": {}}
+        out: dict[str, Any] = {
+            "asset_id": asset_id,
+            "first": lo.isoformat() if lo else None,
+            "last": hi.isoformat() if hi else None,
+            "channels": {},
+        }
         if n == 0:
             out["downsampled"] = False
             return out
@@ -211,18 +328,25 @@ class Platform:
             for ch, g in df.groupby("channel", sort=True):
                 out["channels"][ch] = {
                     "ts": [t.isoformat() for t in g["ts"]],
-                    "mean": g["mean"].round(6).tolist(), "min": g["min"].tolist(), "max": g["max"].tolist(),
+                    "mean": g["mean"].round(6).tolist(),
+                    "min": g["min"].tolist(),
+                    "max": g["max"].tolist(),
                     "count": g["count"].astype(int).tolist(),
                 }
         else:
             df = self.store.read_telemetry(asset_id, channels, start, end)
             out["downsampled"] = False
             for ch, g in df.groupby("channel", sort=True):
-                out["channels"][ch] = {"ts": [t.isoformat() for t in g["ts"]], "value": g["value"].tolist()}
+                out["channels"][ch] = {
+                    "ts": [t.isoformat() for t in g["ts"]],
+                    "value": g["value"].tolist(),
+                }
         return out
 
     def quarantine(self, p: Principal, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        return self.store.list_quarantine(None if p.is_manufacturer else p.customer_id, limit, offset)
+        return self.store.list_quarantine(
+            None if p.is_manufacturer else p.customer_id, limit, offset
+        )
 
 
 def open_platform(settings: Settings | None = None) -> Platform:

@@ -126,7 +126,10 @@ class SqlStore:
         return Customer(id=rows[0][0], name=rows[0][1]) if rows else None
 
     def list_customers(self) -> list[Customer]:
-        return [Customer(id=r[0], name=r[1]) for r in self._rows("SELECT id, name FROM customers ORDER BY id")]
+        return [
+            Customer(id=r[0], name=r[1])
+            for r in self._rows("SELECT id, name FROM customers ORDER BY id")
+        ]
 
     def upsert_site(self, s: Site) -> None:
         self._exec(
@@ -138,7 +141,13 @@ class SqlStore:
 
     def _site(self, r: tuple) -> Site:
         return Site(
-            id=r[0], customer_id=r[1], name=r[2], timezone=r[3], region=r[4], latitude=r[5], longitude=r[6]
+            id=r[0],
+            customer_id=r[1],
+            name=r[2],
+            timezone=r[3],
+            region=r[4],
+            latitude=r[5],
+            longitude=r[6],
         )
 
     def get_site(self, site_id: str) -> Site | None:
@@ -149,7 +158,9 @@ class SqlStore:
         if customer_id is None:
             rows = self._rows("SELECT * FROM sites ORDER BY id")
         else:
-            rows = self._rows("SELECT * FROM sites WHERE customer_id = ? ORDER BY id", (customer_id,))
+            rows = self._rows(
+                "SELECT * FROM sites WHERE customer_id = ? ORDER BY id", (customer_id,)
+            )
         return [self._site(r) for r in rows]
 
     def upsert_asset_type(self, t: AssetType) -> None:
@@ -173,7 +184,16 @@ class SqlStore:
             "site_id = EXCLUDED.site_id, type_id = EXCLUDED.type_id, serial = EXCLUDED.serial, "
             "model = EXCLUDED.model, installed_at = EXCLUDED.installed_at, parent_id = EXCLUDED.parent_id",
             [
-                (a.id, a.customer_id, a.site_id, a.type_id, a.serial, a.model, to_naive_utc(a.installed_at), a.parent_id)
+                (
+                    a.id,
+                    a.customer_id,
+                    a.site_id,
+                    a.type_id,
+                    a.serial,
+                    a.model,
+                    to_naive_utc(a.installed_at),
+                    a.parent_id,
+                )
                 for a in assets
             ],
         )
@@ -181,8 +201,14 @@ class SqlStore:
     @staticmethod
     def _asset(r: tuple) -> Asset:
         return Asset(
-            id=r[0], customer_id=r[1], site_id=r[2], type_id=r[3], serial=r[4], model=r[5],
-            installed_at=from_db_time(r[6]), parent_id=r[7],
+            id=r[0],
+            customer_id=r[1],
+            site_id=r[2],
+            type_id=r[3],
+            serial=r[4],
+            model=r[5],
+            installed_at=from_db_time(r[6]),
+            parent_id=r[7],
         )
 
     def get_asset(self, asset_id: str) -> Asset | None:
@@ -201,7 +227,9 @@ class SqlStore:
             params += [f"%{search.lower()}%"] * 3
         return (" WHERE " + " AND ".join(where)) if where else "", params
 
-    def list_assets(self, customer_id=None, type_id=None, site_id=None, search=None, limit=None, offset=0):
+    def list_assets(
+        self, customer_id=None, type_id=None, site_id=None, search=None, limit=None, offset=0
+    ):
         where, params = self._asset_filter(customer_id, type_id, site_id, search)
         sql = f"SELECT {_ASSET_COLS} FROM assets{where} ORDER BY id"
         if limit is not None:
@@ -264,7 +292,14 @@ class SqlStore:
             f"SELECT least(floor(({ep} - ?) / ?), ?) AS b, channel, min(value), max(value), avg(value), count(*) "
             "FROM telemetry WHERE asset_id = ? AND ts >= ? AND ts <= ?"
         )
-        params: list[Any] = [s0, width, max(int(max_points), 1) - 1, asset_id, to_naive_utc(start), to_naive_utc(end)]
+        params: list[Any] = [
+            s0,
+            width,
+            max(int(max_points), 1) - 1,
+            asset_id,
+            to_naive_utc(start),
+            to_naive_utc(end),
+        ]
         if channels:
             sql += " AND channel IN (" + ", ".join("?" for _ in channels) + ")"
             params += list(channels)
@@ -276,14 +311,19 @@ class SqlStore:
         return df.drop(columns=["bucket"])[["ts", "channel", "min", "max", "mean", "count"]]
 
     def telemetry_span(self, asset_id: str):
-        r = self._rows("SELECT min(ts), max(ts), count(*) FROM telemetry WHERE asset_id = ?", (asset_id,))[0]
+        r = self._rows(
+            "SELECT min(ts), max(ts), count(*) FROM telemetry WHERE asset_id = ?", (asset_id,)
+        )[0]
         return from_db_time(r[0]), from_db_time(r[1]), int(r[2])
 
     def count_readings(self) -> int:
         return int(self._rows("SELECT count(*) FROM telemetry")[0][0])
 
     def channels_of(self, asset_id: str) -> list[str]:
-        rows = self._rows("SELECT DISTINCT channel FROM telemetry WHERE asset_id = ? ORDER BY channel", (asset_id,))
+        rows = self._rows(
+            "SELECT DISTINCT channel FROM telemetry WHERE asset_id = ? ORDER BY channel",
+            (asset_id,),
+        )
         return [r[0] for r in rows]
 
     # -- quarantine ----------------------------------------------------------------------------
@@ -294,8 +334,17 @@ class SqlStore:
         for r in rejections:
             raw = r.raw if isinstance(r.raw, str) else json.dumps(r.raw, default=str)
             rows.append(
-                (uuid.uuid4().hex, now, r.source or source, r.index, r.asset_id,
-                 customer_of.get(r.asset_id or ""), r.field, r.reason, raw[:100_000])
+                (
+                    uuid.uuid4().hex,
+                    now,
+                    r.source or source,
+                    r.index,
+                    r.asset_id,
+                    customer_of.get(r.asset_id or ""),
+                    r.field,
+                    r.reason,
+                    raw[:100_000],
+                )
             )
         self._many("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
@@ -306,7 +355,17 @@ class SqlStore:
             sql += " WHERE customer_id = ?"
             params.append(customer_id)
         sql += f" ORDER BY received_at DESC, id LIMIT {int(limit)} OFFSET {int(offset)}"
-        cols = ["id", "received_at", "source", "index", "asset_id", "customer_id", "field", "reason", "raw"]
+        cols = [
+            "id",
+            "received_at",
+            "source",
+            "index",
+            "asset_id",
+            "customer_id",
+            "field",
+            "reason",
+            "raw",
+        ]
         out = []
         for r in self._rows(sql, params):
             d = dict(zip(cols, r, strict=True))
@@ -317,7 +376,11 @@ class SqlStore:
     def count_quarantine(self, customer_id: str | None = None) -> int:
         if customer_id is None:
             return int(self._rows("SELECT count(*) FROM quarantine")[0][0])
-        return int(self._rows("SELECT count(*) FROM quarantine WHERE customer_id = ?", (customer_id,))[0][0])
+        return int(
+            self._rows("SELECT count(*) FROM quarantine WHERE customer_id = ?", (customer_id,))[0][
+                0
+            ]
+        )
 
     # -- keys ----------------------------------------------------------------------------------
     def add_api_key(self, key_id, key_hash, customer_id, name) -> None:
@@ -327,16 +390,27 @@ class SqlStore:
         )
 
     def find_api_key(self, key_hash: str) -> Principal | None:
-        rows = self._rows("SELECT id, customer_id, name FROM api_keys WHERE key_hash = ?", (key_hash,))
-        return Principal(key_id=rows[0][0], customer_id=rows[0][1], name=rows[0][2]) if rows else None
+        rows = self._rows(
+            "SELECT id, customer_id, name FROM api_keys WHERE key_hash = ?", (key_hash,)
+        )
+        return (
+            Principal(key_id=rows[0][0], customer_id=rows[0][1], name=rows[0][2]) if rows else None
+        )
 
     # -- forecasts, health, models ------------------------------------------------------------
     def save_forecast(self, f: FailureForecast) -> None:
         self._exec(
             "INSERT INTO forecasts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (asset_id, component, as_of, model) "
             "DO UPDATE SET created_at = EXCLUDED.created_at, p50 = EXCLUDED.p50, body = EXCLUDED.body",
-            (f.asset_id, f.component or "", to_naive_utc(f.as_of), to_naive_utc(datetime.now(UTC)),
-             f.model, f.p50, json.dumps(f.as_dict(), default=str)),
+            (
+                f.asset_id,
+                f.component or "",
+                to_naive_utc(f.as_of),
+                to_naive_utc(datetime.now(UTC)),
+                f.model,
+                f.p50,
+                json.dumps(f.as_dict(), default=str),
+            ),
         )
 
     def forecast_history(self, asset_id: str, limit: int = 100) -> list[FailureForecast]:
@@ -374,12 +448,17 @@ class SqlStore:
     def _health(body: Any) -> HealthScore:
         d = _json_load(body)
         return HealthScore(
-            asset_id=d["asset_id"], as_of=datetime.fromisoformat(d["as_of"]), score=float(d["score"]),
-            drivers=d.get("drivers") or {}, anomalies=d.get("anomalies") or {},
+            asset_id=d["asset_id"],
+            as_of=datetime.fromisoformat(d["as_of"]),
+            score=float(d["score"]),
+            drivers=d.get("drivers") or {},
+            anomalies=d.get("anomalies") or {},
         )
 
     def latest_health(self, asset_id: str) -> HealthScore | None:
-        rows = self._rows("SELECT body FROM health WHERE asset_id = ? ORDER BY as_of DESC LIMIT 1", (asset_id,))
+        rows = self._rows(
+            "SELECT body FROM health WHERE asset_id = ? ORDER BY as_of DESC LIMIT 1", (asset_id,)
+        )
         return self._health(rows[0][0]) if rows else None
 
     def latest_healths(self, asset_ids=None) -> dict[str, HealthScore]:
@@ -392,35 +471,57 @@ class SqlStore:
 
     def save_model(self, model_id: str, asset_type: str, body: dict[str, Any]) -> int:
         with self._cursor() as cur:
-            cur.execute(self._sql("SELECT coalesce(max(version), 0) FROM models WHERE asset_type = ?"), (asset_type,))
+            cur.execute(
+                self._sql("SELECT coalesce(max(version), 0) FROM models WHERE asset_type = ?"),
+                (asset_type,),
+            )
             version = int(cur.fetchall()[0][0]) + 1
             body = {**body, "id": model_id, "asset_type": asset_type, "version": version}
             cur.execute(
                 self._sql("INSERT INTO models VALUES (?, ?, ?, ?, ?)"),
-                (model_id, asset_type, version, to_naive_utc(datetime.now(UTC)), json.dumps(body, default=str)),
+                (
+                    model_id,
+                    asset_type,
+                    version,
+                    to_naive_utc(datetime.now(UTC)),
+                    json.dumps(body, default=str),
+                ),
             )
         return version
 
     def latest_model(self, asset_type: str) -> dict[str, Any] | None:
         rows = self._rows(
-            "SELECT body FROM models WHERE asset_type = ? ORDER BY version DESC LIMIT 1", (asset_type,)
+            "SELECT body FROM models WHERE asset_type = ? ORDER BY version DESC LIMIT 1",
+            (asset_type,),
         )
         return _json_load(rows[0][0]) if rows else None
 
     # -- documents -----------------------------------------------------------------------------
-    def put_document(self, kind, doc_id, body, customer_id=None, asset_id=None, status=None) -> None:
+    def put_document(
+        self, kind, doc_id, body, customer_id=None, asset_id=None, status=None
+    ) -> None:
         self._exec(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET "
             "customer_id = EXCLUDED.customer_id, asset_id = EXCLUDED.asset_id, status = EXCLUDED.status, "
             "updated_at = EXCLUDED.updated_at, body = EXCLUDED.body",
-            (kind, doc_id, customer_id, asset_id, status, to_naive_utc(datetime.now(UTC)), json.dumps(body, default=str)),
+            (
+                kind,
+                doc_id,
+                customer_id,
+                asset_id,
+                status,
+                to_naive_utc(datetime.now(UTC)),
+                json.dumps(body, default=str),
+            ),
         )
 
     def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT body FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
         return _json_load(rows[0][0]) if rows else None
 
-    def list_documents(self, kind, customer_id=None, asset_id=None, status=None) -> list[dict[str, Any]]:
+    def list_documents(
+        self, kind, customer_id=None, asset_id=None, status=None
+    ) -> list[dict[str, Any]]:
         sql, params = "SELECT body FROM documents WHERE kind = ?", [kind]
         for col, val in (("customer_id", customer_id), ("asset_id", asset_id), ("status", status)):
             if val is not None:
@@ -430,7 +531,12 @@ class SqlStore:
 
     def delete_document(self, kind: str, doc_id: str) -> bool:
         with self._cursor() as cur:
-            cur.execute(self._sql("SELECT count(*) FROM documents WHERE kind = ? AND id = ?"), (kind, doc_id))
+            cur.execute(
+                self._sql("SELECT count(*) FROM documents WHERE kind = ? AND id = ?"),
+                (kind, doc_id),
+            )
             found = cur.fetchall()[0][0] > 0
-            cur.execute(self._sql("DELETE FROM documents WHERE kind = ? AND id = ?"), (kind, doc_id))
+            cur.execute(
+                self._sql("DELETE FROM documents WHERE kind = ? AND id = ?"), (kind, doc_id)
+            )
         return bool(found)

@@ -1,0 +1,1 @@
+"""One router per resource; routes translate HTTP into service calls and back."""
