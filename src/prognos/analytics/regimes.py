@@ -87,9 +87,11 @@ class RegimeNormalizer(TransformerMixin, BaseEstimator):
         if not isinstance(X, pd.DataFrame):
             raise ModelError("RegimeNormalizer needs a DataFrame with named columns")
         settings = list(self.settings)
-        sensors = list(self.sensors) if self.sensors is not None else [
-            c for c in X.columns if c not in settings and pd.api.types.is_numeric_dtype(X[c])
-        ]
+        sensors = (
+            list(self.sensors)
+            if self.sensors is not None
+            else [c for c in X.columns if c not in settings and pd.api.types.is_numeric_dtype(X[c])]
+        )
         self.kmeans_ = (
             find_regimes(
                 X[settings].to_numpy(dtype=float),

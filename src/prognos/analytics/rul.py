@@ -98,7 +98,9 @@ class RulEstimator(RegressorMixin, BaseEstimator):
             return []
         if self.n_folds >= 2:
             k = min(self.n_folds, n_groups)
-            return list(GroupKFold(k, shuffle=True, random_state=seed).split(np.empty(n), groups=groups))
+            return list(
+                GroupKFold(k, shuffle=True, random_state=seed).split(np.empty(n), groups=groups)
+            )
         gss = GroupShuffleSplit(1, test_size=self.calibration_size, random_state=seed)
         return list(gss.split(np.empty(n), groups=groups))
 
@@ -123,7 +125,9 @@ class RulEstimator(RegressorMixin, BaseEstimator):
         self.calibrated_ = bool(splits)
         self.y_min_, self.y_max_ = float(y.min()), float(y.max())
         oof = np.clip(oof, self.y_min_, self.y_max_)
-        self.residuals_ = BinnedResiduals(oof[seen], y[seen] - oof[seen], n_bins=self.n_bins)
+        self.residuals_ = BinnedResiduals(
+            oof[seen], y[seen] - oof[seen], groups[seen], n_bins=self.n_bins
+        )
         self.oof_rmse_ = float(np.sqrt(np.mean((y[seen] - oof[seen]) ** 2)))
         return self
 
@@ -236,7 +240,9 @@ class SensorRulModel(BaseEstimator):
         sensors = self.sensors
         if sensors is None:
             skip = {self.unit_col, self.time_col, *self.settings}
-            sensors = [c for c in f.columns if c not in skip and pd.api.types.is_numeric_dtype(f[c])]
+            sensors = [
+                c for c in f.columns if c not in skip and pd.api.types.is_numeric_dtype(f[c])
+            ]
         self.normalizer_ = RegimeNormalizer(
             settings=self.settings,
             sensors=sensors,
