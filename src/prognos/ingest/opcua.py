@@ -1,0 +1,610 @@
+"""OPC UA source: subscribe to a machine's nodes and hand over ``ReadingBatch``es.
+
+One ``OpcUaConnector`` owns one client session. It resolves and checks every mapped node when it
+first connects (so a bad mapping fails at start-up, naming its entry), creates one subscription
+with a monitored item per node and turns data-change notifications into readings stamped with
+the server's source timestamp.
+
+Reconnection is asyncua's supervisor: after a network loss it re-activates the session on a new
+channel, transfers the subscription and republishes what was not acknowledged, so samples the
+server still holds (the monitored items' queues) arrive late rather than never. After a server
+restart the session is gone and the subscription is created again; its initial values repeat the
+last samples delivered, which the connector drops by timestamp (per node, a sample not newer
+than the last one delivered is a duplicate). The monitored items trigger on the timestamp as
+well as the value, so a machine that reports the same value twice gives two readings.
+
+Usage (the service layer passes ``on_batch``)::
+
+    conn = OpcUaConnector(endpoint, mapping, on_batch)
+    task = asyncio.create_task(conn.run())
+    ...
+    await conn.stop(); await task
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from asyncua import Client, ua
+from asyncua.client.ua_client import UaClientState
+from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent
+from asyncua.common.ua_utils import get_base_data_type
+from asyncua.crypto import security_policies
+
+from prognos.domain import ReadingBatch
+from prognos.errors import AccessDenied, ConfigError, PrognosError, ValidationFailed
+from prognos.ingest.opcua_mapping import PASSWORD_ENV, Mapping, MappingItem, Security, same_unit
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[ReadingBatch], Awaitable[None] | None]
+NodeCheck = Callable[[list["NodeInfo"]], Awaitable[None] | None]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Builtin numeric data types (ns=0) and the abstract Number/Integer/UInteger; Boolean counts as 0/1.
+_NUMERIC = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 26, 27, 28, 50}
+_LOGIN_REFUSED = {
+    ua.StatusCodes.BadUserAccessDenied,
+    ua.StatusCodes.BadIdentityTokenRejected,
+    ua.StatusCodes.BadIdentityTokenInvalid,
+}
+_CERT_REFUSED = {
+    ua.StatusCodes.BadSecurityChecksFailed,
+    ua.StatusCodes.BadCertificateInvalid,
+    ua.StatusCodes.BadCertificateUntrusted,
+    ua.StatusCodes.BadCertificateUriInvalid,
+    ua.StatusCodes.BadSecurityPolicyRejected,
+}
+
+
+class ServerUnreachable(PrognosError):
+    """The OPC UA server did not answer (down, wrong address, network); worth retrying."""
+
+    status_code = 503
+    code = "opcua_unreachable"
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What the server says about a mapped node: its id, data type and engineering unit."""
+
+    item: MappingItem
+    node_id: str
+    data_type: str
+    engineering_unit: str | None
+
+
+# -- connecting ----------------------------------------------------------------------------------
+async def connect(
+    endpoint: str,
+    security: Security | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    *,
+    timeout: float = 5.0,
+    auto_reconnect: bool = False,
+    reconnect_max_delay: float = 30.0,
+    watchdog_interval: float = 1.0,
+) -> Client:
+    """A connected client, or a prognos error that says what to fix."""
+    client = Client(
+        endpoint,
+        timeout=timeout,
+        watchdog_intervall=watchdog_interval,
+        reconnect_max_delay=reconnect_max_delay,
+        reconnect_request_timeout=max(timeout, 10.0),
+    )
+    if security is not None:
+        client.application_uri = security.application_uri
+        policy = getattr(security_policies, f"SecurityPolicy{security.policy}")
+        await client.set_security(
+            policy,
+            str(security.certificate),
+            str(security.private_key),
+            server_certificate=str(security.server_certificate)
+            if security.server_certificate
+            else None,
+            mode=getattr(ua.MessageSecurityMode, security.mode),
+        )
+    if user:
+        client.set_user(user)
+        if password is None:
+            raise ConfigError(
+                f"user {user!r} is set for {endpoint} but no password",
+                hint=f"set {PASSWORD_ENV} or 'password' in the mapping file",
+            )
+        client.set_password(password)
+    try:
+        await asyncio.wait_for(client.connect(auto_reconnect=auto_reconnect), timeout * 2)
+    except ua.UaStatusCodeError as e:
+        raise _explain(e, endpoint, security, user) from None
+    except ua.UaError as e:
+        if "No matching endpoints" in str(e):
+            mode = f"{security.policy}/{security.mode}" if security else "no security (None)"
+            raise ConfigError(
+                f"the OPC UA server at {endpoint} offers no endpoint with {mode}",
+                hint="set 'security' in the mapping to a policy and mode the server offers",
+            ) from None
+        raise ServerUnreachable(f"OPC UA handshake with {endpoint} failed: {e}") from None
+    except (OSError, TimeoutError) as e:
+        raise ServerUnreachable(
+            f"the OPC UA server at {endpoint} does not answer ({type(e).__name__}: {e})",
+            hint="check the address and that the server runs",
+        ) from None
+    return client
+
+
+def _explain(
+    e: ua.UaStatusCodeError, endpoint: str, security: Security | None, user: str | None
+) -> PrognosError:
+    code = getattr(e, "code", None)
+    name = type(e).__name__
+    if code in _LOGIN_REFUSED:
+        who = f"user {user!r}" if user else "an anonymous login"
+        return AccessDenied(
+            f"the OPC UA server at {endpoint} refused {who} ({name})",
+            hint=f"check the user name and password ({PASSWORD_ENV})"
+            if user
+            else f"the server wants a user: set 'user' in the mapping and {PASSWORD_ENV}",
+        )
+    if code in _CERT_REFUSED:
+        return AccessDenied(
+            f"the OPC UA server at {endpoint} rejected the secure channel ({name})",
+            hint="have the server trust the client certificate and check its application URI",
+        )
+    return ServerUnreachable(f"the OPC UA server at {endpoint} answered {name}: {e}")
+
+
+async def disconnect(client: Client, timeout: float = 3.0) -> None:
+    """Close the session if the server still answers; never hang on a dead one."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.disconnect(), timeout)
+
+
+# -- checking the mapping against the server -----------------------------------------------------
+async def resolve(client: Client, mapping: Mapping) -> list[NodeInfo]:
+    """Find each mapped node and check it is a scalar numeric variable in the mapped unit.
+
+    Raises ``ValidationFailed`` naming every bad entry (the first in the message).
+    """
+    items = mapping.items
+    problems: list[str] = []
+    node_ids: list[ua.NodeId | None] = [None] * len(items)
+    by_path = [it for it in items if it.browse_path]
+    if by_path:
+        results = await client.translate_browsepaths(
+            ua.NodeId(ua.ObjectIds.RootFolder),
+            ["/" + "/".join(it.browse_path.split("/")) for it in by_path],
+        )
+        for it, r in zip(by_path, results, strict=True):
+            if r.StatusCode.is_good() and r.Targets:
+                node_ids[it.index] = _plain(r.Targets[0].TargetId)
+            else:
+                problems.append(f"{it.label}: no node at this browse path on the server")
+    for it in items:
+        if it.node:
+            node_ids[it.index] = ua.NodeId.from_string(it.node)
+    present = [(it, nid) for it, nid in zip(items, node_ids, strict=True) if nid is not None]
+    ids = [nid for _, nid in present]
+    classes = await client.uaclient.read_attributes(ids, ua.AttributeIds.NodeClass)
+    dtypes = await client.uaclient.read_attributes(ids, ua.AttributeIds.DataType)
+    ranks = await client.uaclient.read_attributes(ids, ua.AttributeIds.ValueRank)
+    units = await _engineering_units(client, ids)
+    infos: list[NodeInfo] = []
+    for (it, nid), nc, dt, rank, eu in zip(present, classes, dtypes, ranks, units, strict=True):
+        if not nc.StatusCode.is_good():
+            problems.append(f"{it.label}: the server has no node {nid.to_string()}")
+            continue
+        if nc.Value.Value != ua.NodeClass.Variable:
+            problems.append(f"{it.label}: {nid.to_string()} is not a variable")
+            continue
+        dt_id = dt.Value.Value
+        dt_name = await _data_type_name(client, dt_id)
+        if not await _is_numeric(client, dt_id):
+            problems.append(f"{it.label}: data type {dt_name} is not numeric")
+            continue
+        if rank.Value.Value is not None and rank.Value.Value > 0:
+            problems.append(f"{it.label}: the node holds an array, not one value")
+            continue
+        if eu is not None and it.unit is not None and not same_unit(eu, it.unit):
+            problems.append(
+                f"{it.label}: the node's EngineeringUnits are {eu!r}, the mapping says {it.unit!r}"
+            )
+            continue
+        infos.append(NodeInfo(it, nid.to_string(), dt_name, eu))
+    if problems:
+        raise ValidationFailed(
+            f"{mapping.source}: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            hint="fix the mapping; `prognos opcua browse` lists the server's nodes",
+            details=problems,
+        )
+    return infos
+
+
+async def _engineering_units(client: Client, ids: list[ua.NodeId]) -> list[str | None]:
+    """Each node's EngineeringUnits display name (or UN/CEFACT code), None where it has none."""
+    if not ids:
+        return []
+    params = []
+    for nid in ids:
+        bp = ua.BrowsePath()
+        bp.StartingNode = nid
+        bp.RelativePath = ua.RelativePath.from_string("/0:EngineeringUnits")
+        params.append(bp)
+    results = await client.uaclient.translate_browsepaths_to_nodeids(params)
+    found = [
+        (i, _plain(r.Targets[0].TargetId))
+        for i, r in enumerate(results)
+        if r.StatusCode.is_good() and r.Targets
+    ]
+    out: list[str | None] = [None] * len(ids)
+    if not found:
+        return out
+    values = await client.uaclient.read_attributes([n for _, n in found], ua.AttributeIds.Value)
+    for (i, _), dv in zip(found, values, strict=True):
+        eu = dv.Value.Value if dv.Value is not None else None
+        if isinstance(eu, ua.EUInformation):
+            out[i] = eu.DisplayName.Text or _cefact(eu.UnitId) or None
+    return out
+
+
+def _plain(target: ua.NodeId) -> ua.NodeId:
+    """A browse target (an expanded node id) as a plain node id of this server."""
+    return ua.NodeId(target.Identifier, target.NamespaceIndex)
+
+
+def _cefact(unit_id: int) -> str | None:
+    """Decode a UN/CEFACT common code packed into EUInformation.UnitId (OPC UA Part 8)."""
+    if not unit_id or unit_id < 0:
+        return None
+    chars = []
+    while unit_id:
+        chars.append(chr(unit_id & 0xFF))
+        unit_id >>= 8
+    return "".join(reversed(chars)).strip() or None
+
+
+async def _is_numeric(client: Client, dt: ua.NodeId) -> bool:
+    if dt.NamespaceIndex == 0 and isinstance(dt.Identifier, int) and dt.Identifier < 30:
+        return dt.Identifier in _NUMERIC
+    try:
+        base = await get_base_data_type(client.get_node(dt))
+    except Exception:  # a type the server cannot trace to a builtin one is not numeric for us
+        return False
+    return base.nodeid.Identifier in _NUMERIC
+
+
+async def _data_type_name(client: Client, dt: ua.NodeId) -> str:
+    if dt.NamespaceIndex == 0 and isinstance(dt.Identifier, int):
+        name = ua.ObjectIdNames.get(dt.Identifier)
+        if name:
+            return name
+    try:
+        return (await client.get_node(dt).read_browse_name()).Name
+    except Exception:
+        return dt.to_string()
+
+
+# -- the connector -------------------------------------------------------------------------------
+class OpcUaConnector:
+    """Subscribe to mapped nodes and hand readings to ``on_batch`` in order, each sample once."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        mapping: Mapping,
+        on_batch: BatchHandler,
+        *,
+        check: NodeCheck | None = None,
+        publishing_interval: float = 0.1,
+        queue_size: int = 100,
+        flush_interval: float = 0.25,
+        max_batch: int = 50_000,
+        max_pending: int = 2_000_000,
+        timeout: float = 5.0,
+        reconnect_min_delay: float = 0.5,
+        reconnect_max_delay: float = 30.0,
+        watchdog_interval: float = 1.0,
+    ):
+        self.endpoint = endpoint
+        self.mapping = mapping
+        self.on_batch = on_batch
+        self.check = check
+        self.publishing_interval = publishing_interval
+        self.queue_size = queue_size
+        self.flush_interval = flush_interval
+        self.max_batch = max_batch
+        self.max_pending = max_pending
+        self.timeout = timeout
+        self.reconnect_min_delay = reconnect_min_delay
+        self.reconnect_max_delay = reconnect_max_delay
+        self.watchdog_interval = watchdog_interval
+
+        n = len(mapping.items)
+        self._assets = np.array([it.asset for it in mapping.items], dtype=object)
+        self._channels = np.array([it.channel for it in mapping.items], dtype=object)
+        self._last_ts = [-(2**62)] * n  # µs since epoch of the last sample handed over, per item
+        self._buf_idx: list[int] = []
+        self._buf_ts: list[int] = []
+        self._buf_val: list[float] = []
+        self._client: Client | None = None
+        self._deliver_lock = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._failure: BaseException | None = None
+        self._state = "idle"
+        self._counters = dict.fromkeys(
+            (
+                "samples_received",
+                "samples_delivered",
+                "duplicates_dropped",
+                "bad_quality",
+                "not_numeric",
+                "dropped_overflow",
+                "batches_delivered",
+                "delivery_errors",
+                "reconnects",
+            ),
+            0,
+        )
+        self._connected_since: datetime | None = None
+        self._last_data_at: datetime | None = None
+        self._last_sample_ts: datetime | None = None
+        self._last_error: str | None = None
+        self.nodes: list[NodeInfo] = []
+
+    # -- public face ---------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """The connection as a health signal: state, counters and the latest times."""
+
+        def iso(t: datetime | None) -> str | None:
+            return t.isoformat() if t else None
+
+        return {
+            "endpoint": self.endpoint,
+            "state": self._state,
+            "monitored_items": len(self.nodes),
+            "connected_since": iso(self._connected_since),
+            "last_data_at": iso(self._last_data_at),
+            "last_sample_ts": iso(self._last_sample_ts),
+            "pending": len(self._buf_idx),
+            "last_error": self._last_error,
+            **self._counters,
+        }
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        """Return once subscribed; raise the start-up error (bad mapping, refused login) if any."""
+        waiter = asyncio.ensure_future(self._ready.wait())
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            raise ServerUnreachable(
+                f"no subscription on {self.endpoint} after {timeout} s ({self._last_error})"
+            ) from None
+        if self._failure is not None:
+            raise self._failure
+
+    async def stop(self) -> None:
+        """Ask ``run`` to flush what it holds and disconnect; returns at once."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Connect (retrying while the server is unreachable), subscribe, deliver until stopped.
+
+        Raises at start-up for errors retrying cannot fix: a bad mapping, a refused login or
+        certificate, a security mode the server does not offer.
+        """
+        try:
+            sub = await self._start()
+        except BaseException as e:
+            self._failure = e
+            self._state = "failed" if not isinstance(e, asyncio.CancelledError) else "stopped"
+            self._last_error = str(e)
+            self._ready.set()
+            raise
+        if sub is None:  # stopped before it could connect
+            self._state = "stopped"
+            self._ready.set()
+            return
+        self._ready.set()
+        assert self._client is not None
+        tasks = [
+            asyncio.create_task(self._consume(sub), name="opcua-consume"),
+            asyncio.create_task(self._flush_loop(), name="opcua-flush"),
+            asyncio.create_task(self._watch_state(self._client), name="opcua-state"),
+        ]
+        try:
+            await self._stop.wait()
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._flush()
+            await disconnect(self._client)
+            self._state = "stopped"
+            self._connected_since = None
+
+    # -- internals -----------------------------------------------------------------------------
+    async def _start(self) -> Any:
+        delay = self.reconnect_min_delay
+        while not self._stop.is_set():
+            self._state = "connecting"
+            try:
+                client = await connect(
+                    self.endpoint,
+                    self.mapping.security,
+                    self.mapping.user,
+                    self.mapping.password,
+                    timeout=self.timeout,
+                    auto_reconnect=True,
+                    reconnect_max_delay=self.reconnect_max_delay,
+                    watchdog_interval=self.watchdog_interval,
+                )
+            except ServerUnreachable as e:
+                self._last_error = str(e)
+                log.warning("%s; retrying in %.1f s", e, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                delay = min(delay * 2, self.reconnect_max_delay)
+                continue
+            try:
+                self.nodes = await resolve(client, self.mapping)
+                if self.check is not None:
+                    res = self.check(self.nodes)
+                    if asyncio.iscoroutine(res):
+                        await res
+                sub = await self._subscribe(client)
+            except BaseException:
+                await disconnect(client)
+                raise
+            self._client = client
+            self._state = "connected"
+            self._connected_since = datetime.now(UTC)
+            self._last_error = None
+            return sub
+        return None
+
+    async def _subscribe(self, client: Client) -> Any:
+        ms = self.publishing_interval * 1000.0
+        params = ua.CreateSubscriptionParameters()
+        params.RequestedPublishingInterval = ms
+        # keep the subscription alive on the server through outages of up to ~10 minutes
+        params.RequestedMaxKeepAliveCount = client.get_keepalive_count(ms)
+        params.RequestedLifetimeCount = max(
+            int(600_000 / ms), 3 * params.RequestedMaxKeepAliveCount
+        )
+        params.MaxNotificationsPerPublish = 0
+        params.PublishingEnabled = True
+        sub = await client.create_subscription(params, None, queue_maxsize=0)
+        flt = ua.DataChangeFilter()
+        flt.Trigger = ua.DataChangeTrigger.StatusValueTimestamp
+        requests = []
+        for handle, info in enumerate(self.nodes):
+            rv = ua.ReadValueId()
+            rv.NodeId = ua.NodeId.from_string(info.node_id)
+            rv.AttributeId = ua.AttributeIds.Value
+            mp = ua.MonitoringParameters()
+            mp.ClientHandle = handle
+            mp.SamplingInterval = 0.0
+            mp.QueueSize = self.queue_size
+            mp.DiscardOldest = True
+            mp.Filter = flt
+            req = ua.MonitoredItemCreateRequest()
+            req.ItemToMonitor = rv
+            req.MonitoringMode = ua.MonitoringMode.Reporting
+            req.RequestedParameters = mp
+            requests.append(req)
+        results = await sub.create_monitored_items(requests)
+        bad = [
+            f"{info.item.label}: the server refused to monitor it ({r.name})"
+            for info, r in zip(self.nodes, results, strict=True)
+            if isinstance(r, ua.StatusCode)
+        ]
+        if bad:
+            raise ValidationFailed(
+                f"{self.mapping.source}: {bad[0]}", details=bad, hint="fix or remove the entry"
+            )
+        self._handle_item = [info.item.index for info in self.nodes]
+        return sub
+
+    async def _consume(self, sub: Any) -> None:
+        handle_item = self._handle_item
+        last_ts = self._last_ts
+        c = self._counters
+        async for ev in sub:
+            if isinstance(ev, StatusChangeEvent):
+                log.warning("subscription status on %s: %s", self.endpoint, ev.notification.Status)
+                continue
+            if not isinstance(ev, DataChangeEvent):
+                continue
+            c["samples_received"] += 1
+            dv = ev.data.monitored_item.Value
+            idx = handle_item[ev.data.monitored_item.ClientHandle]
+            if dv.StatusCode is not None and not dv.StatusCode.is_good():
+                c["bad_quality"] += 1
+                continue
+            v = ev.value
+            if not isinstance(v, int | float):
+                c["not_numeric"] += 1
+                continue
+            t = dv.SourceTimestamp or dv.ServerTimestamp
+            if t is None:
+                t = datetime.now(UTC)
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=UTC)
+            td = t - _EPOCH
+            ts = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+            if ts <= last_ts[idx]:
+                c["duplicates_dropped"] += 1
+                continue
+            last_ts[idx] = ts
+            if len(self._buf_idx) >= self.max_pending:
+                c["dropped_overflow"] += 1
+                continue
+            self._buf_idx.append(idx)
+            self._buf_ts.append(ts)
+            self._buf_val.append(float(v))
+            self._last_data_at = datetime.now(UTC)
+            if self._last_sample_ts is None or t > self._last_sample_ts:
+                self._last_sample_ts = t
+            if len(self._buf_idx) >= self.max_batch:
+                await self._flush()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        async with self._deliver_lock:  # one delivery at a time, in arrival order
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
+        if not self._buf_idx:
+            return
+        idx = np.array(self._buf_idx, dtype=np.int64)
+        batch = ReadingBatch(
+            self._assets[idx],
+            self._channels[idx],
+            np.array(self._buf_ts, dtype="datetime64[us]"),
+            np.array(self._buf_val, dtype=np.float64),
+        )
+        self._buf_idx, self._buf_ts, self._buf_val = [], [], []
+        while True:
+            try:
+                res = self.on_batch(batch)
+                if asyncio.iscoroutine(res):
+                    await res
+            except Exception as e:  # the store is down or busy: keep the batch, try again
+                self._counters["delivery_errors"] += 1
+                self._last_error = f"delivering readings failed: {e}"
+                log.exception("delivering %d OPC UA readings failed; retrying", len(batch))
+                await asyncio.sleep(min(self.reconnect_max_delay, 1.0))
+                continue
+            break
+        self._counters["batches_delivered"] += 1
+        self._counters["samples_delivered"] += len(batch)
+
+    async def _watch_state(self, client: Client) -> None:
+        async with client.subscribe_state() as states:
+            while True:
+                s = await states.next_change()
+                if s is UaClientState.CONNECTED:
+                    if self._state != "connected":
+                        self._counters["reconnects"] += 1
+                        self._connected_since = datetime.now(UTC)
+                        log.info("reconnected to %s", self.endpoint)
+                    self._state = "connected"
+                elif s in (UaClientState.RECONNECTING, UaClientState.DISCONNECTED):
+                    if self._state == "connected":
+                        log.warning("lost the connection to %s; reconnecting", self.endpoint)
+                        self._connected_since = None
+                    self._state = "reconnecting"

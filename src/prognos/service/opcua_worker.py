@@ -1,0 +1,136 @@
+"""OPC UA ingestion as a use case: a mapping checked against the registry, readings into the store.
+
+The worker owns one :class:`prognos.ingest.opcua.OpcUaConnector`. At start-up it checks every
+mapping entry against the registry (asset exists, channel belongs to the asset's type, unit is the
+channel's) and, once connected, against the server (node exists, numeric scalar, EngineeringUnits
+match the channel's unit). Any bad entry stops it with a ``ValidationFailed`` that names the entry.
+Readings go through ``Platform.ingest_batch`` in a worker thread, one batch at a time, so the
+embedded store keeps a single writer.
+
+Hosting it (``prognos serve`` lifespan, or the ``prognos ingest opcua`` command)::
+
+    worker = OpcUaWorker.from_file(platform, "mapping.yaml")   # raises on a bad mapping
+    task = asyncio.create_task(worker.run())
+    await worker.wait_ready(timeout=30)   # optional: raises a bad node, a refused login
+    ...                                   # worker.status() -> dict for health checks
+    await worker.stop(); await task
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from prognos.domain import Principal, ReadingBatch
+from prognos.domain.keys import MANUFACTURER
+from prognos.errors import ConfigError, ValidationFailed
+from prognos.ingest.opcua import OpcUaConnector
+from prognos.ingest.opcua_mapping import Mapping, MappingItem, same_unit
+from prognos.service.platform import Platform
+
+
+class OpcUaWorker:
+    """Ingest what one OPC UA server's mapped nodes report into the platform's store."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        mapping: Mapping,
+        *,
+        endpoint: str | None = None,
+        principal: Principal = MANUFACTURER,
+        source: str = "opcua",
+        **connector_options: Any,
+    ):
+        self.platform = platform
+        self.principal = principal
+        self.source = source
+        endpoint = endpoint or mapping.endpoint
+        if not endpoint:
+            raise ConfigError(
+                f"{mapping.source}: no OPC UA endpoint",
+                hint="pass --endpoint opc.tcp://HOST:PORT or set 'endpoint' in the mapping",
+            )
+        self.mapping = self._checked(mapping)
+        self.accepted = 0
+        self.duplicates = 0
+        self.rejected = 0
+        self.connector = OpcUaConnector(endpoint, self.mapping, self._deliver, **connector_options)
+
+    @classmethod
+    def from_file(cls, platform: Platform, path: str | Path, **kw: Any) -> OpcUaWorker:
+        return cls(platform, Mapping.from_file(path), **kw)
+
+    # -- hosting -------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Deliver readings until ``stop``; raises start-up errors (see the module docstring)."""
+        await self.connector.run()
+
+    async def wait_ready(self, timeout: float | None = None) -> None:
+        await self.connector.wait_ready(timeout)
+
+    async def stop(self) -> None:
+        await self.connector.stop()
+
+    def status(self) -> dict[str, Any]:
+        """Connection state and counters; ``state`` is the health signal."""
+        return {
+            **self.connector.status(),
+            "source": self.source,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        }
+
+    # -- checks --------------------------------------------------------------------------------
+    def _checked(self, mapping: Mapping) -> Mapping:
+        """Check each entry against the registry; fill in the channel's unit where none is given."""
+        registry = self.platform.registry()
+        problems: list[str] = []
+        items: list[MappingItem] = []
+        for it in mapping.items:
+            asset = registry.assets.get(it.asset)
+            if asset is None or not self.principal.may_see(asset.customer_id):
+                problems.append(f"{it.label}: unknown asset {it.asset!r}")
+                continue
+            atype = registry.types.get(asset.type_id)
+            channel = atype.channel(it.channel) if atype else None
+            if channel is None:
+                known = ", ".join(atype.channel_names) if atype else "none"
+                problems.append(
+                    f"{it.label}: asset type {asset.type_id!r} has no channel {it.channel!r} "
+                    f"(it has: {known})"
+                )
+                continue
+            if it.unit is not None and channel.unit and not same_unit(it.unit, channel.unit):
+                problems.append(
+                    f"{it.label}: unit {it.unit!r} does not match the channel's unit {channel.unit!r}"
+                )
+                continue
+            unit = it.unit if it.unit is not None else (channel.unit or None)
+            items.append(MappingItem(it.index, it.asset, it.channel, it.node, it.browse_path, unit))
+        if problems:
+            raise ValidationFailed(
+                f"{mapping.source}: {problems[0]}"
+                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                hint="fix the mapping entry or add the asset/channel to the registry",
+                details=problems,
+            )
+        return Mapping(
+            items=items,
+            endpoint=mapping.endpoint,
+            security=mapping.security,
+            user=mapping.user,
+            password=mapping.password,
+            source=mapping.source,
+        )
+
+    # -- delivery ------------------------------------------------------------------------------
+    async def _deliver(self, batch: ReadingBatch) -> None:
+        result = await asyncio.to_thread(
+            self.platform.ingest_batch, batch, self.principal, self.source
+        )
+        self.accepted += result.accepted
+        self.duplicates += result.duplicates
+        self.rejected += len(result.rejected)
