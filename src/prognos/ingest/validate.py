@@ -19,6 +19,8 @@ _EPOCH_MIN = np.datetime64("1990-01-01", "us")
 def _parse_times(df: pd.DataFrame, registry: Registry) -> pd.Series:
     """UTC datetime64 per reading: ISO strings, epoch seconds, or cycle counted from installation."""
     ts = df["ts"]
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):  # already parsed upstream (simulator, loaders)
+        return ts.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
     out = pd.Series(pd.NaT, index=df.index, dtype="datetime64[us, UTC]")
     has_ts = ts.notna()
     if has_ts.any():
@@ -72,10 +74,12 @@ def validate(
     reason = pd.Series(None, index=df.index, dtype=object)
     field = pd.Series(None, index=df.index, dtype=object)
 
-    def flag(mask: pd.Series, f: str, why: pd.Series | str) -> None:
+    def flag(mask: pd.Series, f: str, why) -> None:
+        """Mark readings not yet rejected; ``why`` is a string or a function of the subset's index,
+        so building messages costs nothing on the (usual) all-good path."""
         m = mask & reason.isna()
         if m.any():
-            reason[m] = why if isinstance(why, str) else why[m]
+            reason[m] = why if isinstance(why, str) else why(m)
             field[m] = f
 
     assets = registry.assets
@@ -103,7 +107,7 @@ def validate(
     flag(
         merged["_merge"] != "both",
         "channel",
-        "unknown channel for this asset type: " + df["channel"].astype(str),
+        lambda m: "unknown channel for this asset type: " + df["channel"][m].astype(str),
     )
 
     val = df["value"].astype(float)
@@ -113,26 +117,36 @@ def validate(
     flag(
         lo.notna() & (val < lo),
         "value",
-        "below the channel's valid minimum " + lo.astype(str) + ": " + val.astype(str),
+        lambda m: (
+            "below the channel's valid minimum " + lo[m].astype(str) + ": " + val[m].astype(str)
+        ),
     )
     flag(
         hi.notna() & (val > hi),
         "value",
-        "above the channel's valid maximum " + hi.astype(str) + ": " + val.astype(str),
+        lambda m: (
+            "above the channel's valid maximum " + hi[m].astype(str) + ": " + val[m].astype(str)
+        ),
     )
 
     ts = _parse_times(df, registry)
     flag(
         ts.isna() & df["ts"].notna(),
         "ts",
-        "unparseable time: " + df["ts"].astype(str) + " (use ISO 8601 UTC or epoch seconds)",
+        lambda m: (
+            "unparseable time: " + df["ts"][m].astype(str) + " (use ISO 8601 UTC or epoch seconds)"
+        ),
     )
     flag(ts.isna(), "cycle", "cannot place cycle in time: unknown asset or asset type")
     limit = pd.Timestamp(now) + pd.Timedelta(seconds=max_future_seconds)
     flag(
         ts > limit,
         "ts",
-        "in the future: " + ts.astype(str) + f" is after the server clock ({now.isoformat()})",
+        lambda m: (
+            "in the future: "
+            + ts[m].astype(str)
+            + f" is after the server clock ({now.isoformat()})"
+        ),
     )
     flag(ts < pd.Timestamp(_EPOCH_MIN, tz="UTC"), "ts", "implausibly old: before 1990")
 

@@ -293,7 +293,7 @@ class Platform:
                 "record": np.arange(len(batch)),
                 "asset_id": batch.asset_id,
                 "channel": batch.channel,
-                "ts": pd.to_datetime(batch.ts, utc=True).astype(str) if len(batch) else [],
+                "ts": pd.Series(pd.to_datetime(batch.ts, utc=True)),
                 "cycle": None,
                 "value": batch.value,
             }

@@ -247,8 +247,8 @@ class SqlStore:
             return 0
         df = pd.DataFrame(
             {
-                "asset_id": batch.asset_id.astype(str),
-                "channel": batch.channel.astype(str),
+                "asset_id": batch.asset_id,
+                "channel": batch.channel,
                 "ts": batch.ts.astype("datetime64[us]"),
                 "value": batch.value.astype(np.float64),
             }
