@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from prognos.domain import Rejection
@@ -59,6 +60,126 @@ def _time_of(rec: dict, i: int, rej: list[Rejection], source: str) -> tuple[Any,
     return ts, cycle
 
 
+class _Columns:
+    """Growing columns of the long table; wide records append whole rows of channels at once."""
+
+    def __init__(self) -> None:
+        self.record: list[int] = []
+        self.asset_id: list[str] = []
+        self.channel: list[str] = []
+        self.ts: list[Any] = []
+        self.cycle: list[Any] = []
+        self.value: list[Any] = []
+
+    def add(self, i: int, a: str, ch: str, ts: Any, cyc: Any, v: float) -> None:
+        self.record.append(i)
+        self.asset_id.append(a)
+        self.channel.append(ch)
+        self.ts.append(ts)
+        self.cycle.append(cyc)
+        self.value.append(v)
+
+    def add_row(self, i: int, a: str, chans: Any, ts: Any, cyc: Any, vals: list) -> None:
+        n = len(vals)
+        self.record.extend([i] * n)
+        self.asset_id.extend([a] * n)
+        self.channel.extend(chans)
+        self.ts.extend([ts] * n)
+        self.cycle.extend([cyc] * n)
+        self.value.extend(vals)
+
+    def frame(self) -> pd.DataFrame:
+        # Object columns built from numpy arrays stay object: no per-string conversion to the
+        # Arrow string dtype, which would cost more than the whole parse.
+        def obj(values: list) -> pd.Series:
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            return pd.Series(arr, dtype=object)
+
+        return pd.DataFrame(
+            {
+                "record": np.asarray(self.record, dtype=np.int64),
+                "asset_id": obj(self.asset_id),
+                "channel": obj(self.channel),
+                "ts": obj(self.ts),
+                "cycle": obj(self.cycle),
+                "value": np.asarray(self.value, dtype=np.float64),
+            },
+            columns=LONG_COLUMNS,
+        )
+
+
+def _add_record(
+    cols: _Columns,
+    rej: list[Rejection],
+    i: int,
+    rec: Any,
+    source: str,
+    asset_id: str | None,
+) -> None:
+    """Append one JSON record's readings to ``cols``, or its rejections to ``rej``."""
+    if not isinstance(rec, dict):
+        rej.append(
+            Rejection(i, "record", f"expected an object, got {type(rec).__name__}", rec, source)
+        )
+        return
+    a = rec.get("asset_id", asset_id)
+    if not isinstance(a, str) or not a:
+        rej.append(Rejection(i, "asset_id", "missing or not a string", rec, source))
+        return
+    if asset_id is not None and a != asset_id:
+        rej.append(
+            Rejection(
+                i,
+                "asset_id",
+                f"record names {a!r} but was sent for {asset_id!r}",
+                rec,
+                source,
+                a,
+            )
+        )
+        return
+    t = _time_of(rec, i, rej, source)
+    if t is None:
+        rej[-1].asset_id = a
+        return
+    ts, cyc = t
+    if "values" in rec:
+        vals = rec["values"]
+        if not isinstance(vals, dict) or not vals:
+            rej.append(
+                Rejection(
+                    i, "values", "expected a non-empty object of channel: number", rec, source, a
+                )
+            )
+            return
+        vs = list(vals.values())
+        # Fast path: every value a plain number (bool is an int subclass, so compare types).
+        if all(type(v) is float or type(v) is int for v in vs):
+            cols.add_row(i, a, vals.keys(), ts, cyc, vs)
+            return
+        for ch, v in vals.items():
+            if not _is_number(v):
+                rej.append(
+                    Rejection(i, f"values.{ch}", f"expected a number, got {v!r}", rec, source, a)
+                )
+                continue
+            cols.add(i, a, ch, ts, cyc, float(v))
+    else:
+        ch, v = rec.get("channel"), rec.get("value")
+        if not isinstance(ch, str) or not ch:
+            rej.append(
+                Rejection(
+                    i, "channel", "missing or not a string (or give 'values')", rec, source, a
+                )
+            )
+            return
+        if not _is_number(v):
+            rej.append(Rejection(i, "value", f"expected a number, got {v!r}", rec, source, a))
+            return
+        cols.add(i, a, ch, ts, cyc, float(v))
+
+
 def from_json_records(
     records: list[Any], source: str = "json", asset_id: str | None = None
 ) -> tuple[pd.DataFrame, list[Rejection]]:
@@ -66,103 +187,76 @@ def from_json_records(
 
     ``asset_id`` fills in records that lack one (MQTT: the topic names the asset).
     """
-    cols: dict[str, list] = {k: [] for k in LONG_COLUMNS}
+    cols = _Columns()
     rej: list[Rejection] = []
-
-    def add(i, a, ch, ts, cyc, v):
-        cols["record"].append(i)
-        cols["asset_id"].append(a)
-        cols["channel"].append(ch)
-        cols["ts"].append(ts)
-        cols["cycle"].append(cyc)
-        cols["value"].append(v)
-
     for i, rec in enumerate(records):
-        if not isinstance(rec, dict):
-            rej.append(
-                Rejection(i, "record", f"expected an object, got {type(rec).__name__}", rec, source)
-            )
-            continue
-        a = rec.get("asset_id", asset_id)
-        if not isinstance(a, str) or not a:
-            rej.append(Rejection(i, "asset_id", "missing or not a string", rec, source))
-            continue
-        if asset_id is not None and a != asset_id:
-            rej.append(
-                Rejection(
-                    i,
-                    "asset_id",
-                    f"record names {a!r} but was sent for {asset_id!r}",
-                    rec,
-                    source,
-                    a,
-                )
-            )
-            continue
-        t = _time_of(rec, i, rej, source)
-        if t is None:
-            rej[-1].asset_id = a
-            continue
-        ts, cyc = t
-        if "values" in rec:
-            vals = rec["values"]
-            if not isinstance(vals, dict) or not vals:
-                rej.append(
-                    Rejection(
-                        i,
-                        "values",
-                        "expected a non-empty object of channel: number",
-                        rec,
-                        source,
-                        a,
-                    )
-                )
-                continue
-            for ch, v in vals.items():
-                if not _is_number(v):
-                    rej.append(
-                        Rejection(
-                            i, f"values.{ch}", f"expected a number, got {v!r}", rec, source, a
-                        )
-                    )
-                    continue
-                add(i, a, ch, ts, cyc, float(v))
-        else:
-            ch, v = rec.get("channel"), rec.get("value")
-            if not isinstance(ch, str) or not ch:
-                rej.append(
-                    Rejection(
-                        i, "channel", "missing or not a string (or give 'values')", rec, source, a
-                    )
-                )
-                continue
-            if not _is_number(v):
-                rej.append(Rejection(i, "value", f"expected a number, got {v!r}", rec, source, a))
-                continue
-            add(i, a, ch, ts, cyc, float(v))
-    return pd.DataFrame(cols, columns=LONG_COLUMNS), rej
+        _add_record(cols, rej, i, rec, source, asset_id)
+    return cols.frame(), rej
 
 
-def from_json_bytes(body: bytes, source: str = "json", asset_id: str | None = None):
-    """Parse a JSON payload: a list of records, one record, or ``{"readings": [...]}``."""
+def _load(body: bytes, source: str, asset_id: str | None) -> tuple[list | None, Rejection | None]:
+    """The records of a JSON payload: a list of records, one record, or ``{"readings": [...]}``."""
     try:
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         snippet = body[:200].decode("utf-8", "replace")
-        return pd.DataFrame(columns=LONG_COLUMNS), [
-            Rejection(None, "payload", f"not valid JSON: {e}", snippet, source, asset_id)
-        ]
+        return None, Rejection(None, "payload", f"not valid JSON: {e}", snippet, source, asset_id)
     if isinstance(doc, dict) and "readings" in doc:
         doc = doc["readings"]
     if isinstance(doc, dict):
         doc = [doc]
     if not isinstance(doc, list):
-        return pd.DataFrame(columns=LONG_COLUMNS), [
-            Rejection(
-                None, "payload", "expected a list of records or an object", doc, source, asset_id
-            )
-        ]
+        return None, Rejection(
+            None, "payload", "expected a list of records or an object", doc, source, asset_id
+        )
+    return doc, None
+
+
+def from_json_bytes(body: bytes, source: str = "json", asset_id: str | None = None):
+    """Parse a JSON payload: a list of records, one record, or ``{"readings": [...]}``."""
+    doc, bad = _load(body, source, asset_id)
+    if bad is not None:
+        return pd.DataFrame(columns=LONG_COLUMNS), [bad]
     return from_json_records(doc, source, asset_id)
+
+
+def from_json_messages(
+    messages: list[tuple[str, bytes]], source: str = "mqtt", max_payload_bytes: int | None = None
+) -> tuple[pd.DataFrame, list[Rejection]]:
+    """Many small payloads, each for one asset (MQTT), into one long table.
+
+    Record indices count across the batch in order: a payload takes as many indices as it has
+    records, and at least one (a payload that is not JSON, too large or empty is index
+    ``offset``). One table for the whole batch: a frame per message would cost more than the
+    readings in it.
+    """
+    cols = _Columns()
+    rej: list[Rejection] = []
+    offset = 0
+    for asset_id, body in messages:
+        if max_payload_bytes is not None and len(body) > max_payload_bytes:
+            rej.append(
+                Rejection(
+                    offset,
+                    "payload",
+                    f"payload of {len(body)} bytes exceeds the limit of {max_payload_bytes} bytes",
+                    body[:2000].decode("utf-8", "replace"),
+                    source,
+                    asset_id,
+                )
+            )
+            offset += 1
+            continue
+        doc, bad = _load(body, source, asset_id)
+        if bad is not None:
+            bad.index = offset
+            rej.append(bad)
+            offset += 1
+            continue
+        for i, rec in enumerate(doc):
+            _add_record(cols, rej, offset + i, rec, source, asset_id)
+        offset += max(len(doc), 1)
+    return cols.frame(), rej
 
 
 def from_frame(df: pd.DataFrame, source: str = "csv") -> tuple[pd.DataFrame, list[Rejection]]:
