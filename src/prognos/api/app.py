@@ -15,9 +15,13 @@ from prognos.service.platform import Platform, open_platform
 API_ROUTERS = ("assets", "telemetry")
 
 
-def create_app(settings: Settings | None = None, platform: Platform | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    platform: Platform | None = None,
+    owns_platform: bool | None = None,
+) -> FastAPI:
     """Build the app over ``platform`` (or one opened from ``settings``), owning its lifetime."""
-    owned = platform is None
+    owned = platform is None if owns_platform is None else owns_platform
     platform = platform or open_platform(settings or Settings())
 
     @asynccontextmanager

@@ -1,9 +1,147 @@
-"""CLI commands: registry."""
+"""CLI commands for keys, the registry and the quarantine."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from prognos.cli import _context as ctx
+from prognos.service.keys import describe
+
+console = Console()
+DbOpt = Annotated[str | None, typer.Option("--db", help="Store to use (default: PROGNOS_DB).")]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the app."""
+    keys = typer.Typer(
+        help="API keys: the manufacturer's (sees all) or one customer's.", no_args_is_help=True
+    )
+
+    @keys.command("create")
+    def keys_create(
+        customer: Annotated[
+            str | None, typer.Option(help="Customer the key belongs to; none: manufacturer.")
+        ] = None,
+        name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "",
+        db: DbOpt = None,
+    ) -> None:
+        """Create an API key and print it once (only its hash is stored)."""
+        s = ctx.settings(db)
+        with ctx.local_platform(s) as p:
+            key, principal = p.create_key(customer, name)
+        console.print(f"[green]created[/] a key for the {describe(principal)}:")
+        print(key)
+        console.print(
+            "[dim]use it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'; it is not shown again[/]"
+        )
+
+    app.add_typer(keys, name="keys")
+
+    @app.command("quarantine")
+    def quarantine(
+        limit: Annotated[int, typer.Option(help="How many records, newest first.")] = 50,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        db: DbOpt = None,
+    ) -> None:
+        """List rejected records with the reason each was refused."""
+        s = ctx.settings(db)
+        p = ctx.try_local(s)
+        if p is None:
+            items = ctx.remote_get(s, "/api/v1/quarantine", limit=limit)["items"]
+        else:
+            try:
+                items = p.store.list_quarantine(limit=limit)
+            finally:
+                p.close()
+        if as_json:
+            print(json.dumps(items, indent=2))
+            return
+        if not items:
+            console.print("the quarantine is empty: nothing was rejected")
+            return
+        t = Table(title=f"quarantine (newest {len(items)})")
+        for col in ("received", "source", "record", "asset", "field", "reason"):
+            t.add_column(col)
+        for q in items:
+            t.add_row(
+                q["received_at"][:19],
+                q["source"],
+                str(q["index"]),
+                q["asset_id"] or "",
+                q["field"],
+                q["reason"],
+            )
+        console.print(t)
+
+    reg = typer.Typer(
+        help="Look at the installed base: customers, sites and assets.", no_args_is_help=True
+    )
+
+    @reg.command("customers")
+    def customers(db: DbOpt = None) -> None:
+        """List customers with their asset counts."""
+        with ctx.local_platform(ctx.settings(db)) as p:
+            t = Table(title="customers")
+            for col in ("id", "name", "sites", "assets"):
+                t.add_column(col)
+            for c in p.store.list_customers():
+                t.add_row(
+                    c.id,
+                    c.name,
+                    str(len(p.store.list_sites(c.id))),
+                    str(p.store.count_assets(customer_id=c.id)),
+                )
+        console.print(t)
+
+    @reg.command("assets")
+    def assets(
+        customer: Annotated[str | None, typer.Option(help="Only this customer's assets.")] = None,
+        limit: int = 50,
+        db: DbOpt = None,
+    ) -> None:
+        """List assets."""
+        with ctx.local_platform(ctx.settings(db)) as p:
+            items = p.store.list_assets(customer_id=customer, limit=limit)
+            total = p.store.count_assets(customer_id=customer)
+        t = Table(title=f"assets ({len(items)} of {total})")
+        for col in ("id", "customer", "site", "type", "serial", "installed"):
+            t.add_column(col)
+        for a in items:
+            t.add_row(
+                a.id,
+                a.customer_id,
+                a.site_id,
+                a.type_id,
+                a.serial,
+                a.installed_at.date().isoformat(),
+            )
+        console.print(t)
+
+    @reg.command("load")
+    def load(
+        path: Annotated[
+            str, typer.Argument(help="JSON file with customers, sites, asset_types, assets.")
+        ],
+        db: DbOpt = None,
+    ) -> None:
+        """Register customers, sites, asset types and assets from a JSON file."""
+        from prognos.domain import Asset, AssetType, Customer, Site
+
+        doc = json.loads(open(path).read())
+        with ctx.local_platform(ctx.settings(db)) as p:
+            for c in doc.get("customers", []):
+                p.add_customer(Customer.model_validate(c))
+            for s in doc.get("sites", []):
+                p.add_site(Site.model_validate(s))
+            for t in doc.get("asset_types", []):
+                p.add_asset_type(AssetType.model_validate(t))
+            p.add_assets([Asset.model_validate(a) for a in doc.get("assets", [])])
+        console.print(
+            f"[green]registered[/] {sum(len(doc.get(k, [])) for k in ('customers', 'sites', 'asset_types', 'assets'))} objects from {path}"
+        )
+
+    app.add_typer(reg, name="registry")

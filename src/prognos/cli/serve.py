@@ -1,9 +1,115 @@
-"""CLI commands: serve."""
+"""``prognos serve`` (the platform: API, panel, in-process ingest workers) and ``prognos demo``."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from prognos.cli import _context as ctx
+
+console = Console(soft_wrap=True)
+
+
+def _run(settings) -> None:
+    import uvicorn
+
+    from prognos.server import create_server_app
+
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_server_app(settings)
+    console.print(
+        f"[bold green]prognos[/] serving {settings.db} on [link]http://{settings.host}:{settings.port}[/] "
+        f"(API docs: http://{settings.host}:{settings.port}/docs); Ctrl-C stops it"
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
 def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the app."""
+    @app.command("serve")
+    def serve(
+        db: Annotated[str | None, typer.Option(help="Store (default: PROGNOS_DB).")] = None,
+        host: Annotated[
+            str | None, typer.Option(help="Bind address (default: PROGNOS_HOST).")
+        ] = None,
+        port: Annotated[int | None, typer.Option(help="Port (default: PROGNOS_PORT).")] = None,
+    ) -> None:
+        """Serve the API and control panel; host the ingest workers the settings name."""
+        s = ctx.settings(db)
+        s = s.model_copy(
+            update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        )
+        _run(s)
+
+    @app.command("demo")
+    def demo(
+        folder: Annotated[Path, typer.Option(help="Where the demo database and keys live.")] = Path(
+            "var/demo"
+        ),
+        subset: Annotated[
+            str, typer.Option(help="C-MAPSS subset for the turbofan fleet.")
+        ] = "FD001",
+        data: Annotated[
+            Path | None,
+            typer.Option("--data", help="Folder with C-MAPSS files (default: shipped copy)."),
+        ] = None,
+        fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = True,
+        serve_after: Annotated[
+            bool, typer.Option("--serve/--no-serve", help="Serve when set up.")
+        ] = True,
+        port: Annotated[int | None, typer.Option(help="Port (default: PROGNOS_PORT).")] = None,
+    ) -> None:
+        """Set up a demo fleet on the embedded store, print logins, and serve it."""
+        from prognos.service.demo import setup_demo
+
+        folder.mkdir(parents=True, exist_ok=True)
+        db = folder / "prognos.duckdb"
+        if fresh:
+            for f in (db, Path(f"{db}.wal")):
+                f.unlink(missing_ok=True)
+        s = ctx.settings(str(db)).model_copy(update={"artifacts_dir": folder / "artifacts"})
+        if port is not None:
+            s = s.model_copy(update={"port": port})
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            console=console,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    tasks[step] = bar.add_task(step, total=total)
+                bar.update(tasks[step], completed=done, total=total)
+
+            with ctx.local_platform(s) as p:
+                info = setup_demo(p, subset=subset, data_dir=data, progress=progress)
+        (folder / "logins.txt").write_text(
+            f"manufacturer key: {info['manufacturer_key']}\n"
+            f"customer {info['customer']} key: {info['customer_key']}\n"
+        )
+        url = f"http://{s.host}:{s.port}"
+        console.rule("[bold]prognos demo is ready")
+        console.print(
+            f"fleet: {info['assets']} assets, {info['readings']:,} readings, {info['customers']} customers"
+        )
+        console.print(f"open [bold]{url}[/] (API docs at {url}/docs)")
+        console.print(
+            f"manufacturer key (sees every customer): [bold]{info['manufacturer_key']}[/]"
+        )
+        console.print(
+            f"customer '{info['customer']}' key (sees only its engines): [bold]{info['customer_key']}[/]"
+        )
+        console.print(
+            f"try: curl -H 'X-API-Key: {info['manufacturer_key']}' {url}/api/v1/assets?limit=3"
+        )
+        console.print(f"[dim]the keys are also in {folder / 'logins.txt'}[/]")
+        if serve_after:
+            _run(s)

@@ -1,0 +1,46 @@
+# prognos: `make demo` runs the platform on a demo fleet, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint format bench system-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: $(STAMP)
+	$(BIN)/prognos demo
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+bench: $(STAMP) system-deps
+	$(BIN)/prognos bench ingest --json
+	$(BIN)/prognos bench ingest --http --json
+	$(BIN)/prognos bench rul --subset FD001 --json
+	$(BIN)/prognos bench rul --subset FD003 --json
+	$(BIN)/prognos bench plan --json
+	$(BIN)/prognos bench plan --scale --json
+	$(BIN)/prognos bench opcua --json
+	$(BIN)/prognos bench web --json
+
+clean:
+	rm -rf $(VENV) var artifacts .pytest_cache .ruff_cache
