@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -131,7 +132,7 @@ def register(app: typer.Typer) -> None:
         """Register customers, sites, asset types and assets from a JSON file."""
         from prognos.domain import Asset, AssetType, Customer, Site
 
-        doc = json.loads(open(path).read())
+        doc = json.loads(Path(path).read_text())
         with ctx.local_platform(ctx.settings(db)) as p:
             for c in doc.get("customers", []):
                 p.add_customer(Customer.model_validate(c))
