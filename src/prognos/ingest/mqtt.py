@@ -1,0 +1,325 @@
+"""MQTT ingest: subscribe, hand batches of messages to a handler, acknowledge after it returns.
+
+The worker never acknowledges a message before its handler has returned (for prognos: after the
+readings are committed), so a worker that dies loses nothing: the broker still holds the
+unacknowledged messages in the worker's persistent session and delivers them again when a worker
+with the same client id comes back. Re-delivered readings must therefore be idempotent; the
+telemetry key makes them so.
+
+    worker = MqttWorker("mqtt://127.0.0.1:1883", handle_batch, client_id="ingest-1")
+    worker.start()          # returns at once; connects, and reconnects, in the background
+    ...
+    worker.stop()           # finishes the batch in hand, acknowledges it, disconnects
+
+Threads: paho's network thread puts messages on a queue; one committer thread takes what
+arrived in the last few milliseconds (up to ``max_batch`` messages), calls the handler once,
+then acknowledges them in order. A handler that raises (store down) is retried with backoff;
+its messages stay unacknowledged meanwhile.
+
+MQTT 5 is used so the worker can tell the broker how many unacknowledged messages it may hold
+(Receive Maximum): Mosquitto's default of 20 in flight per client would cap a batch at 20.
+Several workers split the load through a shared subscription (``$share/<group>/<filter>``).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from prognos.errors import ValidationFailed
+
+log = logging.getLogger(__name__)
+
+NEVER_EXPIRES = 0xFFFFFFFF  # MQTT 5 session expiry interval: keep the session until it returns
+
+
+@dataclass(frozen=True)
+class Message:
+    """One received message, as the handler sees it."""
+
+    topic: str
+    payload: bytes
+    dup: bool = False
+
+
+Handler = Callable[[list[Message]], None]
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_broker_url(url: str) -> BrokerAddress:
+    """``mqtt://[user:pass@]host[:port]`` (1883) or ``mqtts://...`` (8883, TLS)."""
+    u = urlparse(url if "://" in url else f"mqtt://{url}")
+    if u.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not u.hostname:
+        raise ValidationFailed(
+            f"not an MQTT broker URL: {url!r}", hint="write it as mqtt://HOST:PORT"
+        )
+    tls = u.scheme in ("mqtts", "ssl")
+    return BrokerAddress(
+        host=u.hostname,
+        port=u.port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(u.username) if u.username else None,
+        password=unquote(u.password) if u.password else None,
+    )
+
+
+def shared_topic(topic: str, group: str | None) -> str:
+    """The subscription filter: ``$share/<group>/<topic>`` when a group is given."""
+    return f"$share/{group}/{topic}" if group else topic
+
+
+def default_client_id(group: str | None) -> str:
+    """Stable across restarts (the broker keeps the session under it), distinct per host."""
+    return f"prognos-{group or 'ingest'}-{socket.gethostname()}"[:64]
+
+
+@dataclass
+class WorkerStats:
+    received: int = 0
+    acked: int = 0
+    batches: int = 0
+    handler_errors: int = 0
+    connects: int = 0
+    last_error: str | None = None
+    started_at: float = field(default_factory=time.monotonic)
+    last_message_at: float | None = None
+
+
+class MqttWorker:
+    """A subscription whose messages reach ``handler`` in batches and are acked after it returns."""
+
+    def __init__(
+        self,
+        broker: str,
+        handler: Handler,
+        *,
+        topic: str = "prognos/+/+/telemetry",
+        group: str | None = "prognos-ingest",
+        client_id: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        max_batch: int = 2000,
+        max_wait_s: float = 0.02,
+        keepalive_s: int = 30,
+        reconnect_delay_s: tuple[float, float] = (0.5, 30.0),
+        retry_delay_s: tuple[float, float] = (0.5, 30.0),
+    ):
+        self.address = parse_broker_url(broker)
+        self.handler = handler
+        self.topic = topic
+        self.group = group
+        self.subscription = shared_topic(topic, group)
+        self.client_id = client_id or default_client_id(group)
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.retry_delay_s = retry_delay_s
+        self.stats = WorkerStats()
+        self._queue: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
+        self._stop = threading.Event()
+        self._subscribed = threading.Event()
+        # A message is acked only on the connection it came in on: after a reconnect the broker
+        # sends it again with the same packet id, and an ack for that id on the new connection
+        # could acknowledge a different message that reused it.
+        self._conn_lock = threading.Lock()
+        self._generation = 0
+        self._connected = False
+        self._committer: threading.Thread | None = None
+        self._busy = False
+
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        user = username or self.address.username
+        if user:
+            self._client.username_pw_set(user, password or self.address.password)
+        if self.address.tls:
+            self._client.tls_set()
+        self._client.reconnect_delay_set(*reconnect_delay_s)
+        self._keepalive = keepalive_s
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_message = self._on_message
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect (retrying until the broker answers) and start consuming; returns at once."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = NEVER_EXPIRES
+        props.ReceiveMaximum = min(65535, max(2 * self.max_batch, 20))
+        self._client.connect_async(
+            self.address.host,
+            self.address.port,
+            keepalive=self._keepalive,
+            clean_start=False,
+            properties=props,
+        )
+        self._committer = threading.Thread(
+            target=self._commit_loop, name=f"mqtt-commit-{self.client_id}", daemon=True
+        )
+        self._committer.start()
+        self._client.loop_start()
+        log.info(
+            "MQTT ingest: %s:%s, subscription %s, client id %s",
+            self.address.host,
+            self.address.port,
+            self.subscription,
+            self.client_id,
+        )
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish and acknowledge the batch in hand, then disconnect; the rest stays queued at
+        the broker for the next start."""
+        self._stop.set()
+        if self._committer is not None:
+            self._committer.join(timeout)
+            self._committer = None
+        self._client.disconnect()
+        self._client.loop_stop()
+        log.info(
+            "MQTT ingest stopped: %d messages received, %d acknowledged",
+            self.stats.received,
+            self.stats.acked,
+        )
+
+    def wait_subscribed(self, timeout: float | None = None) -> bool:
+        """True once the broker has confirmed the subscription (after the first connect)."""
+        return self._subscribed.wait(timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def idle_s(self) -> float:
+        """Seconds since the last batch was done; 0 while messages wait or a batch is in hand."""
+        if self._busy or not self._queue.empty():
+            return 0.0
+        return time.monotonic() - (self.stats.last_message_at or self.stats.started_at)
+
+    def __enter__(self) -> MqttWorker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- paho callbacks (network thread) ------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self.stats.last_error = f"broker refused the connection: {reason_code}"
+            log.error("MQTT: %s", self.stats.last_error)
+            return
+        with self._conn_lock:
+            self._connected = True
+        self.stats.connects += 1
+        log.info(
+            "MQTT connected (session present: %s); subscribing to %s",
+            flags.session_present,
+            self.subscription,
+        )
+        client.subscribe(self.subscription, qos=1)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if any(rc.is_failure for rc in reason_codes):
+            self.stats.last_error = f"subscription refused: {reason_codes}"
+            log.error("MQTT: %s", self.stats.last_error)
+            return
+        log.info("MQTT subscribed to %s", self.subscription)
+        self._subscribed.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        with self._conn_lock:
+            self._connected = False
+            self._generation += 1
+        if not self._stop.is_set():
+            log.warning("MQTT connection lost (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
+        self.stats.received += 1
+        self._queue.put((self._generation, msg))
+
+    # -- committer thread ----------------------------------------------------------------------
+    def _next_batch(self) -> list[tuple[int, mqtt.MQTTMessage]]:
+        try:
+            first = self._queue.get(timeout=0.1)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.max_wait_s
+        while len(batch) < self.max_batch:
+            try:
+                batch.append(self._queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=left))
+            except queue.Empty:
+                break
+        return batch
+
+    def _commit_loop(self) -> None:
+        while not self._stop.is_set():
+            batch = self._next_batch()
+            if not batch:
+                continue
+            self._busy = True
+            try:
+                messages = [Message(m.topic, m.payload, bool(m.dup)) for _, m in batch]
+                if not self._handle(messages):
+                    return  # stopping: leave the batch unacknowledged for redelivery
+                self._ack(batch)
+            finally:
+                self.stats.last_message_at = time.monotonic()
+                self._busy = False
+
+    def _handle(self, messages: list[Message]) -> bool:
+        """Run the handler until it succeeds; False if the worker was stopped meanwhile."""
+        delay = self.retry_delay_s[0]
+        while True:
+            try:
+                self.handler(messages)
+                self.stats.batches += 1
+                return True
+            except Exception as e:
+                self.stats.handler_errors += 1
+                self.stats.last_error = f"{type(e).__name__}: {e}"
+                log.exception("MQTT batch of %d failed; retrying in %.1f s", len(messages), delay)
+            if self._stop.wait(delay):
+                return False
+            delay = min(delay * 2, self.retry_delay_s[1])
+
+    def _ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+        n = 0
+        with self._conn_lock:
+            for gen, m in batch:
+                if m.qos > 0 and gen == self._generation and self._connected:
+                    self._client.ack(m.mid, m.qos)
+                    n += 1
+        self.stats.acked += n
+        log.debug("acked %d of %d messages (total %d)", n, len(batch), self.stats.acked)
