@@ -1,9 +1,163 @@
-"""CLI commands: opcua."""
+"""CLI commands: ``prognos opcua browse`` and the ``ingest_opcua`` command (``prognos ingest opcua``)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+err = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this topic's commands to the app."""
+    opcua_app = typer.Typer(
+        help="OPC UA servers: look at their address space to write a mapping file.",
+        no_args_is_help=True,
+    )
+    opcua_app.command("browse")(browse)
+    app.add_typer(opcua_app, name="opcua")
+
+
+def _connection(endpoint: str | None, mapping: Path | None, user: str | None):
+    """Endpoint, security and login from the options, falling back to a mapping file's."""
+    from prognos.errors import ConfigError
+    from prognos.ingest.opcua_mapping import PASSWORD_ENV, Mapping
+
+    m = Mapping.from_file(mapping) if mapping else None
+    endpoint = endpoint or (m.endpoint if m else None)
+    if not endpoint:
+        raise ConfigError("no OPC UA endpoint", hint="pass --endpoint opc.tcp://HOST:PORT")
+
+    password = m.password if m and m.user and not user else os.environ.get(PASSWORD_ENV)
+    return endpoint, (m.security if m else None), (user or (m.user if m else None)), password
+
+
+def browse(
+    endpoint: str = typer.Option(None, "--endpoint", "-e", help="opc.tcp://HOST:PORT[/path]"),
+    mapping: Path = typer.Option(
+        None, "--mapping", "-m", help="take endpoint, security and user from this mapping file"
+    ),
+    user: str = typer.Option(
+        None, help="user name; the password comes from PROGNOS_OPCUA_PASSWORD"
+    ),
+    depth: int = typer.Option(6, help="how deep to walk below Objects"),
+    all_nodes: bool = typer.Option(False, "--all", help="include the standard Server object"),
+    as_yaml: bool = typer.Option(
+        False, "--yaml", help="print a mapping skeleton with every numeric variable instead"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print the nodes as JSON"),
+) -> None:
+    """Print a server's objects and variables (node id, browse path, type, value, unit)."""
+    from prognos.ingest.opcua import connect, disconnect
+    from prognos.ingest.opcua_browse import browse as walk
+
+    endpoint, security, user, password = _connection(endpoint, mapping, user)
+
+    async def main():
+        client = await connect(endpoint, security, user, password)
+        try:
+            return await walk(client, max_depth=depth, include_server=all_nodes)
+        finally:
+            await disconnect(client)
+
+    nodes = asyncio.run(main())
+    if as_json:
+        print(json.dumps([n.__dict__ for n in nodes], indent=2, default=str))
+    elif as_yaml:
+        print(f"endpoint: {endpoint}\nitems:")
+        for n in nodes:
+            if n.node_class == "Variable" and n.numeric:
+                unit = f", unit: {json.dumps(n.unit, ensure_ascii=False)}" if n.unit else ""
+                print(
+                    f'  - {{node: "{n.node_id}", asset: "", channel: ""{unit}}}  # {n.browse_path}'
+                )
+    else:
+        out = Console()
+        for n in nodes:
+            pad = "  " * n.depth
+            if n.node_class == "Variable":
+                unit = f" {n.unit}" if n.unit else ""
+                out.print(
+                    f"{pad}[bold]{n.name}[/]  {n.data_type} = {n.value!r}{unit}  "
+                    f"[cyan]{n.node_id}[/]  [dim]{n.browse_path}[/]",
+                    highlight=False,
+                )
+            else:
+                out.print(f"{pad}[bold blue]{n.name}/[/]  [cyan]{n.node_id}[/]", highlight=False)
+
+
+def ingest_opcua(
+    mapping: Path = typer.Option(..., "--mapping", "-m", help="the mapping file (YAML)"),
+    endpoint: str = typer.Option(
+        None, "--endpoint", "-e", help="opc.tcp://HOST:PORT[/path]; overrides the mapping's"
+    ),
+    db: str = typer.Option(None, help="store to write to; default PROGNOS_DB"),
+    check: bool = typer.Option(
+        False, "--check", help="check the mapping against the registry and the server, then exit"
+    ),
+    duration: float = typer.Option(
+        None, help="stop after this many seconds (default: run until Ctrl-C)"
+    ),
+    publishing_interval: float = typer.Option(0.1, help="seconds between the server's reports"),
+    status_every: float = typer.Option(30.0, help="seconds between status lines on stderr"),
+) -> None:
+    """Subscribe to the mapped nodes of an OPC UA server and store what they report."""
+    from prognos.config import Settings
+    from prognos.service.opcua_worker import OpcUaWorker
+    from prognos.service.platform import open_platform
+
+    settings = Settings(db=db) if db else Settings()
+    platform = open_platform(settings)
+    try:
+        worker = OpcUaWorker.from_file(
+            platform, mapping, endpoint=endpoint, publishing_interval=publishing_interval
+        )
+
+        async def main() -> None:
+            task = asyncio.create_task(worker.run())
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.stop()))
+            try:
+                await worker.wait_ready(15.0 if check else None)
+                s = worker.status()
+                err.print(
+                    f"subscribed to {s['monitored_items']} nodes on {s['endpoint']}"
+                    + ("" if check else "; Ctrl-C stops")
+                )
+                if check:
+                    return
+                deadline = loop.time() + duration if duration else None
+                while not task.done():
+                    wait = status_every
+                    if deadline is not None:
+                        wait = min(wait, deadline - loop.time())
+                        if wait <= 0:
+                            break
+                    await asyncio.wait([task], timeout=wait)
+                    if not task.done():
+                        err.print(_line(worker.status()), highlight=False)
+            finally:
+                await worker.stop()
+                await task
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+
+        asyncio.run(main())
+        print(json.dumps(worker.status(), indent=2), file=sys.stdout)
+    finally:
+        platform.close()
+
+
+def _line(s: dict) -> str:
+    return (
+        f"{s['state']}: {s['accepted']} readings stored, {s['rejected']} rejected, "
+        f"{s['reconnects']} reconnects, last sample {s['last_sample_ts'] or '-'}"
+    )

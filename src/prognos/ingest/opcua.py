@@ -196,7 +196,7 @@ async def resolve(client: Client, mapping: Mapping) -> list[NodeInfo]:
     classes = await client.uaclient.read_attributes(ids, ua.AttributeIds.NodeClass)
     dtypes = await client.uaclient.read_attributes(ids, ua.AttributeIds.DataType)
     ranks = await client.uaclient.read_attributes(ids, ua.AttributeIds.ValueRank)
-    units = await _engineering_units(client, ids)
+    units = await engineering_units(client, ids)
     infos: list[NodeInfo] = []
     for (it, nid), nc, dt, rank, eu in zip(present, classes, dtypes, ranks, units, strict=True):
         if not nc.StatusCode.is_good():
@@ -206,8 +206,8 @@ async def resolve(client: Client, mapping: Mapping) -> list[NodeInfo]:
             problems.append(f"{it.label}: {nid.to_string()} is not a variable")
             continue
         dt_id = dt.Value.Value
-        dt_name = await _data_type_name(client, dt_id)
-        if not await _is_numeric(client, dt_id):
+        dt_name = await data_type_name(client, dt_id)
+        if not await is_numeric(client, dt_id):
             problems.append(f"{it.label}: data type {dt_name} is not numeric")
             continue
         if rank.Value.Value is not None and rank.Value.Value > 0:
@@ -229,7 +229,7 @@ async def resolve(client: Client, mapping: Mapping) -> list[NodeInfo]:
     return infos
 
 
-async def _engineering_units(client: Client, ids: list[ua.NodeId]) -> list[str | None]:
+async def engineering_units(client: Client, ids: list[ua.NodeId]) -> list[str | None]:
     """Each node's EngineeringUnits display name (or UN/CEFACT code), None where it has none."""
     if not ids:
         return []
@@ -272,7 +272,7 @@ def _cefact(unit_id: int) -> str | None:
     return "".join(reversed(chars)).strip() or None
 
 
-async def _is_numeric(client: Client, dt: ua.NodeId) -> bool:
+async def is_numeric(client: Client, dt: ua.NodeId) -> bool:
     if dt.NamespaceIndex == 0 and isinstance(dt.Identifier, int) and dt.Identifier < 30:
         return dt.Identifier in _NUMERIC
     try:
@@ -282,7 +282,7 @@ async def _is_numeric(client: Client, dt: ua.NodeId) -> bool:
     return base.nodeid.Identifier in _NUMERIC
 
 
-async def _data_type_name(client: Client, dt: ua.NodeId) -> str:
+async def data_type_name(client: Client, dt: ua.NodeId) -> str:
     if dt.NamespaceIndex == 0 and isinstance(dt.Identifier, int):
         name = ua.ObjectIdNames.get(dt.Identifier)
         if name:
