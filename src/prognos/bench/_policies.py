@@ -146,7 +146,9 @@ class Prognos:
             self.orders.pop(e["asset"], None)
         q = ctx.quantiles(fleet)
         week = ctx.usage[fleet.site, min(d + 7, ctx.usage.shape[1] - 1)] - ctx.usage[fleet.site, d]
-        p_week = np.array([np.interp(u, qq, LEVELS, left=0.0, right=1.0) for u, qq in zip(week, q)])
+        p_week = np.array(
+            [np.interp(u, qq, LEVELS, left=0.0, right=1.0) for u, qq in zip(week, q, strict=True)]
+        )
         uncovered = np.array([i not in self.orders for i in range(len(q))])
         if d - self.last >= self.every or (uncovered & (p_week > self.trigger_p)).any():
             self._replan(fleet, ctx, q)
