@@ -20,8 +20,9 @@ def db_url(tmp_path) -> str:
     return str(tmp_path / "prognos.duckdb")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sim_server(tmp_path_factory) -> Iterator[SimServer]:
+    """A machine that is never restarted, shared by every test that only reads from it."""
     srv = SimServer(free_port(), tmp_path_factory.mktemp("opcua-sim"), interval=0.05)
     srv.start()
     yield srv

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import yaml
-from opcua_world import items
+from opcua_world import PUMPS
 from typer.testing import CliRunner
 
 from prognos.cli import app
@@ -17,13 +17,6 @@ from prognos.ingest.opcua_mapping import Mapping
 from prognos.service.opcua_worker import OpcUaWorker
 
 pytestmark = pytest.mark.integration
-
-PUMPS = items(
-    ("ns=2;s=Pump1.Temperature", "acme-p1", "temp"),
-    ("ns=2;s=Pump1.Vibration", "acme-p1", "vibration"),
-    ("ns=2;s=Pump2.Temperature", "acme-p2", "temp"),
-    ("ns=2;s=Pump2.Vibration", "acme-p2", "vibration"),
-)
 
 
 def stored(platform, asset: str, channel: str) -> list[tuple[int, float]]:
@@ -112,7 +105,7 @@ def test_browse_prints_what_a_mapping_needs(sim_server):
     )
 
     r = runner.invoke(app, ["opcua", "browse", "--endpoint", sim_server.endpoint, "--yaml"])
-    skeleton = yaml.safe_load(r.output)
+    skeleton = yaml.safe_load(r.stdout)
     nodes = {i["node"]: i for i in skeleton["items"]}
     assert nodes["ns=2;s=Pump1.Vibration"]["unit"] == "mm/s"
     assert (

@@ -101,6 +101,7 @@ async def connect(
         reconnect_max_delay=reconnect_max_delay,
         reconnect_request_timeout=max(timeout, 10.0),
     )
+    client.session_timeout = 600_000  # what most servers grant; asking for more only logs a warning
     if security is not None:
         client.application_uri = security.application_uri
         policy = getattr(security_policies, f"SecurityPolicy{security.policy}")
@@ -336,8 +337,8 @@ class OpcUaConnector:
         self._buf_ts: list[int] = []
         self._buf_val: list[float] = []
         self._client: Client | None = None
-        self._deliver_lock = asyncio.Lock()
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()  # flush now: the buffer is full or we are stopping
         self._ready = asyncio.Event()
         self._failure: BaseException | None = None
         self._state = "idle"
@@ -349,6 +350,7 @@ class OpcUaConnector:
                 "bad_quality",
                 "not_numeric",
                 "dropped_overflow",
+                "dropped_at_stop",
                 "batches_delivered",
                 "delivery_errors",
                 "reconnects",
@@ -395,6 +397,7 @@ class OpcUaConnector:
     async def stop(self) -> None:
         """Ask ``run`` to flush what it holds and disconnect; returns at once."""
         self._stop.set()
+        self._wake.set()
 
     async def run(self) -> None:
         """Connect (retrying while the server is unreachable), subscribe, deliver until stopped.
@@ -418,16 +421,19 @@ class OpcUaConnector:
         assert self._client is not None
         tasks = [
             asyncio.create_task(self._consume(sub), name="opcua-consume"),
-            asyncio.create_task(self._flush_loop(), name="opcua-flush"),
             asyncio.create_task(self._watch_state(self._client), name="opcua-state"),
         ]
+        # Not cancelled: a delivery cut short could be committed yet uncounted, or lost.
+        flusher = asyncio.create_task(self._flush_loop(), name="opcua-flush")
         try:
             await self._stop.wait()
         finally:
+            self._stop.set()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self._flush()
+            self._wake.set()
+            await flusher
             await disconnect(self._client)
             self._state = "stopped"
             self._connected_since = None
@@ -556,18 +562,18 @@ class OpcUaConnector:
             if self._last_sample_ts is None or t > self._last_sample_ts:
                 self._last_sample_ts = t
             if len(self._buf_idx) >= self.max_batch:
-                await self._flush()
+                self._wake.set()
 
     async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_interval)
+        """The only place that delivers: every ``flush_interval``, when woken, and once at the end."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.flush_interval)
+            self._wake.clear()
             await self._flush()
+        await self._flush()
 
     async def _flush(self) -> None:
-        async with self._deliver_lock:  # one delivery at a time, in arrival order
-            await self._flush_locked()
-
-    async def _flush_locked(self) -> None:
         if not self._buf_idx:
             return
         idx = np.array(self._buf_idx, dtype=np.int64)
@@ -578,6 +584,7 @@ class OpcUaConnector:
             np.array(self._buf_val, dtype=np.float64),
         )
         self._buf_idx, self._buf_ts, self._buf_val = [], [], []
+        attempts = 0
         while True:
             try:
                 res = self.on_batch(batch)
@@ -586,8 +593,13 @@ class OpcUaConnector:
             except Exception as e:  # the store is down or busy: keep the batch, try again
                 self._counters["delivery_errors"] += 1
                 self._last_error = f"delivering readings failed: {e}"
+                attempts += 1
+                if self._stop.is_set() and attempts >= 3:
+                    log.error("giving up on %d OPC UA readings at shutdown: %s", len(batch), e)
+                    self._counters["dropped_at_stop"] += len(batch)
+                    return
                 log.exception("delivering %d OPC UA readings failed; retrying", len(batch))
-                await asyncio.sleep(min(self.reconnect_max_delay, 1.0))
+                await asyncio.sleep(1.0)
                 continue
             break
         self._counters["batches_delivered"] += 1
