@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from prognos.api import create_app
 from prognos.config import Settings
 from prognos.service.platform import Platform, open_platform
+from prognos.web import mount_panel
 
 
 def create_server_app(
@@ -19,4 +20,5 @@ def create_server_app(
     settings = settings or Settings()
     platform = platform or open_platform(settings)
     app = create_app(settings, platform=platform, owns_platform=True)
+    mount_panel(app, platform)
     return app

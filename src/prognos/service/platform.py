@@ -49,6 +49,11 @@ class Platform:
         """Call ``listener`` with every batch after it is committed (forecast refresh, live views)."""
         self._listeners.append(listener)
 
+    def off_readings(self, listener: ReadingsListener) -> None:
+        """Stop calling ``listener`` (a live view that went away)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     # -- access --------------------------------------------------------------------------------
     def authenticate(self, key: str | None) -> Principal:
         if not key:

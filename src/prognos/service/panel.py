@@ -1,0 +1,715 @@
+"""View models for the control panel: what each page shows, computed where it is cheap.
+
+The fleet page joins assets with their latest health, latest forecast, next planned job and open
+alarms in one SQL statement per question (page, summary), so paging, sorting and filtering stay
+in the database and 10,000 assets cost milliseconds. Work orders, calendars, crews and alarms
+are the store's generic documents (kinds below); their bodies are the planning domain's models
+dumped as JSON, so the planner and this module read and write the same shapes:
+
+    kind        id            body                                   customer_id  asset_id  status
+    workorder   order id      WorkOrder.model_dump(mode="json")      yes          yes       status
+    calendar    site id       SiteCalendar.model_dump(mode="json")   yes          -         -
+    crew        crew id       Crew.model_dump(mode="json")           -            -         -
+    alarm       alarm id      see ``raise_alarm``                     yes          yes       open|silenced|acknowledged
+
+Every query takes the calling ``Principal``: a customer sees only what it owns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from prognos.domain import FailureForecast, Principal, TimeUnit
+from prognos.domain.planning import (
+    Crew,
+    Finding,
+    SiteCalendar,
+    WindowKind,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from prognos.errors import NotFound, ValidationFailed
+from prognos.service.platform import Platform
+
+WORKORDER, CALENDAR, CREW, ALARM = "workorder", "calendar", "crew", "alarm"
+PLANNED = ("scheduled", "dispatched", "in_progress")
+GOOD, WATCH = 70.0, 40.0  # health score bands: good >= 70 > watch >= 40 > critical
+
+# The panel's three work-order buttons and the lifecycle moves they make.
+ACTIONS = {"dispatch": WorkOrderStatus.dispatched, "start": WorkOrderStatus.in_progress}
+
+
+def band(score: float | None) -> str:
+    """Health band of a 0-100 score: good, watch, critical, or unknown."""
+    if score is None:
+        return "unknown"
+    return "good" if score >= GOOD else "watch" if score >= WATCH else "critical"
+
+
+def _rows(platform: Platform, sql: str, params: list | tuple = ()) -> list[tuple]:
+    # Both stores share one SQL body with a ``_rows`` helper that translates placeholders;
+    # the fleet joins are one statement there instead of 10,000 objects here.
+    return platform.store._rows(sql, list(params))  # type: ignore[attr-defined]
+
+
+def _utc(t: Any) -> datetime | None:
+    if t is None:
+        return None
+    if isinstance(t, str):
+        t = datetime.fromisoformat(t)
+    if not isinstance(t, datetime):
+        t = t.to_pydatetime()
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _day(v: Any) -> date | None:
+    if v is None or isinstance(v, date) and not isinstance(v, datetime):
+        return v
+    if isinstance(v, datetime):
+        return v.date()
+    return date.fromisoformat(str(v)[:10])
+
+
+# -- fleet ---------------------------------------------------------------------------------------
+SORTS = {
+    "rul": "p50",
+    "health": "health",
+    "next_service": "next_service",
+    "alarms": "alarms",
+    "id": "id",
+    "customer": "customer_id",
+    "site": "site_id",
+    "type": "type_id",
+}
+
+
+@dataclass
+class FleetQuery:
+    """Filters, sort and page of the fleet table (all optional)."""
+
+    customer: str | None = None
+    site: str | None = None
+    type: str | None = None
+    q: str | None = None
+    band: str | None = None
+    sort: str = "rul"
+    desc: bool = False
+    page: int = 1
+    size: int = 50
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise ValidationFailed(
+                f"cannot sort the fleet by {self.sort!r}", hint=f"use one of {', '.join(SORTS)}"
+            )
+        self.page = max(int(self.page), 1)
+        self.size = min(max(int(self.size), 1), 500)
+        for name in ("customer", "site", "type", "q", "band"):
+            if getattr(self, name) == "":
+                setattr(self, name, None)
+
+
+@dataclass
+class FleetPage:
+    rows: list[dict[str, Any]]
+    total: int
+    query: FleetQuery
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.query.size - 1) // self.query.size, 1)
+
+
+_FLEET_CTE = """
+WITH a AS (
+    SELECT id, customer_id, site_id, type_id, serial, model FROM assets WHERE {where}
+), f AS (
+    SELECT asset_id, as_of, p50,
+           CAST(body->>'p10' AS DOUBLE PRECISION) AS p10,
+           CAST(body->>'p90' AS DOUBLE PRECISION) AS p90,
+           body->>'time_unit' AS time_unit,
+           row_number() OVER (PARTITION BY asset_id ORDER BY as_of DESC, p50 ASC) AS rn
+    FROM forecasts WHERE asset_id IN (SELECT id FROM a)
+), h AS (
+    SELECT asset_id, score,
+           row_number() OVER (PARTITION BY asset_id ORDER BY as_of DESC) AS rn
+    FROM health WHERE asset_id IN (SELECT id FROM a)
+), w AS (
+    SELECT asset_id, min(CAST(body->>'day' AS DATE)) AS next_service FROM documents
+    WHERE kind = 'workorder' AND status IN ('scheduled', 'dispatched', 'in_progress')
+    GROUP BY asset_id
+), al AS (
+    SELECT asset_id, count(*) AS alarms FROM documents
+    WHERE kind = 'alarm' AND status = 'open' GROUP BY asset_id
+), rows AS (
+    SELECT a.id, a.customer_id, a.site_id, a.type_id, a.serial, a.model,
+           h.score AS health, f.p10, f.p50, f.p90, f.time_unit, f.as_of,
+           w.next_service, coalesce(al.alarms, 0) AS alarms
+    FROM a
+    LEFT JOIN f ON f.asset_id = a.id AND f.rn = 1
+    LEFT JOIN h ON h.asset_id = a.id AND h.rn = 1
+    LEFT JOIN w ON w.asset_id = a.id
+    LEFT JOIN al ON al.asset_id = a.id
+    {band}
+)
+"""
+_BAND_SQL = {
+    "good": "WHERE h.score >= 70",
+    "watch": "WHERE h.score >= 40 AND h.score < 70",
+    "critical": "WHERE h.score < 40",
+    "unknown": "WHERE h.score IS NULL",
+}
+_ROW_COLS = [
+    "id",
+    "customer_id",
+    "site_id",
+    "type_id",
+    "serial",
+    "model",
+    "health",
+    "p10",
+    "p50",
+    "p90",
+    "time_unit",
+    "as_of",
+    "next_service",
+    "alarms",
+    "total",
+]
+
+
+def _fleet_cte(p: Principal, q: FleetQuery) -> tuple[str, list[Any]]:
+    where, params = ["parent_id IS NULL"], []
+    customer = q.customer if p.is_manufacturer else p.customer_id
+    if not p.is_manufacturer and q.customer not in (None, p.customer_id):
+        where.append("1 = 0")
+    for col, val in (("customer_id", customer), ("site_id", q.site), ("type_id", q.type)):
+        if val is not None:
+            where.append(f"{col} = ?")
+            params.append(val)
+    if q.q:
+        where.append("(lower(id) LIKE ? OR lower(serial) LIKE ? OR lower(model) LIKE ?)")
+        params += [f"%{q.q.lower()}%"] * 3
+    band_sql = _BAND_SQL.get(q.band or "", "")
+    return _FLEET_CTE.format(where=" AND ".join(where), band=band_sql), params
+
+
+def fleet(platform: Platform, p: Principal, q: FleetQuery, today: date | None = None) -> FleetPage:
+    """One page of the fleet table and a summary of every asset the filters select."""
+    cte, params = _fleet_cte(p, q)
+    col = SORTS[q.sort]
+    direction = "DESC" if q.desc else "ASC"
+    sql = (
+        f"{cte} SELECT *, count(*) OVER () AS total FROM rows "
+        f"ORDER BY {col} {direction} NULLS LAST, id LIMIT {q.size} OFFSET {(q.page - 1) * q.size}"
+    )
+    raw = _rows(platform, sql, params)
+    rows = []
+    for r in raw:
+        d = dict(zip(_ROW_COLS, r, strict=True))
+        d["band"] = band(d["health"])
+        d["next_service"] = _day(d["next_service"])
+        d["as_of"] = _utc(d["as_of"])
+        rows.append(d)
+    total = int(raw[0][-1]) if raw else _count(platform, cte, params)
+    return FleetPage(rows, total, q, fleet_summary(platform, cte, params, today))
+
+
+def _count(platform: Platform, cte: str, params: list) -> int:
+    return int(_rows(platform, f"{cte} SELECT count(*) FROM rows", params)[0][0])
+
+
+def fleet_summary(
+    platform: Platform, cte: str, params: list, today: date | None = None, bins: int = 12
+) -> dict[str, Any]:
+    """Counts per health band, open alarms, jobs in the next 30 days, a histogram of RUL P50."""
+    today = today or datetime.now(UTC).date()
+    r = _rows(
+        platform,
+        f"{cte} SELECT count(*), "
+        "sum(CASE WHEN health >= 70 THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN health >= 40 AND health < 70 THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN health < 40 THEN 1 ELSE 0 END), "
+        "sum(alarms), sum(CASE WHEN next_service <= ? THEN 1 ELSE 0 END), "
+        "min(p50), max(p50), count(p50), min(time_unit) FROM rows",
+        [*params, today + timedelta(days=30)],
+    )[0]
+    n, good, watch, crit, alarms, jobs, lo, hi, n_fc, unit = r
+    n = int(n or 0)
+    bands = {"good": int(good or 0), "watch": int(watch or 0), "critical": int(crit or 0)}
+    bands["unknown"] = n - sum(bands.values())
+    hist: list[dict[str, float]] = []
+    if n_fc:
+        lo, hi = 0.0, float(hi)
+        width = _nice_width((hi - lo) / bins if hi > lo else 1.0)
+        counts = _rows(
+            platform,
+            f"{cte} SELECT floor(p50 / ?) AS b, count(*) FROM rows WHERE p50 IS NOT NULL "
+            "GROUP BY b ORDER BY b",
+            [*params, width],  # the CTE's placeholders come first in the statement
+        )
+        by_bin = {int(b): int(c) for b, c in counts}
+        for b in range(0, max(by_bin) + 1 if by_bin else 0):
+            hist.append({"lo": b * width, "hi": (b + 1) * width, "n": by_bin.get(b, 0)})
+    return {
+        "assets": n,
+        "bands": bands,
+        "open_alarms": int(alarms or 0),
+        "jobs_30d": int(jobs or 0),
+        "forecasts": int(n_fc or 0),
+        "time_unit": unit or "",
+        "rul_hist": hist,
+    }
+
+
+def _nice_width(raw: float) -> float:
+    """A bin width of 1, 2 or 5 times a power of ten, at least ``raw``."""
+    exp = 10 ** np.floor(np.log10(max(raw, 1e-9)))
+    for m in (1, 2, 5, 10):
+        if m * exp >= raw:
+            return float(m * exp)
+    return float(10 * exp)
+
+
+def filter_options(platform: Platform, p: Principal) -> dict[str, list[tuple[str, str]]]:
+    """Customers, sites and asset types the caller may filter by, as (id, label)."""
+    return {
+        "customers": [(c.id, c.name) for c in platform.list_customers(p)],
+        "sites": [(s.id, s.name) for s in platform.list_sites(p)],
+        "types": [(t.id, t.name or t.id) for t in platform.store.list_asset_types()],
+    }
+
+
+# -- one asset -----------------------------------------------------------------------------------
+def _forecast_dict(fc: FailureForecast | None) -> dict[str, Any] | None:
+    if fc is None:
+        return None
+    return {
+        "as_of": fc.as_of,
+        "p10": fc.p10,
+        "p50": fc.p50,
+        "p90": fc.p90,
+        "time_unit": fc.time_unit,
+        "model": fc.model,
+        "model_version": fc.model_version,
+        "component": fc.component,
+    }
+
+
+def asset_view(platform: Platform, p: Principal, asset_id: str) -> dict[str, Any]:
+    """Everything the asset page shows around its charts."""
+    a = platform.get_asset(p, asset_id)
+    t = platform.asset_type(a.type_id)
+    store = platform.store
+    health = store.latest_health(asset_id)
+    fc = store.latest_forecast(asset_id)
+    comp_rows = _rows(
+        platform,
+        "SELECT id, type_id, serial, model FROM assets WHERE parent_id = ? ORDER BY id",
+        [asset_id],
+    )
+    comp_ids = [r[0] for r in comp_rows]
+    comp_fc = store.latest_forecasts(comp_ids) if comp_ids else {}
+    comp_h = store.latest_healths(comp_ids) if comp_ids else {}
+    components = [
+        {
+            "id": cid,
+            "type_id": ty,
+            "serial": serial,
+            "model": model,
+            "health": comp_h[cid].score if cid in comp_h else None,
+            "band": band(comp_h[cid].score if cid in comp_h else None),
+            "forecast": _forecast_dict(comp_fc.get(cid)),
+        }
+        for cid, ty, serial, model in comp_rows
+    ]
+    orders = sorted(
+        (WorkOrder.model_validate(d) for d in store.list_documents(WORKORDER, asset_id=asset_id)),
+        key=lambda o: (o.day, o.id),
+        reverse=True,
+    )
+    upcoming = [o for o in orders if o.status in PLANNED]
+    alarms = sorted(
+        store.list_documents(ALARM, asset_id=asset_id), key=lambda d: d["raised_at"], reverse=True
+    )
+    anomalies = sorted((health.anomalies if health else {}).items(), key=lambda kv: -abs(kv[1]))
+    drivers = sorted((health.drivers if health else {}).items(), key=lambda kv: -abs(kv[1]))
+    channels = t.channel_names
+    preferred = [c for c, _ in anomalies + drivers if c in channels]
+    default = list(dict.fromkeys(preferred + channels))[:4]
+    site = store.get_site(a.site_id)
+    customer = store.get_customer(a.customer_id)
+    return {
+        "asset": a,
+        "type": t,
+        "site": site,
+        "customer": customer,
+        "health": health,
+        "band": band(health.score if health else None),
+        "forecast": _forecast_dict(fc),
+        "components": components,
+        "orders": orders,
+        "next_order": min(upcoming, key=lambda o: o.day) if upcoming else None,
+        "alarms": alarms,
+        "anomalies": anomalies,
+        "drivers": drivers,
+        "channels": channels,
+        "default_channels": default,
+    }
+
+
+def forecast_chart(
+    platform: Platform, p: Principal, asset_id: str, history: int = 90, points: int = 80
+) -> dict[str, Any]:
+    """The RUL fan (quantiles of each stored forecast over time) and the latest failure curve.
+
+    The curve is P(failure before t) of the latest forecast on a grid up to its tail; the next
+    planned job, when there is one, is placed on it with the probability of failing first.
+    """
+    a = platform.get_asset(p, asset_id)
+    hist = platform.store.forecast_history(asset_id, limit=history)
+    hist = [f for f in hist if not f.component] or hist
+    hist.sort(key=lambda f: f.as_of)
+    if not hist:
+        return {"asset_id": asset_id, "fan": [], "curve": None, "time_unit": None}
+    fan = [
+        {
+            "as_of": f.as_of.isoformat(),
+            "q": {
+                f"{lv:g}": round(f.quantile(lv), 4)
+                for lv in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+            },
+        }
+        for f in hist
+    ]
+    last = hist[-1]
+    unit_s = TimeUnit(last.time_unit).seconds if last.time_unit in TimeUnit.__members__ else 86400.0
+    top = max(last.quantile(0.99), 1e-6)
+    t = np.linspace(0.0, top, points)
+    cdf = np.asarray(last.cdf(t), dtype=float)
+    job = None
+    orders = [
+        WorkOrder.model_validate(d)
+        for d in platform.store.list_documents(WORKORDER, asset_id=a.id)
+        if d.get("status") in PLANNED
+    ]
+    if orders:
+        o = min(orders, key=lambda o: o.day)
+        at = datetime.combine(o.day, datetime.min.time(), tzinfo=UTC)
+        units = max((at - last.as_of).total_seconds() / unit_s, 0.0)
+        job = {
+            "id": o.id,
+            "day": o.day.isoformat(),
+            "t": round(units, 4),
+            "prob": round(float(last.prob_fail_before(units)), 4),
+        }
+    return {
+        "asset_id": asset_id,
+        "time_unit": last.time_unit,
+        "unit_seconds": unit_s,
+        "as_of": last.as_of.isoformat(),
+        "fan": fan,
+        "curve": {"t": np.round(t, 4).tolist(), "p": np.round(cdf, 5).tolist()},
+        "job": job,
+        "p10": last.p10,
+        "p50": last.p50,
+        "p90": last.p90,
+    }
+
+
+def latest_forecast_stamp(platform: Platform, asset_id: str) -> str | None:
+    """When the newest forecast of an asset was made (for live pages to notice a refresh)."""
+    r = _rows(
+        platform,
+        "SELECT max(as_of), max(created_at) FROM forecasts WHERE asset_id = ?",
+        [asset_id],
+    )
+    return None if r[0][0] is None else f"{r[0][0]}|{r[0][1]}"
+
+
+# -- work orders -------------------------------------------------------------------------------
+def _order_customer(platform: Platform, o: WorkOrder) -> str:
+    a = platform.store.get_asset(o.asset_id)
+    if a is None:
+        raise NotFound(f"work order {o.id}: asset {o.asset_id!r} does not exist")
+    return a.customer_id
+
+
+def save_order(platform: Platform, o: WorkOrder, customer_id: str | None = None) -> WorkOrder:
+    """Store a work order as the document the panel and the planner share."""
+    customer_id = customer_id or _order_customer(platform, o)
+    platform.store.put_document(
+        WORKORDER,
+        o.id,
+        o.model_dump(mode="json"),
+        customer_id=customer_id,
+        asset_id=o.asset_id,
+        status=o.status.value,
+    )
+    return o
+
+
+def get_order(platform: Platform, p: Principal, order_id: str) -> WorkOrder:
+    d = platform.store.get_document(WORKORDER, order_id)
+    if d is None:
+        raise NotFound(f"work order {order_id!r} not found")
+    o = WorkOrder.model_validate(d)
+    if not p.may_see(_order_customer(platform, o)):
+        raise NotFound(f"work order {order_id!r} not found")
+    return o
+
+
+def list_orders(
+    platform: Platform, p: Principal, status: str | None = None, asset_id: str | None = None
+) -> list[WorkOrder]:
+    """Work orders the caller may see, soonest first (done and cancelled last)."""
+    docs = platform.store.list_documents(
+        WORKORDER,
+        customer_id=None if p.is_manufacturer else p.customer_id,
+        asset_id=asset_id,
+        status=status or None,
+    )
+    orders = [WorkOrder.model_validate(d) for d in docs]
+    final = {WorkOrderStatus.done, WorkOrderStatus.cancelled}
+    return sorted(orders, key=lambda o: (o.status in final, o.day, o.id))
+
+
+def transition_order(
+    platform: Platform, p: Principal, order_id: str, action: str, at: datetime | None = None
+) -> WorkOrder:
+    """Dispatch or start an order (the manufacturer's service organisation runs the jobs)."""
+    platform.require_manufacturer(p)
+    if action not in ACTIONS:
+        raise ValidationFailed(f"unknown action {action!r}", hint=f"use {', '.join(ACTIONS)}")
+    o = get_order(platform, p, order_id).transition(ACTIONS[action], at)
+    return save_order(platform, o)
+
+
+def complete_order(
+    platform: Platform,
+    p: Principal,
+    order_id: str,
+    condition: str = "",
+    measured_wear: float | None = None,
+    failure_found: bool = False,
+    part_replaced: bool = True,
+    at: datetime | None = None,
+) -> WorkOrder:
+    """Mark an in-progress order done with the crew's findings; keeps the labelled event."""
+    platform.require_manufacturer(p)
+    o = get_order(platform, p, order_id)
+    finding = Finding(
+        condition=condition.strip(),
+        measured_wear=measured_wear,
+        failure_found=failure_found,
+        part_replaced=part_replaced,
+        at=at or datetime.now(UTC),
+    )
+    done = o.complete(finding)
+    customer = _order_customer(platform, done)
+    save_order(platform, done, customer)
+    event = done.feedback_event()
+    if event is not None:  # what the models learn from (same kind of document the demo writes)
+        platform.store.put_document(
+            "event",
+            f"{done.id}-finding",
+            {"id": f"{done.id}-finding", **event, "source": f"work order {done.id}"},
+            customer_id=customer,
+            asset_id=done.asset_id,
+            status=event["kind"],
+        )
+    return done
+
+
+# -- alarms --------------------------------------------------------------------------------------
+def maintenance_reason(platform: Platform, asset_id: str, at: datetime) -> str | None:
+    """Why an alarm at ``at`` falls in a maintenance window, or None.
+
+    A window is a job on the asset that day (dispatched or under way) or a planned stop or
+    shutdown of the asset's site calendar: readings then reflect the work, not the machine.
+    """
+    a = platform.store.get_asset(asset_id)
+    if a is None:
+        raise NotFound(f"asset {asset_id!r} not found")
+    for d in platform.store.list_documents(WORKORDER, asset_id=asset_id):
+        if d.get("status") == "in_progress" or (
+            d.get("status") == "dispatched" and _day(d.get("day")) == at.date()
+        ):
+            return f"work order {d['id']} ({d['status']})"
+    cal_doc = platform.store.get_document(CALENDAR, a.site_id)
+    if cal_doc:
+        cal = SiteCalendar.model_validate(cal_doc)
+        for w in cal.of_kind(WindowKind.stop, WindowKind.shutdown):
+            if w.start <= at < w.end:
+                return f"{w.kind.value} {w.label}".strip()
+    return None
+
+
+def raise_alarm(
+    platform: Platform,
+    asset_id: str,
+    message: str,
+    channels: dict[str, float] | None = None,
+    severity: str = "warning",
+    at: datetime | None = None,
+    alarm_id: str | None = None,
+) -> dict[str, Any]:
+    """Store an alarm; inside a maintenance window it is stored silenced, with the reason."""
+    at = _utc(at) or datetime.now(UTC)
+    a = platform.store.get_asset(asset_id)
+    if a is None:
+        raise NotFound(f"asset {asset_id!r} not found")
+    reason = maintenance_reason(platform, asset_id, at)
+    doc = {
+        "id": alarm_id or f"al-{uuid.uuid4().hex[:10]}",
+        "asset_id": asset_id,
+        "customer_id": a.customer_id,
+        "raised_at": at.isoformat(),
+        "severity": severity,
+        "message": message,
+        "channels": dict(channels or {}),
+        "status": "silenced" if reason else "open",
+        "silenced_because": reason,
+        "acked_at": None,
+        "acked_by": None,
+    }
+    platform.store.put_document(
+        ALARM, doc["id"], doc, customer_id=a.customer_id, asset_id=asset_id, status=doc["status"]
+    )
+    return doc
+
+
+def list_alarms(platform: Platform, p: Principal, status: str | None = "open") -> list[dict]:
+    docs = platform.store.list_documents(
+        ALARM, customer_id=None if p.is_manufacturer else p.customer_id, status=status or None
+    )
+    return sorted(docs, key=lambda d: d["raised_at"], reverse=True)
+
+
+def alarm_counts(platform: Platform, p: Principal) -> dict[str, int]:
+    sql = "SELECT status, count(*) FROM documents WHERE kind = 'alarm'"
+    params: list[Any] = []
+    if not p.is_manufacturer:
+        sql += " AND customer_id = ?"
+        params.append(p.customer_id)
+    return {s: int(n) for s, n in _rows(platform, sql + " GROUP BY status", params)}
+
+
+def acknowledge_alarm(
+    platform: Platform, p: Principal, alarm_id: str, at: datetime | None = None
+) -> dict[str, Any]:
+    """Acknowledge an open (or silenced) alarm; the owner or the manufacturer may."""
+    d = platform.store.get_document(ALARM, alarm_id)
+    if d is None or not p.may_see(d["customer_id"]):
+        raise NotFound(f"alarm {alarm_id!r} not found")
+    if d["status"] != "acknowledged":
+        d = {
+            **d,
+            "status": "acknowledged",
+            "acked_at": (at or datetime.now(UTC)).isoformat(),
+            "acked_by": p.name or p.key_id,
+        }
+        platform.store.put_document(
+            ALARM,
+            alarm_id,
+            d,
+            customer_id=d["customer_id"],
+            asset_id=d["asset_id"],
+            status="acknowledged",
+        )
+    return d
+
+
+# -- calendars -----------------------------------------------------------------------------------
+_DAY_KIND_ORDER = ("blackout", "shutdown", "stop", "shift")
+
+
+def calendar_view(
+    platform: Platform,
+    p: Principal,
+    customer_id: str | None = None,
+    start: date | None = None,
+    days: int = 42,
+) -> dict[str, Any]:
+    """Per site of one customer: what each day is (production, stop, ...) and the jobs in it;
+    per crew: its jobs on the same days (a customer sees only its own jobs)."""
+    customers = platform.list_customers(p)
+    if not p.is_manufacturer:
+        customer_id = p.customer_id
+    elif customer_id is None and customers:
+        customer_id = customers[0].id
+    if customer_id is not None and not any(c.id == customer_id for c in customers):
+        raise NotFound(f"customer {customer_id!r} not found")
+    start = start or datetime.now(UTC).date() - timedelta(days=7)
+    start -= timedelta(days=start.weekday())  # weeks start on Monday
+    day_list = [start + timedelta(days=i) for i in range(days)]
+    end = day_list[-1]
+    orders = [
+        o
+        for o in list_orders(platform, p)
+        if start <= o.day <= end and o.status is not WorkOrderStatus.cancelled
+    ]
+    sites = [s for s in platform.list_sites(p) if s.customer_id == customer_id]
+    rows = []
+    for s in sites:
+        cal_doc = platform.store.get_document(CALENDAR, s.id)
+        cal = SiteCalendar.model_validate(cal_doc) if cal_doc else None
+        kinds = _day_kinds(cal, day_list) if cal else {}
+        jobs: dict[date, list[WorkOrder]] = {}
+        for o in orders:
+            if o.site_id == s.id:
+                jobs.setdefault(o.day, []).append(o)
+        rows.append(
+            {
+                "site": s,
+                "has_calendar": cal is not None,
+                "days": [
+                    {
+                        "day": d,
+                        "kind": kinds.get(d, "idle" if cal else "none"),
+                        "jobs": jobs.get(d, []),
+                    }
+                    for d in day_list
+                ],
+            }
+        )
+    crews = [Crew.model_validate(d) for d in platform.store.list_documents(CREW)]
+    crew_rows = []
+    for c in crews:
+        mine = [o for o in orders if o.crew_id == c.id]
+        if not p.is_manufacturer and not mine:
+            continue
+        by_day: dict[date, list[WorkOrder]] = {}
+        for o in mine:
+            by_day.setdefault(o.day, []).append(o)
+        crew_rows.append(
+            {"crew": c, "days": [{"day": d, "jobs": by_day.get(d, [])} for d in day_list]}
+        )
+    return {
+        "customers": customers,
+        "customer_id": customer_id,
+        "start": start,
+        "days": day_list,
+        "sites": rows,
+        "crews": crew_rows,
+        "jobs": len([o for o in orders if o.site_id in {s.id for s in sites}]),
+    }
+
+
+def _day_kinds(cal: SiteCalendar, days: list[date]) -> dict[date, str]:
+    """The dominant kind of each day: blackout > shutdown > stop > shift (production) > idle."""
+    tz_days = set(days)
+    found: dict[date, set[str]] = {}
+    for w in cal.windows:
+        d = w.start.date()
+        while d <= (w.end - timedelta(microseconds=1)).date():
+            if d in tz_days:
+                found.setdefault(d, set()).add(w.kind.value)
+            d += timedelta(days=1)
+    return {d: next(k for k in _DAY_KIND_ORDER if k in ks) for d, ks in found.items()}

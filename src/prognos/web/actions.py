@@ -1,0 +1,150 @@
+"""Pages where people act: log in and out, language, work orders, alarms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from prognos.errors import AccessDenied, PrognosError
+from prognos.service import panel as views
+from prognos.web import i18n
+from prognos.web.session import (
+    COOKIE,
+    LANG_COOKIE,
+    YEAR,
+    Viewer,
+    error_page,
+    panel_of,
+    render,
+    safe_next,
+)
+
+router = APIRouter()
+
+
+# -- session -------------------------------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/"):
+    return render(request, "login.html", next=safe_next(next), failed=False)
+
+
+@router.post("/login")
+def login(request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
+    key = key.strip()
+    try:
+        panel_of(request).platform.authenticate(key)
+    except AccessDenied:
+        return render(request, "login.html", status_code=401, next=safe_next(next), failed=True)
+    resp = RedirectResponse(safe_next(next), status_code=303)
+    resp.set_cookie(
+        COOKIE, key, httponly=True, samesite="lax", secure=request.url.scheme == "https"
+    )
+    return resp
+
+
+@router.post("/logout")
+def logout():
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(COOKIE, httponly=True, samesite="lax")
+    return resp
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, next: str = "/"):
+    resp = RedirectResponse(safe_next(next), status_code=303)
+    if code in i18n.LANGS:
+        resp.set_cookie(LANG_COOKIE, code, max_age=YEAR, samesite="lax")
+    return resp
+
+
+# -- work orders -----------------------------------------------------------------------------
+def _back(request: Request, fallback: str, error: str | None = None) -> RedirectResponse:
+    target = safe_next(request.query_params.get("next") or fallback)
+    if error:
+        target += ("&" if "?" in target else "?") + "error=" + quote(error)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/workorders", response_class=HTMLResponse)
+def workorders_page(
+    request: Request, viewer: Viewer, status: str | None = None, error: str | None = None
+):
+    orders = views.list_orders(panel_of(request).platform, viewer, status=status)
+    return render(
+        request,
+        "workorders.html",
+        viewer,
+        orders=orders,
+        status=status,
+        error=error,
+        statuses=[s.value for s in views.WorkOrderStatus],
+    )
+
+
+@router.post("/workorders/{order_id}/complete")
+def complete(
+    request: Request,
+    order_id: str,
+    viewer: Viewer,
+    condition: Annotated[str, Form()] = "",
+    measured_wear: Annotated[str, Form()] = "",
+    failure_found: Annotated[bool, Form()] = False,
+    part_replaced: Annotated[bool, Form()] = False,
+):
+    try:
+        wear = float(measured_wear) if measured_wear.strip() else None
+    except ValueError:
+        return _back(request, "/workorders", f"measured wear {measured_wear!r} is not a number")
+    try:
+        views.complete_order(
+            panel_of(request).platform,
+            viewer,
+            order_id,
+            condition,
+            wear,
+            failure_found,
+            part_replaced,
+        )
+    except PrognosError as e:
+        if e.status_code == 404:
+            return error_page(request, e, viewer)
+        return _back(request, "/workorders", str(e))
+    return _back(request, "/workorders")
+
+
+@router.post("/workorders/{order_id}/{action}")
+def transition(request: Request, order_id: str, action: str, viewer: Viewer):
+    try:
+        views.transition_order(panel_of(request).platform, viewer, order_id, action)
+    except PrognosError as e:
+        if e.status_code == 404:
+            return error_page(request, e, viewer)
+        return _back(request, "/workorders", str(e))
+    return _back(request, "/workorders")
+
+
+# -- alarms --------------------------------------------------------------------------------------
+@router.get("/alarms", response_class=HTMLResponse)
+def alarms_page(request: Request, viewer: Viewer, status: str = "open"):
+    platform = panel_of(request).platform
+    status = status if status in ("open", "silenced", "acknowledged") else "open"
+    return render(
+        request,
+        "alarms.html",
+        viewer,
+        alarms=views.list_alarms(platform, viewer, status),
+        counts=views.alarm_counts(platform, viewer),
+        status=status,
+    )
+
+
+@router.post("/alarms/{alarm_id}/ack")
+def acknowledge(request: Request, alarm_id: str, viewer: Viewer):
+    try:
+        views.acknowledge_alarm(panel_of(request).platform, viewer, alarm_id)
+    except PrognosError as e:
+        return error_page(request, e, viewer)
+    return _back(request, "/alarms")

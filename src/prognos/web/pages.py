@@ -1,0 +1,106 @@
+"""The pages people watch: the fleet, one asset, the calendars."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from prognos.errors import PrognosError
+from prognos.service import panel as views
+from prognos.web.session import Viewer, error_page, panel_of, render
+
+router = APIRouter()
+
+
+def _fleet_link(q: views.FleetQuery, **change) -> str:
+    params = {
+        "customer": q.customer,
+        "site": q.site,
+        "type": q.type,
+        "q": q.q,
+        "band": q.band,
+        "sort": q.sort,
+        "desc": "1" if q.desc else None,
+        "page": q.page,
+        "size": q.size if q.size != 50 else None,
+    }
+    params.update(change)
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    if clean.get("page") == 1:
+        del clean["page"]
+    return "/?" + urlencode(clean)
+
+
+@router.get("/", response_class=HTMLResponse)
+def fleet_page(
+    request: Request,
+    viewer: Viewer,
+    customer: str | None = None,
+    site: str | None = None,
+    type: str | None = None,
+    q: str | None = None,
+    band: str | None = None,
+    sort: str = "rul",
+    desc: bool = False,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+):
+    platform = panel_of(request).platform
+    try:
+        query = views.FleetQuery(customer, site, type, q, band, sort, desc, page, size)
+        result = views.fleet(platform, viewer, query)
+    except PrognosError as e:
+        return error_page(request, e, viewer)
+
+    def sort_link(col: str) -> str:
+        return _fleet_link(
+            query, sort=col, desc=None if query.sort != col or query.desc else "1", page=None
+        )
+
+    rul_scale = max((r["p90"] or 0 for r in result.rows), default=0) or 1.0
+    return render(
+        request,
+        "fleet.html",
+        viewer,
+        result=result,
+        query=query,
+        options=views.filter_options(platform, viewer),
+        sort_link=sort_link,
+        page_link=lambda n: _fleet_link(query, page=n),
+        rul_scale=rul_scale,
+    )
+
+
+@router.get("/assets/{asset_id}", response_class=HTMLResponse)
+def asset_page(request: Request, asset_id: str, viewer: Viewer):
+    try:
+        view = views.asset_view(panel_of(request).platform, viewer, asset_id)
+    except PrognosError as e:
+        return error_page(request, e, viewer)
+    return render(request, "asset.html", viewer, v=view)
+
+
+@router.get("/calendar", response_class=HTMLResponse)
+def calendar_page(
+    request: Request,
+    viewer: Viewer,
+    customer: str | None = None,
+    start: date | None = None,
+    days: Annotated[int, Query(ge=7, le=120)] = 42,
+):
+    try:
+        cal = views.calendar_view(panel_of(request).platform, viewer, customer, start, days)
+    except PrognosError as e:
+        return error_page(request, e, viewer)
+
+    def shift(weeks: int) -> str:
+        params = {"start": (cal["start"] + timedelta(weeks=weeks)).isoformat()}
+        if viewer.is_manufacturer and cal["customer_id"]:
+            params["customer"] = cal["customer_id"]
+        return "/calendar?" + urlencode(params)
+
+    return render(request, "calendar.html", viewer, cal=cal, shift=shift, today=date.today())

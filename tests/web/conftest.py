@@ -1,0 +1,111 @@
+"""The panel's fixtures: one seeded fleet for the session, served by uvicorn for chromium.
+
+The browser is Debian's chromium (RECIPES.md section 3); ``base_url`` is our own server, so
+pytest-base-url's autouse URL check is switched off here and tests without a browser never
+start the server.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from prognos.config import Settings
+from prognos.server import create_server_app
+from prognos.service.platform import Platform, open_platform
+
+from panel_world import build
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory) -> Iterator[tuple[Platform, dict[str, str]]]:
+    """The seeded platform (on a DuckDB file) and API keys: maker, aerolinea, nordjet, pacific-air."""
+    d = tmp_path_factory.mktemp("panel")
+    platform = open_platform(Settings(db=str(d / "panel.duckdb"), artifacts_dir=d / "artifacts"))
+    keys = build(platform)
+    yield platform, keys
+    platform.close()
+
+
+@pytest.fixture(scope="session")
+def keys(world) -> dict[str, str]:
+    return world[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _verify_url():
+    """pytest-base-url's check would start the server for every test; the panel's needs none."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def base_url(world) -> Iterator[str]:
+    """The whole server app (API + panel) over the seeded platform, in a thread."""
+    platform, _ = world
+    app = create_server_app(platform=platform)
+    port = _free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="panel-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the panel server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def shot():
+    """Write a screenshot of the page to docs/img/NAME.png (the README shows one)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str, full_page: bool = False) -> Path:
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+        return path
+
+    return take

@@ -1,0 +1,254 @@
+"""A small, honest fleet for the panel's tests: engines with telemetry, forecast histories,
+health scores, site calendars, crews, work orders in every state, and alarms.
+
+Everything is dated relative to ``TODAY`` (the real date) so that the pages' default windows
+(the calendar's weeks, "jobs in 30 days") show it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+from prognos.domain import (
+    Asset,
+    AssetType,
+    Channel,
+    Customer,
+    FailureForecast,
+    HealthScore,
+    ReadingBatch,
+    Site,
+)
+from prognos.domain.keys import MANUFACTURER
+from prognos.domain.planning import Crew, SiteCalendar, Window, WorkOrder
+from prognos.service import panel
+from prognos.service.platform import Platform
+
+# The newest readings and forecasts are an hour old, so live readings sent by a test come after.
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+TODAY = NOW.date()
+CUSTOMERS = {"aerolinea": "Aerolínea del Sur", "nordjet": "NordJet", "pacific-air": "Pacific Air"}
+ENGINE = AssetType(
+    id="turbofan",
+    name="Turbofan engine",
+    time_unit="cycles",
+    channels=[
+        Channel(name="T30", unit="degR", min=1400, max=1700),
+        Channel(name="T50", unit="degR", min=1300, max=1500),
+        Channel(name="P30", unit="psia", min=500, max=600),
+        Channel(name="Nc", unit="rpm", min=8000, max=9500),
+    ],
+)
+COMPRESSOR = AssetType(id="hp-compressor", name="HP compressor module", time_unit="cycles")
+LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+# RUL medians (cycles) today per engine; the first of each customer is the one in trouble.
+RUL_TODAY = [18, 95, 160, 240]
+HEALTH = [31.0, 62.0, 84.0, 93.0]
+HOURS = 24 * 14
+ORDER_DAY = TODAY + timedelta(days=3)  # a planned stop at aerolinea's hangar
+
+
+def engine_id(customer: str, i: int) -> str:
+    return f"{customer}-e{i + 1:02d}"
+
+
+def forecast(asset_id: str, as_of: datetime, median: float) -> FailureForecast:
+    """Lognormal spread around the median, as a conformal RUL model would report it."""
+    z = {
+        0.05: -1.645,
+        0.1: -1.2816,
+        0.25: -0.6745,
+        0.5: 0.0,
+        0.75: 0.6745,
+        0.9: 1.2816,
+        0.95: 1.645,
+    }
+    sigma = 0.35
+    q = {lv: max(median * float(np.exp(sigma * z[lv])), 0.0) for lv in LEVELS}
+    return FailureForecast.from_quantiles(
+        asset_id, as_of, q, time_unit="cycles", model="lgbm-rul", model_version="1"
+    )
+
+
+def readings(asset_id: str, end: datetime, hours: int, wear: float, seed: int) -> ReadingBatch:
+    """Hourly readings with a daily cycle, noise and a temperature drift that grows with wear."""
+    rng = np.random.default_rng(seed)
+    ts = np.array([np.datetime64(end.replace(tzinfo=None), "us")]) - np.arange(hours)[::-1].astype(
+        "timedelta64[h]"
+    )
+    k = np.arange(hours)
+    base = {
+        "T30": 1590 + 4 * np.sin(2 * np.pi * k / 24) + wear * 12 * k / hours,
+        "T50": 1405 + 5 * np.sin(2 * np.pi * k / 24) + wear * 20 * k / hours,
+        "P30": 553 - wear * 3 * k / hours,
+        "Nc": 9060 + 10 * np.sin(2 * np.pi * k / 24 + 1),
+    }
+    chans, vals = [], []
+    for ch, v in base.items():
+        chans.append(np.full(hours, ch, dtype=object))
+        vals.append(v + rng.normal(0, 0.6, hours) * (3 if ch == "Nc" else 1))
+    n = len(base)
+    return ReadingBatch(
+        np.full(hours * n, asset_id, dtype=object),
+        np.concatenate(chans),
+        np.tile(ts, n),
+        np.concatenate(vals),
+    )
+
+
+def calendar(site_id: str) -> SiteCalendar:
+    """Two shifts on weekdays for eight weeks, a planned stop on ``ORDER_DAY``, a blackout week."""
+    start = TODAY - timedelta(days=21)
+    windows = []
+    blackout = TODAY + timedelta(days=17)
+    for i in range(56):
+        d = start + timedelta(days=i)
+        at = datetime.combine(d, datetime.min.time(), tzinfo=UTC)
+        if d == ORDER_DAY:
+            windows.append(
+                Window(start=at, end=at + timedelta(days=1), kind="stop", label="planned stop")
+            )
+        elif blackout <= d < blackout + timedelta(days=7):
+            windows.append(
+                Window(start=at, end=at + timedelta(days=1), kind="blackout", label="audit")
+            )
+        elif d.weekday() < 5:
+            windows.append(
+                Window(start=at + timedelta(hours=6), end=at + timedelta(hours=22), kind="shift")
+            )
+    return SiteCalendar(site_id=site_id, timezone="UTC", windows=windows)
+
+
+def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
+    """Seed the fleet; returns a manufacturer key and a key per customer."""
+    platform.add_asset_type(ENGINE)
+    platform.add_asset_type(COMPRESSOR)
+    store = platform.store
+    for cid, name in CUSTOMERS.items():
+        platform.add_customer(Customer(id=cid, name=name))
+        platform.add_site(
+            Site(id=f"{cid}-hangar", customer_id=cid, name=f"{name} hangar", region=cid)
+        )
+        engines = [
+            Asset(
+                id=engine_id(cid, i),
+                customer_id=cid,
+                site_id=f"{cid}-hangar",
+                type_id="turbofan",
+                serial=f"ESN-{cid[:3].upper()}-{i + 1:03d}",
+                model="CFM-sim 7B",
+                installed_at=NOW - timedelta(days=400 + 30 * i),
+            )
+            for i in range(4)
+        ]
+        platform.add_assets(engines)
+        platform.add_assets(
+            [
+                Asset(
+                    id=f"{engine_id(cid, 0)}-hpc",
+                    customer_id=cid,
+                    site_id=f"{cid}-hangar",
+                    type_id="hp-compressor",
+                    serial=f"HPC-{cid[:3].upper()}-1",
+                    model="HPC stage 9",
+                    installed_at=NOW - timedelta(days=400),
+                    parent_id=engine_id(cid, 0),
+                )
+            ]
+        )
+        store.put_document(
+            panel.CALENDAR,
+            f"{cid}-hangar",
+            calendar(f"{cid}-hangar").model_dump(mode="json"),
+            customer_id=cid,
+        )
+        for i, e in enumerate(engines):
+            wear = (3 - i) / 3
+            platform.ingest_batch(
+                readings(e.id, NOW, hours, wear, seed=7 * len(cid) + i), source="test"
+            )
+            for k in range(7, -1, -1):  # one forecast a day, the newest today
+                as_of = NOW - timedelta(days=k)
+                noise = 1 + 0.04 * np.sin(k * 1.7 + i)
+                store.save_forecast(forecast(e.id, as_of, (RUL_TODAY[i] + k) * noise))
+            anomalies = {"T50": 4.2, "T30": 2.6} if i == 0 else {}
+            drivers = {"T50": 0.45, "T30": 0.3, "P30": 0.1} if i < 2 else {}
+            store.save_health(HealthScore(e.id, NOW, HEALTH[i], drivers, anomalies))
+        store.save_forecast(forecast(f"{engine_id(cid, 0)}-hpc", NOW, RUL_TODAY[0] * 1.3))
+        store.save_health(HealthScore(f"{engine_id(cid, 0)}-hpc", NOW, 45.0))
+    for crew in (
+        Crew(id="crew-north", skills={"turbofan"}, home_region="nordjet"),
+        Crew(id="crew-south", skills={"turbofan", "hp-compressor"}, home_region="aerolinea"),
+    ):
+        store.put_document(panel.CREW, crew.id, crew.model_dump(mode="json"))
+
+    def order(oid: str, asset: str, day: date, crew: str, path: tuple[str, ...]) -> WorkOrder:
+        a = store.get_asset(asset)
+        o = WorkOrder(
+            id=oid, asset_id=asset, site_id=a.site_id, day=day, crew_id=crew, part="HPT-blade-set"
+        )
+        for s in path:
+            o = o.transition(s, NOW - timedelta(days=1))
+        return panel.save_order(platform, o)
+
+    order("wo-1001", "aerolinea-e01", ORDER_DAY, "crew-south", ("scheduled",))
+    order(
+        "wo-1002", "aerolinea-e02", TODAY, "crew-south", ("scheduled", "dispatched", "in_progress")
+    )
+    order(
+        "wo-1003",
+        "nordjet-e01",
+        TODAY + timedelta(days=1),
+        "crew-north",
+        ("scheduled", "dispatched"),
+    )
+    order("wo-1004", "nordjet-e02", TODAY + timedelta(days=6), "crew-north", ("scheduled",))
+    order("wo-1005", "pacific-air-e01", TODAY + timedelta(days=9), "crew-north", ())
+    order(
+        "wo-1006",
+        "aerolinea-e03",
+        TODAY - timedelta(days=12),
+        "crew-south",
+        ("scheduled", "dispatched", "in_progress"),
+    )
+    panel.complete_order(
+        platform,
+        MANUFACTURER,
+        "wo-1006",
+        "blades eroded, replaced",
+        0.8,
+        at=NOW - timedelta(days=12),
+    )
+    panel.raise_alarm(
+        platform,
+        "aerolinea-e01",
+        "EGT margin below limit",
+        {"T50": 4.2, "T30": 2.6},
+        "critical",
+        NOW - timedelta(hours=3),
+        alarm_id="al-2001",
+    )
+    panel.raise_alarm(
+        platform,
+        "aerolinea-e02",
+        "vibration spike",
+        {"Nc": 3.4},
+        "warning",
+        NOW - timedelta(hours=1),
+        alarm_id="al-2002",
+    )  # during wo-1002: silenced
+    panel.raise_alarm(
+        platform,
+        "nordjet-e01",
+        "compressor delivery pressure drop",
+        {"P30": 3.1},
+        "warning",
+        NOW - timedelta(hours=5),
+        alarm_id="al-2003",
+    )
+    keys = {"maker": platform.create_key(None, "test manufacturer")[0]}
+    for cid in CUSTOMERS:
+        keys[cid] = platform.create_key(cid, f"test {cid}")[0]
+    return keys
