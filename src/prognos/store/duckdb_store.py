@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from prognos.domain import ReadingBatch
 from prognos.errors import Conflict
 from prognos.store.sql import SqlStore
 
@@ -58,6 +61,35 @@ class DuckDBStore(SqlStore):
     def _epoch(self, col: str) -> str:
         return f"epoch({col})"
 
+    def write_readings(self, batch: ReadingBatch) -> int:
+        """Store a validated batch in one transaction; returns how many were new.
+
+        The batch goes to DuckDB as an Arrow table (no per-string conversion). It is first
+        inserted plainly: the primary key still refuses duplicates, but without the cost of
+        ``ON CONFLICT`` on every row. Only a batch that does hold stored readings (a re-sent
+        payload, an MQTT redelivery) is inserted again with ``ON CONFLICT DO NOTHING``.
+        """
+        if not len(batch):
+            return 0
+        table = _arrow_batch(batch)
+        try:
+            with self._cursor() as cur:
+                return self._insert_arrow(cur, table, on_conflict=False)
+        except duckdb.ConstraintException:
+            with self._cursor() as cur:
+                return self._insert_arrow(cur, table, on_conflict=True)
+
+    def _insert_arrow(self, cur: Any, table: pa.Table, on_conflict: bool) -> int:
+        # On a failed insert the transaction is aborted and the cursor closed with its view, so
+        # the view is dropped only after success.
+        cur.register("incoming", table)
+        n = cur.execute(
+            "INSERT INTO telemetry SELECT asset_id, channel, ts, value FROM incoming"
+            + (" ON CONFLICT DO NOTHING" if on_conflict else "")
+        ).fetchall()[0][0]
+        cur.unregister("incoming")
+        return int(n)
+
     def _insert_readings(self, cur: Any, df: pd.DataFrame) -> int:
         cur.register("incoming", df)
         try:
@@ -76,3 +108,30 @@ class DuckDBStore(SqlStore):
     def close(self) -> None:
         with self._lock:
             self._con.close()
+
+
+def _arrow_batch(batch: ReadingBatch) -> pa.Table:
+    """The batch as an Arrow table, readings repeated inside it reduced to the last one."""
+    asset = np.asarray(batch.asset_id, dtype=object)
+    channel = np.asarray(batch.channel, dtype=object)
+    ts = np.asarray(batch.ts).astype("datetime64[us]")
+    value = np.asarray(batch.value, dtype=np.float64)
+    # Duplicates inside one batch would violate the key before ON CONFLICT sees them; keep the
+    # last, as a later reading in a payload overrides an earlier one. Checked on integer codes.
+    a_codes, _ = pd.factorize(asset)
+    c_codes, _ = pd.factorize(channel)
+    key = pd.DataFrame(
+        {"k": a_codes.astype(np.int64) * (int(c_codes.max()) + 1) + c_codes, "t": ts.view("i8")}
+    )
+    dup = key.duplicated(keep="last").to_numpy()
+    if dup.any():
+        keep = ~dup
+        asset, channel, ts, value = asset[keep], channel[keep], ts[keep], value[keep]
+    return pa.table(
+        {
+            "asset_id": pa.array(asset, pa.string()),
+            "channel": pa.array(channel, pa.string()),
+            "ts": pa.array(ts, pa.timestamp("us")),
+            "value": pa.array(value, pa.float64()),
+        }
+    )
