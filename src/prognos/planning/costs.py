@@ -16,20 +16,14 @@ import numpy as np
 from prognos.domain.forecast import FailureForecast
 from prognos.domain.planning import CostModel
 
-_GRID = 256
-
 
 def survival_tail(fc: FailureForecast, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``F(u)`` and ``integral_u^inf S(t) dt`` for every ``u``."""
-    xs, ps = fc._knots()
-    hi = float(xs[-1])
-    grid = np.linspace(0.0, max(hi, 1e-9), _GRID)
-    s = 1.0 - np.asarray(fc.cdf(grid), dtype=float)
-    cum = np.concatenate([[0.0], np.cumsum((s[1:] + s[:-1]) * 0.5 * np.diff(grid))])
-    total = cum[-1]
-    u = np.asarray(u, dtype=float)
-    tail = np.maximum(total - np.interp(u, grid, cum, right=total), 0.0)
-    return np.asarray(fc.cdf(u), dtype=float), tail
+    u = np.atleast_1d(np.asarray(u, dtype=float))
+    f, tail = batch_fail_and_tail(
+        np.asarray([fc.values]), np.asarray(fc.levels), np.array([fc.upper_tail]), u[None, :]
+    )
+    return f[0], tail[0]
 
 
 def expected_costs(
@@ -46,3 +40,28 @@ def no_job_cost(fc: FailureForecast, usage_h: float, cm: CostModel) -> tuple[flo
     """Expected cost of leaving the component alone for the horizon, and P(fail within it)."""
     c, p = expected_costs(fc, np.array([usage_h]), cm, np.array([True]))
     return float(c[0]), float(p[0])
+
+
+def batch_fail_and_tail(
+    values: np.ndarray, levels: np.ndarray, upper: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``F(u)`` and ``integral_u^inf S`` for n forecasts at once (exact for piecewise-linear F).
+
+    ``values`` (n, L) quantiles at ``levels`` (L,), ``upper`` (n,) tail factors, ``u`` (n, m).
+    """
+    n = values.shape[0]
+    hi = np.maximum(values[:, -1] * upper, values[:, -1] + 1e-9)
+    xs = np.maximum.accumulate(np.column_stack([np.zeros(n), np.maximum(values, 0.0), hi]), axis=1)
+    ss = 1.0 - np.concatenate([[0.0], levels, [1.0]])
+    seg = np.diff(xs, axis=1) * (ss[:-1] + ss[1:]) * 0.5
+    cum = np.column_stack([np.zeros(n), np.cumsum(seg, axis=1)])
+    j = np.clip((u[:, :, None] >= xs[:, None, :]).sum(-1) - 1, 0, xs.shape[1] - 2)
+    x0 = np.take_along_axis(xs, j, axis=1)
+    x1 = np.take_along_axis(xs, j + 1, axis=1)
+    width = x1 - x0
+    frac = np.where(width > 0, np.clip((u - x0) / np.where(width > 0, width, 1.0), 0.0, 1.0), 1.0)
+    s0, s1 = ss[j], ss[j + 1]
+    s_u = np.where(u >= hi[:, None], 0.0, s0 + (s1 - s0) * frac)
+    c_u = np.take_along_axis(cum, j, axis=1) + (np.minimum(u, x1) - x0).clip(0) * (s0 + s_u) * 0.5
+    tail = np.maximum(cum[:, -1:] - c_u, 0.0)
+    return 1.0 - s_u, np.where(u >= hi[:, None], 0.0, tail)

@@ -28,7 +28,7 @@ from prognos.domain.planning import (
 )
 from prognos.errors import Infeasible, ValidationFailed
 from prognos.planning.calendar import DayProfile
-from prognos.planning.costs import expected_costs, no_job_cost
+from prognos.planning.costs import batch_fail_and_tail
 
 
 @dataclass
@@ -91,15 +91,16 @@ def build(
     """Candidates (pruned to those cheaper than doing nothing), visits and part limits."""
     assets = [a for a in assets if a.key in forecasts]
     cms = [_cost_model(costs, a) for a in assets]
+    n, h = len(assets), horizon
     pr = Problem(
         today,
-        horizon,
+        h,
         assets,
         cms,
         list(crews),
-        np.zeros(len(assets)),
-        np.zeros(len(assets)),
-        np.zeros(len(assets)),
+        np.array([c.planned_job_hours for c in cms]),
+        np.zeros(n),
+        np.zeros(n),
     )
     orders = {o.key: o for o in committed if o.status in _LIVE}
     unknown = set(orders) - {a.key for a in assets}
@@ -107,62 +108,99 @@ def build(
         raise ValidationFailed(
             f"committed orders name assets without a forecast: {sorted(unknown)}"
         )
-    site_types: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for i, (a, cm) in enumerate(zip(assets, cms, strict=True)):
-        prof = profiles.get(a.site_id)
-        if prof is None:
-            raise ValidationFailed(f"no calendar for site {a.site_id}")
-        off = (today - prof.start).days
-        if off < 0 or off + horizon + 1 > len(prof.production_hours):
-            raise ValidationFailed(f"calendar of site {a.site_id} does not cover the horizon")
-        use = prof.usage_before()[off : off + horizon + 1]
-        use = use - use[0]
-        win = prof.window[off : off + horizon]
-        black = prof.blackout[off : off + horizon]
-        fc = forecasts[a.key]
-        pr.hours[i] = cm.planned_job_hours
-        pr.none_cost[i], pr.none_p[i] = no_job_cost(fc, float(use[horizon]), cm)
-        days = np.arange(horizon)
-        ok = (days >= earliest_day) & ~black & (win | (days < earliest_day + emergency_days))
-        order = orders.get(a.key)
-        cand_days = days[ok]
-        cost, p = expected_costs(fc, use[cand_days], cm, win[cand_days])
-        keep = _committed_day(order, today)
-        if order is not None and order.status is WorkOrderStatus.scheduled:
-            cost = cost + move_penalty * cm.planned_cost(True) * (cand_days != keep)
-        pr.by_asset.append([])
-        forced = order is not None and order.status in _FIXED and keep is not None
-        if forced and order.status is WorkOrderStatus.dispatched:
-            kc, _ = expected_costs(fc, use[[keep]], cm, win[[keep]])
-            best = min(pr.none_cost[i], float(cost.min()) if len(cost) else np.inf)
-            if kc[0] > release_factor * best:
-                forced = False
-                pr.released.append(order.id)
-        if forced:
-            if black[keep]:
-                raise Infeasible(
-                    f"order {order.id} falls on a blackout day at site {a.site_id}",
-                    hint="move it or cancel it",
-                )
-            kc, kp = expected_costs(fc, use[[keep]], cm, win[[keep]])
-            crew = _crew_index(crews, order.crew_id)
-            pr.cands.append(
-                Candidate(
-                    i, a.site_id, keep, bool(win[keep]), float(kc[0]), float(kp[0]), True, crew
-                )
-            )
-            pr.by_asset[i].append(len(pr.cands) - 1)
-            site_types[(a.site_id, keep)].add(a.asset_type)
+    use, win, black = _site_days(assets, profiles, today, h)
+    f, tail = _fail_and_tail([forecasts[a.key] for a in assets], use)
+    cu = np.array([c.unplanned_cost for c in cms])
+    cin = np.array([c.planned_cost(True) for c in cms])
+    cout = np.array([c.planned_cost(False) for c in cms])
+    w = np.array([c.wasted_life_cost_per_unit for c in cms])
+    p = f[:, :h]
+    cost = p * cu[:, None] + (1 - p) * np.where(win, cin[:, None], cout[:, None])
+    cost += w[:, None] * tail[:, :h]
+    pr.none_cost = f[:, h] * cu + (1 - f[:, h]) * cin + w * tail[:, h]
+    pr.none_p = f[:, h].copy()
+    days = np.arange(h)
+    ok = (days >= earliest_day) & ~black & (win | (days < earliest_day + emergency_days))
+    forced: dict[int, tuple[int, WorkOrder]] = {}
+    index = {a.key: i for i, a in enumerate(assets)}
+    for key, order in orders.items():
+        i, keep = index[key], _committed_day(order, today)
+        if order.status is WorkOrderStatus.scheduled:
+            cost[i] += move_penalty * cin[i] * (days != keep)
             continue
-        for d, c, q in zip(cand_days, cost, p, strict=True):
-            if c < pr.none_cost[i]:
-                pr.cands.append(Candidate(i, a.site_id, int(d), bool(win[d]), float(c), float(q)))
-                pr.by_asset[i].append(len(pr.cands) - 1)
-                site_types[(a.site_id, int(d))].add(a.asset_type)
+        if not 0 <= keep < h:
+            raise Infeasible(f"order {order.id} on {order.day} lies outside the planning horizon")
+        if order.status is WorkOrderStatus.dispatched:
+            alt = cost[i][ok[i]]
+            best = min(pr.none_cost[i], float(alt.min()) if len(alt) else np.inf)
+            if cost[i, keep] > release_factor * best:
+                pr.released.append(order.id)
+                continue
+        if black[i, keep]:
+            raise Infeasible(
+                f"order {order.id} falls on a blackout day at site {order.site_id}",
+                hint="move it or cancel it",
+            )
+        forced[i] = (keep, order)
+    cand = ok & (cost < pr.none_cost[:, None])
+    cand[list(forced)] = False
+    for i, (keep, _) in forced.items():
+        cand[i, keep] = True
+    site_types: dict[tuple[str, int], set[str]] = defaultdict(set)
+    pr.by_asset = [[] for _ in range(n)]
+    for i, d in zip(*np.nonzero(cand), strict=True):
+        a, fx = assets[i], forced.get(int(i))
+        crew = _crew_index(crews, fx[1].crew_id) if fx else None
+        pr.cands.append(
+            Candidate(
+                int(i),
+                a.site_id,
+                int(d),
+                bool(win[i, d]),
+                float(cost[i, d]),
+                float(p[i, d]),
+                fx is not None,
+                crew,
+            )
+        )
+        pr.by_asset[i].append(len(pr.cands) - 1)
+        site_types[(a.site_id, int(d))].add(a.asset_type)
     _visits(pr, site_types, travel)
     _parts(pr, stock)
     _check_forced(pr)
     return pr
+
+
+def _site_days(assets, profiles, today: date, h: int):
+    """Per asset: usage before each day (h + 1), window and blackout flags (h)."""
+    cache = {}
+    for a in assets:
+        if a.site_id in cache:
+            continue
+        prof = profiles.get(a.site_id)
+        if prof is None:
+            raise ValidationFailed(f"no calendar for site {a.site_id}")
+        off = (today - prof.start).days
+        if off < 0 or off + h + 1 > len(prof.production_hours):
+            raise ValidationFailed(f"calendar of site {a.site_id} does not cover the horizon")
+        use = prof.usage_before()[off : off + h + 1]
+        cache[a.site_id] = (use - use[0], prof.window[off : off + h], prof.blackout[off : off + h])
+    rows = [cache[a.site_id] for a in assets]
+    if not rows:
+        return np.zeros((0, h + 1)), np.zeros((0, h), bool), np.zeros((0, h), bool)
+    return tuple(np.array([r[k] for r in rows]) for k in range(3))
+
+
+def _fail_and_tail(fcs: list[FailureForecast], use: np.ndarray):
+    f, tail = np.zeros(use.shape), np.zeros(use.shape)
+    groups: dict[tuple[float, ...], list[int]] = defaultdict(list)
+    for i, fc in enumerate(fcs):
+        groups[fc.levels].append(i)
+    for levels, idx in groups.items():
+        vals = np.array([fcs[i].values for i in idx])
+        upper = np.array([fcs[i].upper_tail for i in idx])
+        f[idx], tail[idx] = batch_fail_and_tail(vals, np.array(levels), upper, use[idx])
+    return f, tail
 
 
 _LIVE = {WorkOrderStatus.scheduled, WorkOrderStatus.dispatched, WorkOrderStatus.in_progress}
@@ -196,19 +234,19 @@ def _visits(pr: Problem, site_types: dict, travel: Travel) -> None:
 
 
 def _parts(pr: Problem, stock: Sequence[PartStock]) -> None:
-    for i, (a, cm) in enumerate(zip(pr.assets, pr.cms, strict=True)):
-        for s in stock:
-            if s.part == cm.part and a.region in s.regions:
-                pr.depot_of[i] = s.depot_id
-                break
+    serves: dict[tuple[str, str], str] = {}
     for s in stock:
-        idx = [
-            k
-            for k, c in enumerate(pr.cands)
-            if pr.depot_of.get(c.asset) == s.depot_id
-            and pr.cms[c.asset].part == s.part
-            and c.day < s.lead_time_days
-        ]
+        for r in s.regions:
+            serves.setdefault((s.part, r), s.depot_id)
+    for i, (a, cm) in enumerate(zip(pr.assets, pr.cms, strict=True)):
+        if (cm.part, a.region) in serves:
+            pr.depot_of[i] = serves[(cm.part, a.region)]
+    by_depot: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for k, c in enumerate(pr.cands):
+        if c.asset in pr.depot_of:
+            by_depot[(pr.depot_of[c.asset], pr.cms[c.asset].part)].append(k)
+    for s in stock:
+        idx = [k for k in by_depot[(s.depot_id, s.part)] if pr.cands[k].day < s.lead_time_days]
         if idx:
             pr.parts.append((s.depot_id, s.part, s.on_hand, idx))
 
