@@ -99,6 +99,7 @@ class WorkerStats:
     batches: int = 0
     handler_errors: int = 0
     connects: int = 0
+    subscribes: int = 0
     last_error: str | None = None
     started_at: float = field(default_factory=time.monotonic)
     last_message_at: float | None = None
@@ -247,6 +248,7 @@ class MqttWorker:
             log.error("MQTT: %s", self.stats.last_error)
             return
         log.info("MQTT subscribed to %s", self.subscription)
+        self.stats.subscribes += 1
         self._subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
