@@ -1,9 +1,88 @@
-"""CLI commands: train."""
+"""``prognos train`` and ``prognos forecast``: fit models from stored telemetry and score the fleet."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from prognos.cli import _context as ctx
+
+console = Console(soft_wrap=True)
+
+
+def _progress_bar():
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=console,
+        transient=True,
+    )
+
+
+def _reporter(bar):
+    tasks: dict[str, int] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done, total=total)
+
+    return report
 
 
 def register(app: typer.Typer) -> None:
-    """Add this topic's commands to the app."""
+    @app.command("train")
+    def train(
+        asset_type: Annotated[
+            str, typer.Option("--asset-type", help="Asset type to train a RUL model for.")
+        ],
+        db: Annotated[str | None, typer.Option(help="Store (default: PROGNOS_DB).")] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the model card as JSON.")
+        ] = False,
+    ) -> None:
+        """Train a remaining-useful-life model from the stored run-to-failure histories of a type."""
+        from prognos.service import prognostics
+
+        with ctx.local_platform(ctx.settings(db)) as p, _progress_bar() as bar:
+            card = prognostics.train(p, asset_type, progress=_reporter(bar))
+        if as_json:
+            print(json.dumps(card, indent=2, default=str))
+            return
+        m = card["metrics"]
+        console.print(
+            f"[green]trained[/] {card['id']} (version {card['version']}) on {card['units']} "
+            f"run-to-failure histories in {card['train_seconds']} s"
+        )
+        console.print(
+            f"held-out units: RMSE {m['val_rmse']:.1f} {card['time_unit']}, "
+            f"90 % interval coverage {m['val_coverage_90']:.0%} over {m['val_cases']} cases"
+        )
+        console.print("next: `prognos forecast` scores every asset of this type")
+
+    @app.command("forecast")
+    def forecast(
+        asset: Annotated[
+            list[str] | None, typer.Option(help="Only these assets (repeatable).")
+        ] = None,
+        dask: Annotated[
+            str | None,
+            typer.Option("--dask", help="Score on this Dask scheduler (tcp://HOST:PORT)."),
+        ] = None,
+        db: Annotated[str | None, typer.Option(help="Store (default: PROGNOS_DB).")] = None,
+    ) -> None:
+        """Forecast the time to failure of every asset whose type has a trained model."""
+        from prognos.service import prognostics
+
+        with ctx.local_platform(ctx.settings(db)) as p, _progress_bar() as bar:
+            out = prognostics.forecast_fleet(
+                p, asset or None, dask_address=dask, progress=_reporter(bar)
+            )
+        console.print(
+            f"[green]forecast[/] {out['assets']} assets in {out['seconds']} s ({out['engine']})"
+        )

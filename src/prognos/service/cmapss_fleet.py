@@ -74,8 +74,10 @@ def load_cmapss_fleet(
     data_dir: Path | str | None = None,
     now: datetime | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    max_units: int | None = None,
 ) -> dict[str, int]:
-    """Register customers, sites, the turbofan type and every engine of ``subset``; load telemetry."""
+    """Register customers, sites, the turbofan type and the engines of ``subset`` (the first ``max_units``
+    of each split, or all); load their telemetry."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     data = load_subset(subset, data_dir)
     platform.add_asset_type(
@@ -95,6 +97,8 @@ def load_cmapss_fleet(
     sub = subset.lower()
     totals = {"assets": 0, "readings": 0, "rejected": 0}
     for split, frame in (("train", data.train), ("test", data.test)):
+        if max_units is not None:  # a smaller fleet, for tests and quick looks
+            frame = frame[frame["unit"] <= max_units]
         last = frame.groupby("unit")["cycle"].max()
         asset_of, installed, assets = {}, {}, []
         for u, last_cycle in last.items():

@@ -40,6 +40,16 @@ class Platform:
         self._registry: Registry | None = None
         self._registry_lock = threading.Lock()
         self._listeners: list[ReadingsListener] = []
+        self._forecaster = None
+
+    @property
+    def forecaster(self):
+        """The model cache that turns histories into forecasts (``service.prognostics.Forecaster``)."""
+        if self._forecaster is None:
+            from prognos.service.prognostics import Forecaster
+
+            self._forecaster = Forecaster(self)
+        return self._forecaster
 
     # -- lifecycle -----------------------------------------------------------------------------
     def close(self) -> None:

@@ -1,0 +1,347 @@
+"""Prognostics in the platform: train from stored telemetry, forecast each asset, keep history.
+
+Training data are the run-to-failure histories the platform knows of: assets of a type with a
+labelled failure event (a C-MAPSS run-to-failure unit, or a work order whose findings record a
+failure or a replacement). Each asset's readings become rows of (unit, age, channels) where age
+is counted in the type's time unit from installation. Fitted models are pickled artefacts with
+their training range and validation metrics, versioned per asset type in the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prognos.domain import Asset, AssetType, FailureForecast
+from prognos.errors import ModelError, NotFound
+from prognos.service.platform import Platform
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+def setting_channels(t: AssetType) -> list[str]:
+    """Channels that describe operating conditions, not health (used to find regimes)."""
+    return [
+        c.name
+        for c in t.channels
+        if c.name.startswith("setting") or "operating setting" in c.description
+    ]
+
+
+def asset_frame(
+    platform: Platform, asset: Asset, t: AssetType, end: datetime | None = None
+) -> pd.DataFrame:
+    """One asset's telemetry as a wide frame: ``unit``, ``cycle`` (age in the type's unit), channels."""
+    long = platform.store.read_telemetry(asset.id, end=end)
+    if long.empty:
+        return pd.DataFrame()
+    wide = long.pivot_table(
+        index="ts", columns="channel", values="value", aggfunc="last"
+    ).sort_index()
+    wide = wide.ffill().dropna()
+    age = (wide.index - pd.Timestamp(asset.installed_at)).total_seconds() / t.time_unit.seconds
+    wide.insert(0, "cycle", np.round(np.asarray(age, dtype=float), 6))
+    wide.insert(0, "unit", asset.id)
+    return wide.reset_index(drop=True)
+
+
+def failure_ages(platform: Platform, type_id: str) -> dict[str, float]:
+    """Labelled failures of assets of this type: asset id -> age at failure."""
+    ids = {a.id for a in platform.store.list_assets(type_id=type_id)}
+    out = {}
+    for ev in platform.store.list_documents("event", status="failure"):
+        if ev["asset_id"] in ids and ev.get("age") is not None:
+            out[ev["asset_id"]] = float(ev["age"])
+    return out
+
+
+def train(
+    platform: Platform,
+    type_id: str,
+    *,
+    validation_share: float = 0.2,
+    random_state: int = 0,
+    estimator_params: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Fit a sensor RUL model for ``type_id`` from stored run-to-failure histories; store the artefact."""
+    from prognos.analytics.rul import MODEL_NAME, RulEstimator, SensorRulModel
+
+    t = platform.asset_type(type_id)
+    labels = failure_ages(platform, type_id)
+    if len(labels) < 5:
+        raise ModelError(
+            f"asset type {type_id!r} has {len(labels)} run-to-failure histories; at least 5 are needed",
+            hint="load some (prognos ingest cmapss) or record failures through work-order findings",
+        )
+    frames = []
+    assets = {a.id: a for a in platform.store.list_assets(type_id=type_id)}
+    for i, aid in enumerate(sorted(labels)):
+        f = asset_frame(platform, assets[aid], t)
+        if not f.empty:
+            f = f[f["cycle"] <= labels[aid]]
+            f["rul"] = labels[aid] - f["cycle"]
+            frames.append(f)
+        if progress:
+            progress("reading histories", i + 1, len(labels))
+    data = pd.concat(frames, ignore_index=True)
+    settings = [c for c in setting_channels(t) if c in data.columns]
+    sensors = [c for c in data.columns if c not in {"unit", "cycle", "rul", *settings}]
+
+    rng = np.random.default_rng(random_state)
+    units = np.array(sorted(data["unit"].unique()))
+    held = set(rng.choice(units, size=max(1, int(len(units) * validation_share)), replace=False))
+    tr, va = data[~data["unit"].isin(held)], data[data["unit"].isin(held)]
+
+    def make():
+        return SensorRulModel(
+            unit_col="unit",
+            time_col="cycle",
+            settings=settings,
+            sensors=sensors,
+            estimator=RulEstimator(**estimator_params) if estimator_params else None,
+            random_state=random_state,
+        )
+
+    t0 = time.perf_counter()
+    if progress:
+        progress("validating on held-out units", 0, 2)
+    check = make().fit(tr.drop(columns=["rul"]), tr["rul"].to_numpy())
+    metrics = _validate(check, va, rng)
+    if progress:
+        progress("training on all units", 1, 2)
+    model = make().fit(data.drop(columns=["rul"]), data["rul"].to_numpy())
+    if progress:
+        progress("training on all units", 2, 2)
+    seconds = time.perf_counter() - t0
+
+    model_id = f"{type_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    folder = Path(platform.settings.artifacts_dir) / type_id
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{model_id}.pkl"
+    path.write_bytes(pickle.dumps(model))
+    times = [platform.store.telemetry_span(a) for a in labels]
+    body = {
+        "model": MODEL_NAME,
+        "path": str(path),
+        "units": len(units),
+        "rows": len(data),
+        "settings": settings,
+        "sensors": sensors,
+        "train_seconds": round(seconds, 2),
+        "data_start": min(s[0] for s in times if s[0]).isoformat(),
+        "data_end": max(s[1] for s in times if s[1]).isoformat(),
+        "metrics": metrics,
+        "time_unit": t.time_unit.value,
+    }
+    body["version"] = platform.store.save_model(model_id, type_id, body)
+    platform.forecaster.invalidate(type_id)
+    return {**body, "id": model_id}
+
+
+def _validate(model, va: pd.DataFrame, rng: np.random.Generator) -> dict[str, float]:
+    """RMSE and 90 % coverage at random truncation points of held-out units (the test situation)."""
+    rows = []
+    for _unit, g in va.groupby("unit"):
+        n = len(g)
+        for cut in rng.integers(max(5, n // 10), n + 1, size=3):
+            h = g.iloc[:cut]
+            rows.append(
+                (
+                    h.drop(columns=["rul"]).assign(unit=f"{_unit}@{cut}"),
+                    min(h["rul"].iloc[-1], model.cap),
+                )
+            )
+    frame = pd.concat([r[0] for r in rows], ignore_index=True)
+    truth = pd.Series([r[1] for r in rows], index=[r[0]["unit"].iloc[0] for r in rows])
+    q = model.predict_quantiles_last(frame, (0.05, 0.5, 0.95))
+    q = q.loc[truth.index]
+    err = q[0.5].to_numpy() - truth.to_numpy()
+    inside = (truth.to_numpy() >= q[0.05].to_numpy()) & (truth.to_numpy() <= q[0.95].to_numpy())
+    return {
+        "val_rmse": float(np.sqrt(np.mean(err**2))),
+        "val_coverage_90": float(inside.mean()),
+        "val_cases": len(truth),
+    }
+
+
+class Forecaster:
+    """Loads the newest model of each asset type and turns an asset's history into a forecast."""
+
+    def __init__(self, platform: Platform):
+        self.platform = platform
+        self._models: dict[str, tuple[dict, Any]] = {}
+
+    def invalidate(self, type_id: str | None = None) -> None:
+        if type_id is None:
+            self._models.clear()
+        else:
+            self._models.pop(type_id, None)
+
+    def model_for(self, type_id: str) -> tuple[dict, Any] | None:
+        if type_id not in self._models:
+            meta = self.platform.store.latest_model(type_id)
+            if meta is None:
+                return None
+            self._models[type_id] = (meta, pickle.loads(Path(meta["path"]).read_bytes()))
+        return self._models[type_id]
+
+    def forecast(self, asset: Asset, save: bool = True) -> FailureForecast | None:
+        t = self.platform.asset_type(asset.type_id)
+        loaded = self.model_for(asset.type_id)
+        if loaded is None:
+            return None
+        meta, model = loaded
+        frame = asset_frame(self.platform, asset, t)
+        if frame.empty:
+            return None
+        as_of = pd.Timestamp(asset.installed_at) + pd.Timedelta(
+            seconds=float(frame["cycle"].iloc[-1]) * t.time_unit.seconds
+        )
+        f = model.forecast(
+            frame, asset.id, as_of=as_of.to_pydatetime(), time_unit=t.time_unit.value
+        )
+        f = FailureForecast(
+            f.asset_id,
+            f.as_of,
+            f.levels,
+            f.values,
+            f.time_unit,
+            f.model,
+            f"{meta['id']}",
+            None,
+            f.upper_tail,
+            {
+                **f.extra,
+                "model_version_number": meta["version"],
+                "age": float(frame["cycle"].iloc[-1]),
+            },
+        )
+        if save:
+            self.platform.store.save_forecast(f)
+        return f
+
+
+def forecast_fleet(
+    platform: Platform,
+    asset_ids: list[str] | None = None,
+    *,
+    dask_address: str | None = None,
+    progress: Progress | None = None,
+    chunk: int = 200,
+) -> dict[str, Any]:
+    """Forecast many assets: in-process by default, on a Dask cluster with ``dask_address``.
+
+    The service reads each asset's history (the store stays on this side); Dask workers receive
+    the model once (scattered) and chunks of frames, and return quantiles.
+    """
+    store = platform.store
+    assets = [a for a in store.list_assets() if asset_ids is None or a.id in set(asset_ids)]
+    assets = [a for a in assets if platform.forecaster.model_for(a.type_id) is not None]
+    if not assets:
+        raise NotFound(
+            "no asset has a trained model for its type",
+            hint="run `prognos train --asset-type TYPE` first",
+        )
+    t0 = time.perf_counter()
+    by_type: dict[str, list[Asset]] = {}
+    for a in assets:
+        by_type.setdefault(a.type_id, []).append(a)
+    done = 0
+    results: list[FailureForecast] = []
+    client = None
+    if dask_address:
+        from distributed import Client
+
+        client = Client(dask_address)
+    try:
+        for type_id, group in by_type.items():
+            meta, model = platform.forecaster.model_for(type_id)
+            t = platform.asset_type(type_id)
+            remote_model = client.scatter(model, broadcast=True) if client else None
+            futures = []
+            for i in range(0, len(group), chunk):
+                part = group[i : i + chunk]
+                frames = [(a.id, asset_frame(platform, a, t)) for a in part]
+                frames = [(aid, f) for aid, f in frames if not f.empty]
+                if client:
+                    futures.append(
+                        (
+                            part,
+                            client.submit(
+                                _score_chunk, remote_model, frames, t.time_unit.value, pure=False
+                            ),
+                        )
+                    )
+                else:
+                    results += _to_forecasts(
+                        _score_chunk(model, frames, t.time_unit.value), part, t, meta
+                    )
+                    done += len(part)
+                    if progress:
+                        progress("forecasting", done, len(assets))
+            for part, fut in futures:
+                results += _to_forecasts(fut.result(), part, t, meta)
+                done += len(part)
+                if progress:
+                    progress("forecasting", done, len(assets))
+    finally:
+        if client is not None:
+            client.close()
+    for f in results:
+        store.save_forecast(f)
+    return {
+        "assets": len(results),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "engine": "dask" if dask_address else "in-process",
+    }
+
+
+def _score_chunk(
+    model, frames: list[tuple[str, pd.DataFrame]], time_unit: str
+) -> dict[str, tuple[float, list[float]]]:
+    """Runs on a Dask worker too: quantiles at the last row of each frame, by asset id."""
+    if not frames:
+        return {}
+    data = pd.concat([f.assign(unit=aid) for aid, f in frames], ignore_index=True)
+    q = model.predict_quantiles_last(data)
+    ages = {aid: float(f["cycle"].iloc[-1]) for aid, f in frames}
+    return {aid: (ages[aid], [float(v) for v in q.loc[aid].to_numpy()]) for aid in q.index}
+
+
+def _to_forecasts(scored, part: list[Asset], t: AssetType, meta: dict) -> list[FailureForecast]:
+    from prognos.domain.forecast import DEFAULT_LEVELS
+
+    out = []
+    for a in part:
+        if a.id not in scored:
+            continue
+        age, values = scored[a.id]
+        as_of = (
+            pd.Timestamp(a.installed_at) + pd.Timedelta(seconds=age * t.time_unit.seconds)
+        ).to_pydatetime()
+        out.append(
+            FailureForecast(
+                a.id,
+                as_of,
+                DEFAULT_LEVELS,
+                tuple(values),
+                t.time_unit.value,
+                meta.get("model", ""),
+                meta["id"],
+                None,
+                extra={"model_version_number": meta["version"], "age": age},
+            )
+        )
+    return out

@@ -1,0 +1,74 @@
+"""Keep forecasts fresh: new readings for an asset give it a new stored forecast within seconds.
+
+A listener on committed batches marks assets dirty; one background thread forecasts the dirty
+assets every ``interval`` seconds (batching bursts: a stream of readings costs one forecast per
+asset per interval, not one per reading). Forecast failures are logged, never raised into ingest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from prognos.domain import FailureForecast, ReadingBatch
+from prognos.service.platform import Platform
+
+log = logging.getLogger(__name__)
+
+
+class ForecastRefresher:
+    def __init__(self, platform: Platform, interval: float = 1.0):
+        self.platform = platform
+        self.interval = interval
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._subscribers: list[Callable[[FailureForecast], None]] = []
+        self.refreshed = 0
+
+    def on_forecast(self, fn: Callable[[FailureForecast], None]) -> None:
+        self._subscribers.append(fn)
+
+    def _mark(self, batch: ReadingBatch) -> None:
+        with self._lock:
+            self._dirty.update(set(batch.asset_id.tolist()))
+
+    def start(self) -> ForecastRefresher:
+        self.platform.on_readings(self._mark)
+        self._thread = threading.Thread(
+            target=self._loop, name="prognos-forecast-refresh", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def refresh_now(self) -> int:
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+        n = 0
+        for asset_id in sorted(dirty):
+            asset = self.platform.store.get_asset(asset_id)
+            if asset is None:
+                continue
+            try:
+                f = self.platform.forecaster.forecast(asset)
+            except Exception:
+                log.exception("forecast of %s failed", asset_id)
+                continue
+            if f is None:
+                continue
+            n += 1
+            for fn in self._subscribers:
+                fn(f)
+        self.refreshed += n
+        return n
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.refresh_now()

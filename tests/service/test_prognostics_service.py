@@ -1,0 +1,150 @@
+"""Prognostics inside the platform: train from stored telemetry, forecast, refresh on new data."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import numpy as np
+import pytest
+
+from prognos.analytics.cmapss import SENSORS, SETTINGS, load_subset
+from prognos.api import create_app
+from prognos.config import Settings
+from prognos.domain import ReadingBatch
+from prognos.service import prognostics
+from prognos.service.cmapss_fleet import load_cmapss_fleet
+from prognos.service.platform import open_platform
+from prognos.service.refresh import ForecastRefresher
+
+SMALL = {"n_estimators": 40, "n_folds": 3, "num_leaves": 7}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A DuckDB platform with 30 train + 30 in-service engines of FD001 and a small trained model."""
+    folder = tmp_path_factory.mktemp("prog")
+    p = open_platform(Settings(db=str(folder / "p.duckdb"), artifacts_dir=folder / "artifacts"))
+    # histories end 60 days ago, so the streaming test can send the "next" cycles without
+    # them lying in the future
+    load_cmapss_fleet(p, "FD001", max_units=30, now=datetime.now(UTC) - timedelta(days=60))
+    card = prognostics.train(p, "turbofan", estimator_params=SMALL)
+    yield p, card
+    p.close()
+
+
+def test_training_writes_a_versioned_model_card_with_metrics(trained):
+    p, card = trained
+    assert card["units"] == 30 and card["version"] == 1
+    assert card["metrics"]["val_cases"] > 0 and 0 < card["metrics"]["val_rmse"] < 60
+    assert p.store.latest_model("turbofan")["id"] == card["id"]
+    assert card["data_start"] < card["data_end"]
+
+
+def test_too_few_failures_is_a_clear_error(tmp_path):
+    from prognos.errors import ModelError
+
+    p = open_platform(Settings(db=str(tmp_path / "x.duckdb")))
+    try:
+        load_cmapss_fleet(p, "FD001", max_units=3)
+        with pytest.raises(ModelError, match="at least 5 are needed"):
+            prognostics.train(p, "turbofan")
+    finally:
+        p.close()
+
+
+def test_fleet_forecasts_are_distributions_and_sensible(trained):
+    p, _ = trained
+    out = prognostics.forecast_fleet(p)
+    assert out["assets"] == 60
+    data = load_subset("FD001")
+    truth = np.minimum(data.test_rul[:30], 125)
+    pred = np.array([p.store.latest_forecast(f"fd001-e{u:03d}").p50 for u in range(1, 31)])
+    # a small model on 30 engines: far from the benchmark, but clearly better than guessing the mean
+    assert np.sqrt(np.mean((pred - truth) ** 2)) < np.std(truth) * 1.1
+    f = p.store.latest_forecast("fd001-e001")
+    assert f.p10 <= f.p50 <= f.p90 and 0.0 <= f.prob_fail_before(f.p50) <= 1.0
+
+
+def test_streamed_telemetry_changes_the_stored_forecast(trained):
+    p, _ = trained
+    asset = p.store.get_asset("fd001-e002")
+    refresher = ForecastRefresher(p, interval=0.2).start()
+    try:
+        before = p.forecaster.forecast(asset)
+        # stream the last 40 cycles of a failing training engine's history as this engine's next cycles
+        data = load_subset("FD001").train
+        tail = data[data["unit"] == 1].iloc[-40:]
+        _, _, n = p.store.telemetry_span(asset.id)
+        last_cycle = int(load_subset("FD001").test.query("unit == 2")["cycle"].max())
+        results = []
+        for k, (_, row) in enumerate(tail.iterrows()):
+            t = np.datetime64(
+                asset.installed_at.replace(tzinfo=None) + timedelta(days=last_cycle + k + 1), "us"
+            )
+            cols = [*SETTINGS, *SENSORS]
+            results.append(
+                p.ingest_batch(
+                    ReadingBatch(
+                        np.array([asset.id] * len(cols), dtype=object),
+                        np.array(cols, dtype=object),
+                        np.array([t] * len(cols)),
+                        row[cols].to_numpy(dtype=float),
+                    ),
+                    source="test-stream",
+                )
+            )
+        assert sum(r.accepted for r in results) == 40 * len(cols) and not any(
+            r.rejected for r in results
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            latest = p.store.latest_forecast(asset.id)
+            if latest.as_of > before.as_of + timedelta(days=30):
+                break
+            time.sleep(0.1)
+        assert latest.as_of > before.as_of + timedelta(days=30), "no refreshed forecast within 20 s"
+        assert latest.p50 < before.p50  # a failing engine's last cycles pull the RUL down
+        assert len(p.store.forecast_history(asset.id)) >= 2
+    finally:
+        refresher.stop()
+
+
+async def test_forecast_api_respects_tenancy(trained):
+    p, _ = trained
+    prognostics.forecast_fleet(p, ["fd001-e001", "fd001-e002"])
+    app = create_app(platform=p)
+    key, _ = p.create_key("aerolinea")  # owns engines 1, 4, 7, ...
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"X-API-Key": key}
+    ) as c:
+        r = await c.get("/api/v1/assets/fd001-e001/forecast", params={"history": 5})
+        assert r.status_code == 200
+        body = r.json()
+        assert body["p10"] <= body["p50"] <= body["p90"] and body["survival"]["p"][
+            0
+        ] == pytest.approx(1.0)
+        assert (await c.get("/api/v1/assets/fd001-e002/forecast")).status_code == 404
+        fleet = (await c.get("/api/v1/fleet/forecasts", params={"horizon": 30})).json()
+        assert fleet["items"] and {i["customer_id"] for i in fleet["items"]} == {"aerolinea"}
+        assert all(0 <= i["prob_fail_within_horizon"] <= 1 for i in fleet["items"])
+
+
+@pytest.mark.integration
+def test_fleet_scoring_on_a_dask_cluster_matches_in_process(trained):
+    from distributed import LocalCluster
+
+    p, _ = trained
+    ids = [f"fd001-e{u:03d}" for u in range(1, 11)]
+    prognostics.forecast_fleet(p, ids, chunk=4)
+    local = {a: p.store.latest_forecast(a).values for a in ids}
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+    ) as cluster:
+        out = prognostics.forecast_fleet(p, ids, dask_address=cluster.scheduler_address, chunk=4)
+    assert out["engine"] == "dask" and out["assets"] == 10
+    for a in ids:
+        np.testing.assert_allclose(
+            p.store.latest_forecast(a).values, local[a], rtol=1e-9, err_msg=a
+        )
