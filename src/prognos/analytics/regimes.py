@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from prognos.errors import ModelError
 
@@ -27,7 +28,7 @@ def find_regimes(
     max_regimes: int = 8,
     min_silhouette: float = 0.7,
     decimals: int = 2,
-    sample: int = 5000,
+    sample: int = 2000,
     random_state: int | None = 0,
 ) -> KMeans | None:
     """A fitted KMeans over standardised settings, or None when one regime explains them."""
@@ -40,11 +41,15 @@ def find_regimes(
     sub = z[rng.choice(len(z), size=min(sample, len(z)), replace=False)]
     n_distinct = len(np.unique(sub, axis=0))
     best, best_score = None, min_silhouette
-    for k in range(2, min(max_regimes, n_distinct - 1) + 1):
-        km = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(sub)
-        score = silhouette_score(sub, km.labels_, sample_size=min(2000, len(sub)), random_state=0)
-        if score > best_score + 1e-3:
-            best, best_score = km, score
+    # a few thousand 3-d points: threads only add overhead (and spin when cores are busy)
+    with threadpool_limits(1):
+        for k in range(2, min(max_regimes, n_distinct - 1) + 1):
+            km = KMeans(n_clusters=k, n_init=2, random_state=random_state).fit(sub)
+            score = silhouette_score(
+                sub, km.labels_, sample_size=min(1000, len(sub)), random_state=0
+            )
+            if score > best_score + 1e-3:
+                best, best_score = km, score
     if best is None:
         return None
     # new rows are standardised the same way and assigned to the nearest centre (unrounded)
@@ -66,7 +71,7 @@ class RegimeNormalizer(TransformerMixin, BaseEstimator):
         sensors: Sequence[str] | None = None,
         max_regimes: int = 8,
         min_silhouette: float = 0.7,
-        min_rel_std: float = 1e-4,
+        min_rel_std: float = 1e-6,
         random_state: int | None = 0,
     ):
         self.settings = settings
@@ -112,9 +117,10 @@ class RegimeNormalizer(TransformerMixin, BaseEstimator):
             if len(rows):
                 mean[r] = np.nanmean(rows, axis=0)
                 std[r] = np.nanstd(rows, axis=0)
-        # flat within every regime (up to rounding): carries no information
+        # flat within every regime, or a handful of levels (one per regime): no information
         rel = std / (np.abs(mean) + 1e-9)
-        keep = np.nanmax(rel, axis=0) > self.min_rel_std
+        n_distinct = np.array([len(np.unique(values[:, j])) for j in range(values.shape[1])])
+        keep = (np.nanmax(rel, axis=0) > self.min_rel_std) & (n_distinct > 2 * self.n_regimes_)
         if not keep.any():
             raise ModelError("every sensor is constant within its operating regime")
         self.sensors_ = [c for c, k in zip(sensors, keep, strict=True) if k]

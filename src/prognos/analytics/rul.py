@@ -53,7 +53,8 @@ class RulEstimator(RegressorMixin, BaseEstimator):
         num_leaves: int = 15,
         min_child_samples: int = 20,
         subsample: float = 0.8,
-        colsample_bytree: float = 0.5,
+        colsample_bytree: float = 0.25,
+        max_bin: int = 63,
         reg_lambda: float = 1.0,
         n_folds: int = 5,
         calibration_size: float = 0.2,
@@ -68,6 +69,7 @@ class RulEstimator(RegressorMixin, BaseEstimator):
         self.min_child_samples = min_child_samples
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
+        self.max_bin = max_bin
         self.reg_lambda = reg_lambda
         self.n_folds = n_folds
         self.calibration_size = calibration_size
@@ -84,11 +86,12 @@ class RulEstimator(RegressorMixin, BaseEstimator):
             subsample=self.subsample,
             subsample_freq=1 if self.subsample < 1 else 0,
             colsample_bytree=self.colsample_bytree,
+            max_bin=self.max_bin,
             reg_lambda=self.reg_lambda,
             n_jobs=self.n_jobs or 1,
             random_state=seed,
             deterministic=True,
-            force_row_wise=True,
+            force_col_wise=True,
             verbose=-1,
         )
 

@@ -1,9 +1,121 @@
-"""Benchmark: rul."""
+"""Benchmark: rul -- sensor-driven RUL on a C-MAPSS subset, under the standard protocol.
+
+Train on the train units only (cross-fitting and conformal calibration use held-out *train*
+units), predict at the last cycle of every test unit, score against the RUL file capped at 125.
+Metrics are means over ``--seeds`` runs that differ only in the random seed.
+"""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Any
+
 import typer
+
+CAP = 125.0
+
+
+def phm08_score(pred, true) -> float:
+    """PHM08 challenge score: late predictions cost more than early ones (summed, lower is better)."""
+    import numpy as np
+
+    d = np.asarray(pred, dtype=float) - np.asarray(true, dtype=float)
+    return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1.0, np.exp(d / 10.0) - 1.0)))
+
+
+def run_once(subset, seed: int, n_jobs: int) -> dict[str, float]:
+    """Train on ``subset.train`` with one seed, score at the last cycle of each test unit."""
+    import numpy as np
+
+    from prognos.analytics.rul import RulEstimator, SensorRulModel
+
+    truth = np.minimum(subset.test_rul, CAP)
+    t0, c0 = time.perf_counter(), time.process_time()
+    model = SensorRulModel(cap=CAP, estimator=RulEstimator(n_jobs=n_jobs), random_state=seed).fit(
+        subset.train
+    )
+    train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t1 = time.perf_counter()
+    q = model.predict_quantiles_last(subset.test, (0.05, 0.5, 0.95))
+    pred = model.predict_last(subset.test).to_numpy()
+    predict_s = time.perf_counter() - t1
+    n_units = len(pred)
+    lo, hi = q[0.05].to_numpy(), q[0.95].to_numpy()
+    return {
+        "rmse": float(np.sqrt(np.mean((pred - truth) ** 2))),
+        "phm08_score": phm08_score(pred, truth),
+        "coverage_90": float(np.mean((truth >= lo) & (truth <= hi))),
+        "width_90": float(np.mean(hi - lo)),
+        "train_seconds": train_s,
+        "train_cpu_seconds": train_cpu,
+        "predict_ms_per_unit": 1000.0 * predict_s / n_units,
+        "regimes": float(model.normalizer_.n_regimes_),
+        "oof_rmse_train_units": model.estimator_.oof_rmse_,
+    }
+
+
+def run(
+    subset_name: str = "FD001",
+    data_dir: Path | None = None,
+    seeds: int = 3,
+    n_jobs: int = 1,
+    on_seed=None,
+) -> dict[str, Any]:
+    """Mean metrics over ``seeds`` seeds on one subset."""
+    import numpy as np
+
+    from prognos.analytics.cmapss import load_subset
+
+    subset = load_subset(subset_name, data_dir)
+    runs = []
+    for seed in range(seeds):
+        runs.append(run_once(subset, seed, n_jobs))
+        if on_seed is not None:
+            on_seed(seed)
+    keys = (
+        "rmse",
+        "phm08_score",
+        "coverage_90",
+        "width_90",
+        "train_seconds",
+        "predict_ms_per_unit",
+    )
+    out: dict[str, Any] = {"subset": subset_name}
+    out.update({k: round(float(np.mean([r[k] for r in runs])), 4) for k in keys})
+    out["seeds"] = seeds
+    out["train_cpu_seconds"] = round(float(np.mean([r["train_cpu_seconds"] for r in runs])), 2)
+    out["per_seed_rmse"] = [round(r["rmse"], 3) for r in runs]
+    out["oof_rmse_train_units"] = round(
+        float(np.mean([r["oof_rmse_train_units"] for r in runs])), 4
+    )
+    out["regimes"] = int(runs[0]["regimes"])
+    out["n_test_units"] = len(subset.test_rul)
+    return out
 
 
 def register(bench_app: typer.Typer) -> None:
     """Add `prognos bench rul`."""
+
+    @bench_app.command("rul")
+    def rul(
+        data: Path | None = typer.Option(
+            None, "--data", help="Folder with train_/test_/RUL_ files (default: shipped data)."
+        ),
+        subset: str = typer.Option("FD001", "--subset", help="C-MAPSS subset, e.g. FD001."),
+        seeds: int = typer.Option(3, "--seeds", min=1, help="Runs to average over."),
+        jobs: int = typer.Option(1, "--jobs", min=1, help="Threads per LightGBM model."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """RUL on C-MAPSS: RMSE, PHM08 score and 90% interval coverage at the last test cycle."""
+        from prognos.bench._output import emit
+
+        if as_json:
+            result = run(subset, data, seeds, jobs)
+        else:
+            from rich.progress import Progress
+
+            with Progress() as progress:
+                task = progress.add_task(f"{subset}: training over {seeds} seeds", total=seeds)
+                result = run(subset, data, seeds, jobs, lambda _: progress.advance(task))
+        emit(result, as_json=as_json, title=f"prognos bench rul ({subset})")

@@ -1,0 +1,15 @@
+"""Analytics tests run single-threaded: their problems are small, and BLAS/OpenMP threads only
+spin when the machine's cores are busy (10x slower fits on a shared 2-core box)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+
+@pytest.fixture(autouse=True)
+def _single_threaded() -> Iterator[None]:
+    with threadpool_limits(1):
+        yield
