@@ -1,9 +1,318 @@
-"""Benchmark: ingest."""
+"""Benchmark: ingest. ``prognos bench ingest`` (MQTT) and ``prognos bench ingest --http``.
+
+MQTT: one run starts its own Mosquitto and a publisher process that sends a fleet's stream
+(``--assets`` x ``--ticks`` messages of ``--channels`` readings, QoS 1). The same stream is
+sent twice: once to a bare subscriber (how fast the broker hands the messages over) and once to
+the platform's MQTT worker (published -> validated -> committed -> acknowledged). Both rates
+run from the publisher's start signal to the last message received / the last reading
+committed, so ``ratio`` is the share of the broker's own rate the platform keeps.
+
+HTTP: wide-JSON batches POSTed to the ASGI app in process; each request is parsed, validated
+and committed before the next goes out.
+"""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from prognos.bench._output import emit
 
 
 def register(bench_app: typer.Typer) -> None:
     """Add `prognos bench ingest`."""
+
+    @bench_app.command("ingest")
+    def bench_ingest(
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        http: Annotated[
+            bool, typer.Option("--http", help="Measure HTTP batch ingest instead of MQTT.")
+        ] = False,
+        store: Annotated[
+            str,
+            typer.Option(
+                help="duckdb (a file in a temporary folder), postgres-temp (a throwaway "
+                "PostgreSQL server) or a postgresql:// URL."
+            ),
+        ] = "duckdb",
+        assets: Annotated[int, typer.Option(help="Assets in the fleet.")] = 1000,
+        channels: Annotated[int, typer.Option(help="Channels per asset.")] = 20,
+        ticks: Annotated[
+            int, typer.Option(help="Messages per asset (MQTT) / batches (HTTP).")
+        ] = 10,
+        max_batch: Annotated[
+            int, typer.Option(help="MQTT worker: most messages per commit.")
+        ] = 2000,
+        max_wait_ms: Annotated[
+            float, typer.Option(help="MQTT worker: batch collection time.")
+        ] = 20.0,
+    ) -> None:
+        """Ingest throughput: MQTT end to end against the bare broker, or HTTP batches."""
+        if http:
+            result = run_http(store, assets, channels, ticks)
+            title = "HTTP batch ingest"
+        else:
+            result = run_mqtt(store, assets, channels, ticks, max_batch, max_wait_ms / 1000)
+            title = "MQTT ingest: platform vs bare broker"
+        emit(result, as_json=as_json, title=title)
+
+
+# -- stores -----------------------------------------------------------------------------------
+@contextmanager
+def _store(store: str) -> Iterator[tuple[str, str]]:
+    """(PROGNOS_DB value, label) for a fresh store of the kind asked for."""
+    from prognos import devservers
+
+    if store == "duckdb":
+        with tempfile.TemporaryDirectory(prefix="prognos-bench-") as d:
+            yield str(Path(d) / "bench.duckdb"), "duckdb"
+    elif store in ("postgres-temp", "postgresql-temp"):
+        with devservers.postgres() as pg:
+            yield pg.create_database("bench"), "postgresql (throwaway server)"
+    elif store.startswith(("postgresql://", "postgres://")):
+        yield store, "postgresql"
+    else:
+        raise typer.BadParameter(
+            f"unknown store {store!r}: use duckdb, postgres-temp or a postgresql:// URL"
+        )
+
+
+def _open(db: str, assets: int, channels: int):
+    from prognos.bench import fleet
+    from prognos.config import Settings
+    from prognos.service.platform import open_platform
+
+    platform = open_platform(Settings(db=db, artifacts_dir=Path(tempfile.gettempdir())))
+    fleet.setup_fleet(platform, n_assets=assets, n_channels=channels)
+    return platform
+
+
+def _first_tick() -> int:
+    """A tick offset per run, so a reused PostgreSQL store sees new readings, not duplicates."""
+    return int(time.time()) % 5_000_000
+
+
+# -- MQTT -------------------------------------------------------------------------------------
+def run_mqtt(
+    store: str, assets: int, channels: int, ticks: int, max_batch: int, max_wait_s: float
+) -> dict[str, Any]:
+    from prognos import devservers
+    from prognos.service.workers import mqtt_worker
+
+    n_messages = assets * ticks
+    readings = n_messages * channels
+    first = _first_tick()
+    with devservers.mosquitto() as broker, _store(store) as (db, label):
+        platform = _open(db, assets, channels)
+        try:
+            # 1. the broker alone: a bare subscriber, same publisher, same stream
+            bare = _BareSubscriber(broker.port)
+            try:
+                t_bare = _timed_stream(
+                    broker.port, assets, channels, ticks, first, lambda: bare.count >= n_messages
+                )
+            finally:
+                bare.close()
+            # 2. the platform: the MQTT worker, committing before it acknowledges
+            worker = mqtt_worker(
+                platform,
+                broker=broker.url,
+                client_id=f"bench-{uuid.uuid4().hex[:6]}",
+                max_batch=max_batch,
+                max_wait_s=max_wait_s,
+            )
+            worker.start()
+            try:
+                if not worker.wait_subscribed(30):
+                    raise RuntimeError("the MQTT worker did not subscribe within 30 s")
+                t_platform = _timed_stream(
+                    broker.port,
+                    assets,
+                    channels,
+                    ticks,
+                    first + ticks,
+                    lambda: worker.handler.accepted >= readings,
+                )
+            finally:
+                worker.stop()
+            stored = platform.store.count_readings()
+            batches = worker.stats.batches
+        finally:
+            platform.close()
+    if stored != readings:
+        raise RuntimeError(f"stored {stored} readings, expected {readings}")
+    platform_rate = readings / t_platform
+    broker_rate = readings / t_bare
+    return {
+        "platform_readings_per_s": round(platform_rate),
+        "broker_readings_per_s": round(broker_rate),
+        "ratio": round(platform_rate / broker_rate, 3),
+        "store": label,
+        "messages": n_messages,
+        "readings": readings,
+        "channels_per_message": channels,
+        "platform_seconds": round(t_platform, 3),
+        "broker_seconds": round(t_bare, 3),
+        "platform_commits": batches,
+    }
+
+
+class _BareSubscriber:
+    """A plain paho subscriber at QoS 1 that only counts what arrives."""
+
+    def __init__(self, port: int):
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+
+        self.count = 0
+        self._subscribed = threading.Event()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"bench-bare-{uuid.uuid4().hex[:6]}",
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("prognos/+/+/telemetry", qos=1)
+        self.client.on_subscribe = lambda *a: self._subscribed.set()
+        self.client.on_message = self._on_message
+        props = Properties(PacketTypes.CONNECT)
+        props.ReceiveMaximum = 4000  # the worker's own setting: no 20-message window either
+        self.client.connect("127.0.0.1", port, properties=props)
+        self.client.loop_start()
+        if not self._subscribed.wait(10):
+            raise RuntimeError("the bare subscriber did not subscribe")
+
+    def _on_message(self, client, userdata, msg) -> None:
+        self.count += 1
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def _timed_stream(port: int, assets: int, channels: int, ticks: int, first: int, done) -> float:
+    """Seconds from the publisher's start signal until ``done()`` holds."""
+    pub = subprocess.Popen(
+        [sys.executable, "-m", "prognos.bench.ingest", str(port), str(assets)]
+        + [str(channels), str(ticks), str(first)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if pub.stdout.readline().strip() != "ready":
+            raise RuntimeError("the publisher did not start")
+        t0 = time.perf_counter()
+        pub.stdin.write("go\n")
+        pub.stdin.flush()
+        deadline = t0 + 600
+        while not done():
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the stream did not arrive within 600 s")
+            time.sleep(0.002)
+        elapsed = time.perf_counter() - t0
+        pub.stdin.close()
+        pub.wait(60)
+        return elapsed
+    finally:
+        if pub.poll() is None:
+            pub.kill()
+            pub.wait()
+        pub.stdout.close()
+        if not pub.stdin.closed:
+            pub.stdin.close()
+
+
+def _publisher_main(argv: list[str]) -> None:
+    """The publisher process: build the stream, say ready, publish it at QoS 1 on 'go'."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from prognos.bench import fleet
+
+    port, assets, channels, ticks, first = map(int, argv)
+    messages = list(fleet.fleet_messages(assets, channels, ticks, first_tick=first))
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
+    for info in infos:
+        info.wait_for_publish(120)
+    client.disconnect()
+    client.loop_stop()
+
+
+# -- HTTP -------------------------------------------------------------------------------------
+def run_http(store: str, assets: int, channels: int, batches: int) -> dict[str, Any]:
+    import asyncio
+
+    import httpx
+
+    from prognos.api import create_app
+    from prognos.bench import fleet
+
+    first = _first_tick()
+    bodies = []
+    for b in range(batches):
+        records = []
+        for topic, payload in fleet.fleet_messages(assets, channels, 1, first_tick=first + b):
+            rec = json.loads(payload)
+            rec["asset_id"] = topic.split("/")[2]
+            records.append(rec)
+        bodies.append(json.dumps(records).encode())
+    readings = assets * channels * batches
+
+    async def post_all(app, key: str) -> float:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://bench",
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            timeout=600,
+        ) as client:
+            t0 = time.perf_counter()
+            for body in bodies:
+                r = await client.post("/api/v1/telemetry", content=body)
+                r.raise_for_status()
+                if r.json()["rejected"]:
+                    raise RuntimeError(f"rejected: {r.json()['rejected'][:3]}")
+            return time.perf_counter() - t0
+
+    with _store(store) as (db, label):
+        platform = _open(db, assets, channels)
+        try:
+            key, _ = platform.create_key(None, "bench")
+            app = create_app(platform=platform)
+            elapsed = asyncio.run(post_all(app, key))
+            stored = platform.store.count_readings()
+        finally:
+            platform.close()
+    if stored != readings:
+        raise RuntimeError(f"stored {stored} readings, expected {readings}")
+    return {
+        "http_readings_per_s": round(readings / elapsed),
+        "store": label,
+        "requests": batches,
+        "readings_per_request": assets * channels,
+        "request_bytes": len(bodies[0]),
+        "readings": readings,
+        "seconds": round(elapsed, 3),
+    }
+
+
+if __name__ == "__main__":
+    _publisher_main(sys.argv[1:])
