@@ -23,10 +23,10 @@ def db_url(tmp_path) -> str:
 @pytest.fixture(scope="session")
 def sim_server(tmp_path_factory) -> Iterator[SimServer]:
     """A machine that is never restarted, shared by every test that only reads from it."""
-    srv = SimServer(free_port(), tmp_path_factory.mktemp("opcua-sim"), interval=0.05)
+    srv = SimServer(free_port(), tmp_path_factory.mktemp("opcua-sim"), interval=0.05, history=True)
     srv.start()
     yield srv
-    srv.stop()
+    srv.kill()  # nothing to publish any more: no need for a graceful stop
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def secure_server(tmp_path_factory) -> Iterator[SimServer]:
     )
     srv.start()
     yield srv
-    srv.stop()
+    srv.kill()  # nothing to publish any more: no need for a graceful stop
 
 
 @pytest.fixture(scope="module")

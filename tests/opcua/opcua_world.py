@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
+
 
 def items(*specs: tuple[str, str, str]) -> list[dict]:
     """Mapping items from (node id, asset, channel)."""
@@ -78,3 +80,10 @@ class Proxy:
             pass
         finally:
             writer.transport.abort()
+
+
+def stored(platform, asset: str, channel: str) -> list[tuple[int, float]]:
+    df = platform.store.read_telemetry(asset, [channel])
+    ts = df["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+    ts = ts.astype(np.int64)
+    return list(zip(ts.tolist(), df["value"].tolist(), strict=True))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-import numpy as np
 import pytest
 import yaml
-from opcua_world import PUMPS
+from opcua_world import PUMPS, stored
 from typer.testing import CliRunner
 
 from prognos.cli import app
@@ -17,13 +16,6 @@ from prognos.ingest.opcua_mapping import Mapping
 from prognos.service.opcua_worker import OpcUaWorker
 
 pytestmark = pytest.mark.integration
-
-
-def stored(platform, asset: str, channel: str) -> list[tuple[int, float]]:
-    df = platform.store.read_telemetry(asset, [channel])
-    ts = df["ts"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
-    ts = ts.astype(np.int64)
-    return list(zip(ts.tolist(), df["value"].tolist(), strict=True))
 
 
 async def test_readings_arrive_with_the_servers_timestamps(sim_server, seeded):

@@ -10,7 +10,10 @@ channel, transfers the subscription and republishes what was not acknowledged, s
 server still holds (the monitored items' queues) arrive late rather than never. After a server
 restart the session is gone and the subscription is created again; its initial values repeat the
 last samples delivered, which the connector drops by timestamp (per node, a sample not newer
-than the last one delivered is a duplicate). The monitored items trigger on the timestamp as
+than the last one delivered is a duplicate). Where a node is historizing, the connector also
+reads its history from the last sample delivered on, so values the server wrote while no
+session existed (its own restart, an expired session, this process restarting with ``resume``)
+arrive as well. The monitored items trigger on the timestamp as
 well as the value, so a machine that reports the same value twice gives two readings.
 
 Usage (the service layer passes ``on_batch``)::
@@ -28,7 +31,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -48,6 +51,14 @@ BatchHandler = Callable[[ReadingBatch], Awaitable[None] | None]
 NodeCheck = Callable[[list["NodeInfo"]], Awaitable[None] | None]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(t: datetime) -> int:
+    """Microseconds since the epoch, exactly (a float timestamp loses the last digit)."""
+    td = t - _EPOCH
+    return (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
+
+
 # Builtin numeric data types (ns=0) and the abstract Number/Integer/UInteger; Boolean counts as 0/1.
 _NUMERIC = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 26, 27, 28, 50}
 _LOGIN_REFUSED = {
@@ -79,6 +90,7 @@ class NodeInfo:
     node_id: str
     data_type: str
     engineering_unit: str | None
+    historizing: bool = False  # the server keeps the node's history and lets us read it
 
 
 # -- connecting ----------------------------------------------------------------------------------
@@ -197,9 +209,12 @@ async def resolve(client: Client, mapping: Mapping) -> list[NodeInfo]:
     classes = await client.uaclient.read_attributes(ids, ua.AttributeIds.NodeClass)
     dtypes = await client.uaclient.read_attributes(ids, ua.AttributeIds.DataType)
     ranks = await client.uaclient.read_attributes(ids, ua.AttributeIds.ValueRank)
+    access = await client.uaclient.read_attributes(ids, ua.AttributeIds.UserAccessLevel)
     units = await engineering_units(client, ids)
     infos: list[NodeInfo] = []
-    for (it, nid), nc, dt, rank, eu in zip(present, classes, dtypes, ranks, units, strict=True):
+    for (it, nid), nc, dt, rank, eu, al in zip(
+        present, classes, dtypes, ranks, units, access, strict=True
+    ):
         if not nc.StatusCode.is_good():
             problems.append(f"{it.label}: the server has no node {nid.to_string()}")
             continue
@@ -219,7 +234,9 @@ async def resolve(client: Client, mapping: Mapping) -> list[NodeInfo]:
                 f"{it.label}: the node's EngineeringUnits are {eu!r}, the mapping says {it.unit!r}"
             )
             continue
-        infos.append(NodeInfo(it, nid.to_string(), dt_name, eu))
+        level = al.Value.Value if al.StatusCode.is_good() and al.Value is not None else 0
+        history = bool((level or 0) >> ua.AccessLevel.HistoryRead & 1)
+        infos.append(NodeInfo(it, nid.to_string(), dt_name, eu, history))
     if problems:
         raise ValidationFailed(
             f"{mapping.source}: {problems[0]}"
@@ -316,6 +333,8 @@ class OpcUaConnector:
         # asyncua probes the server every interval and gives up after as long; at 1 s a busy
         # server (1,000 items every 100 ms) was dropped while healthy
         watchdog_interval: float = 5.0,
+        backfill: float = 3600.0,
+        resume: dict[int, datetime] | None = None,
     ):
         self.endpoint = endpoint
         self.mapping = mapping
@@ -330,11 +349,15 @@ class OpcUaConnector:
         self.reconnect_min_delay = reconnect_min_delay
         self.reconnect_max_delay = reconnect_max_delay
         self.watchdog_interval = watchdog_interval
+        self.backfill = backfill  # seconds of server history read after a gap; 0: never
 
         n = len(mapping.items)
         self._assets = np.array([it.asset for it in mapping.items], dtype=object)
         self._channels = np.array([it.channel for it in mapping.items], dtype=object)
         self._last_ts = [-(2**62)] * n  # µs since epoch of the last sample handed over, per item
+        for i, t in (resume or {}).items():
+            self._last_ts[i] = _micros(t)
+        self._backfill_due = bool(resume)
         self._buf_idx: list[int] = []
         self._buf_ts: list[int] = []
         self._buf_val: list[float] = []
@@ -356,6 +379,8 @@ class OpcUaConnector:
                 "batches_delivered",
                 "delivery_errors",
                 "reconnects",
+                "backfilled",
+                "backfill_errors",
             ),
             0,
         )
@@ -525,46 +550,78 @@ class OpcUaConnector:
 
     async def _consume(self, sub: Any) -> None:
         handle_item = self._handle_item
-        last_ts = self._last_ts
         c = self._counters
         async for ev in sub:
+            if self._backfill_due:  # now the subscription delivers again: fill the gap first
+                self._backfill_due = False
+                await self._backfill()
             if isinstance(ev, StatusChangeEvent):
                 log.warning("subscription status on %s: %s", self.endpoint, ev.notification.Status)
                 continue
             if not isinstance(ev, DataChangeEvent):
                 continue
             c["samples_received"] += 1
-            dv = ev.data.monitored_item.Value
-            idx = handle_item[ev.data.monitored_item.ClientHandle]
-            if dv.StatusCode is not None and not dv.StatusCode.is_good():
-                c["bad_quality"] += 1
+            self._accept(
+                handle_item[ev.data.monitored_item.ClientHandle], ev.data.monitored_item.Value
+            )
+
+    def _accept(self, idx: int, dv: ua.DataValue) -> bool:
+        """Buffer one sample unless it is bad, not a number, or not newer than the last one."""
+        c = self._counters
+        if dv.StatusCode is not None and not dv.StatusCode.is_good():
+            c["bad_quality"] += 1
+            return False
+        v = dv.Value.Value if dv.Value is not None else None
+        if not isinstance(v, int | float):
+            c["not_numeric"] += 1
+            return False
+        t = dv.SourceTimestamp or dv.ServerTimestamp or datetime.now(UTC)
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=UTC)
+        ts = _micros(t)
+        if ts <= self._last_ts[idx]:
+            c["duplicates_dropped"] += 1
+            return False
+        self._last_ts[idx] = ts
+        if len(self._buf_idx) >= self.max_pending:
+            c["dropped_overflow"] += 1
+            return False
+        self._buf_idx.append(idx)
+        self._buf_ts.append(ts)
+        self._buf_val.append(float(v))
+        self._last_data_at = datetime.now(UTC)
+        if self._last_sample_ts is None or t > self._last_sample_ts:
+            self._last_sample_ts = t
+        if len(self._buf_idx) >= self.max_batch:
+            self._wake.set()
+        return True
+
+    async def _backfill(self) -> None:
+        """Read what historizing nodes recorded since their last sample we handed over.
+
+        Covers what no subscription could: values written while no session existed (a server
+        restart, a session that expired, this process restarting with ``resume``).
+        """
+        if not self.backfill or self._client is None:
+            return
+        now = datetime.now(UTC)
+        horizon = _micros(now) - int(self.backfill * 1_000_000)
+        for info in self.nodes:
+            idx = info.item.index
+            if not info.historizing or self._last_ts[idx] < 0:
                 continue
-            v = ev.value
-            if not isinstance(v, int | float):
-                c["not_numeric"] += 1
+            start = _EPOCH + timedelta(microseconds=max(self._last_ts[idx] + 1, horizon))
+            try:
+                values = await self._client.get_node(info.node_id).read_raw_history(
+                    start, now + timedelta(days=1), return_bounds=False
+                )
+            except Exception as e:
+                self._counters["backfill_errors"] += 1
+                log.warning("reading the history of %s failed: %s", info.item.label, e)
                 continue
-            t = dv.SourceTimestamp or dv.ServerTimestamp
-            if t is None:
-                t = datetime.now(UTC)
-            if t.tzinfo is None:
-                t = t.replace(tzinfo=UTC)
-            td = t - _EPOCH
-            ts = (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
-            if ts <= last_ts[idx]:
-                c["duplicates_dropped"] += 1
-                continue
-            last_ts[idx] = ts
-            if len(self._buf_idx) >= self.max_pending:
-                c["dropped_overflow"] += 1
-                continue
-            self._buf_idx.append(idx)
-            self._buf_ts.append(ts)
-            self._buf_val.append(float(v))
-            self._last_data_at = datetime.now(UTC)
-            if self._last_sample_ts is None or t > self._last_sample_ts:
-                self._last_sample_ts = t
-            if len(self._buf_idx) >= self.max_batch:
-                self._wake.set()
+            for dv in sorted(values, key=lambda d: d.SourceTimestamp or now):
+                if self._accept(idx, dv):
+                    self._counters["backfilled"] += 1
 
     async def _flush_loop(self) -> None:
         """The only place that delivers: every ``flush_interval``, when woken, and once at the end."""
@@ -614,6 +671,7 @@ class OpcUaConnector:
                 if s is UaClientState.CONNECTED:
                     if self._state != "connected":
                         self._counters["reconnects"] += 1
+                        self._backfill_due = True
                         self._connected_since = datetime.now(UTC)
                         log.info("reconnected to %s", self.endpoint)
                     self._state = "connected"

@@ -15,7 +15,8 @@ Address space (namespace ``urn:prognos:sim``, index 2, string node ids that surv
 
 Every value written carries its source timestamp. ``--log FILE`` appends one line per write
 (``node_id<TAB>µs since epoch<TAB>value``) so a test can compare what arrived with what was
-written. SIGTERM stops writing, waits ``--linger`` seconds so the last values get published,
+written. ``--history`` keeps the moving variables' history (in memory) for HistoryRead.
+SIGTERM stops writing, waits ``--linger`` seconds so the last values get published,
 then stops the server. ``SimServer`` starts, stops and restarts such a process.
 """
 
@@ -33,7 +34,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 NAMESPACE = "urn:prognos:sim"
@@ -174,6 +175,10 @@ async def serve(args: argparse.Namespace) -> None:
 
     watcher = asyncio.create_task(orphaned())
     await tick()  # the initial values are samples too
+    if args.history:  # in memory: it dies with the process, like a real server's RAM buffer
+        await server.historize_node_data_change(
+            [server.get_node(m[0]) for m in moving], period=timedelta(minutes=30)
+        )
     async with server:
         print(f"READY opc.tcp://127.0.0.1:{args.port}/prognos/", flush=True)
         start = time.monotonic()
@@ -220,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--stats", help="keep write counts (JSON) in this file")
     ap.add_argument("--secure", help="folder for the server certificate; Sign&Encrypt only")
     ap.add_argument("--user", action="append", help="NAME:PASSWORD; no anonymous logins")
+    ap.add_argument("--history", action="store_true", help="keep 30 min of history, readable")
     ap.add_argument("--linger", type=float, default=0.5)
     asyncio.run(serve(ap.parse_args(argv)))
 
@@ -237,6 +243,7 @@ class SimServer:
     secure: bool = False
     users: list[str] = field(default_factory=list)
     log: bool = True
+    history: bool = False
     process: subprocess.Popen | None = None
 
     @property
@@ -268,6 +275,8 @@ class SimServer:
         ]
         if self.log:
             cmd.append(f"--log={self.log_path}")
+        if self.history:
+            cmd.append("--history")
         if self.secure:
             cmd.append(f"--secure={self.cert_folder}")
         cmd += [f"--user={u}" for u in self.users]

@@ -259,8 +259,13 @@ def from_json_messages(
     return cols.frame(), rej
 
 
-def from_frame(df: pd.DataFrame, source: str = "csv") -> tuple[pd.DataFrame, list[Rejection]]:
-    """A table, long (``asset_id, ts|cycle, channel, value``) or wide (one column per channel)."""
+def from_frame(
+    df: pd.DataFrame, source: str = "csv", first_record: int = 0
+) -> tuple[pd.DataFrame, list[Rejection]]:
+    """A table, long (``asset_id, ts|cycle, channel, value``) or wide (one column per channel).
+
+    ``first_record`` numbers the rows when the table is one chunk of a larger file.
+    """
     rej: list[Rejection] = []
     df = df.reset_index(drop=True)
     cols = [c.strip() for c in df.columns.astype(str)]
@@ -309,6 +314,10 @@ def from_frame(df: pd.DataFrame, source: str = "csv") -> tuple[pd.DataFrame, lis
     num = num.where(~txt.isin(["-inf", "-infinity"]), -math.inf)
     keep = ~bad & ~(empty & ~txt.isin(["nan"]))
     long = long.loc[keep].assign(value=num[keep].astype(float))
+    if first_record:
+        long["record"] = long["record"] + first_record
+        for r in rej:
+            r.index = None if r.index is None else r.index + first_record
     return long[LONG_COLUMNS].reset_index(drop=True), rej
 
 

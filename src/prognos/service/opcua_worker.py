@@ -5,7 +5,9 @@ mapping entry against the registry (asset exists, channel belongs to the asset's
 channel's) and, once connected, against the server (node exists, numeric scalar, EngineeringUnits
 match the channel's unit). Any bad entry stops it with a ``ValidationFailed`` that names the entry.
 Readings go through ``Platform.ingest_batch`` in a worker thread, one batch at a time, so the
-embedded store keeps a single writer.
+embedded store keeps a single writer. On start it tells the connector the last stored sample of
+each channel, so nodes the server historizes are read back from there (a restart of prognos
+loses nothing the server kept).
 
 Hosting it (``prognos serve`` lifespan, or the ``prognos ingest opcua`` command)::
 
@@ -19,6 +21,8 @@ Hosting it (``prognos serve`` lifespan, or the ``prognos ingest opcua`` command)
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,8 @@ from prognos.errors import ConfigError, ValidationFailed
 from prognos.ingest.opcua import OpcUaConnector
 from prognos.ingest.opcua_mapping import Mapping, MappingItem, same_unit
 from prognos.service.platform import Platform
+
+_RESUME_WINDOW_S = 60.0
 
 
 class OpcUaWorker:
@@ -41,6 +47,7 @@ class OpcUaWorker:
         endpoint: str | None = None,
         principal: Principal = MANUFACTURER,
         source: str = "opcua",
+        resume: bool = True,
         **connector_options: Any,
     ):
         self.platform = platform
@@ -56,6 +63,8 @@ class OpcUaWorker:
         self.accepted = 0
         self.duplicates = 0
         self.rejected = 0
+        if resume:
+            connector_options.setdefault("resume", self._resume_points())
         self.connector = OpcUaConnector(endpoint, self.mapping, self._deliver, **connector_options)
 
     @classmethod
@@ -125,6 +134,25 @@ class OpcUaWorker:
             password=mapping.password,
             source=mapping.source,
         )
+
+    def _resume_points(self) -> dict[int, datetime]:
+        """The last stored sample of each mapped channel, so a restart reads the gap from history."""
+        by_asset: dict[str, list[MappingItem]] = defaultdict(list)
+        for it in self.mapping.items:
+            by_asset[it.asset].append(it)
+        out: dict[int, datetime] = {}
+        for asset, items in by_asset.items():
+            _, last, n = self.platform.store.telemetry_span(asset)
+            if not n or last is None:
+                continue
+            window = last - timedelta(seconds=_RESUME_WINDOW_S)
+            df = self.platform.store.read_telemetry(asset, [it.channel for it in items], window)
+            latest = df.groupby("channel")["ts"].max() if len(df) else {}
+            for it in items:
+                ts = latest.get(it.channel) if len(latest) else None
+                # no recent sample of this channel: start from the window; the store drops repeats
+                out[it.index] = ts.to_pydatetime() if ts is not None else window
+        return out
 
     # -- delivery ------------------------------------------------------------------------------
     async def _deliver(self, batch: ReadingBatch) -> None:
