@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from panel_world import build
 
 from prognos.config import Settings
 from prognos.server import create_server_app
 from prognos.service.platform import Platform, open_platform
-
-from panel_world import build
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -1,9 +1,339 @@
-"""Benchmark: web."""
+"""Benchmark: web. Server time of the control panel's fleet and asset pages at fleet scale.
+
+    prognos bench web --json     # 10,000 assets, a year of hourly telemetry (4 channels) for one
+
+A temporary DuckDB file gets 10,000 assets over 5 customers and 20 sites, the latest health of
+each, three forecasts each (a year of daily forecasts for the asset under test), 2,000 planned
+work orders and 500 open alarms; the asset under test gets 8,760 hourly readings of 4 channels
+through the normal ingest path. The registry, forecasts and documents are bulk-loaded straight
+into the file (the platform's one-row-per-call writes would take minutes and are not what is
+measured). Then the whole server app answers in process (httpx ``ASGITransport``):
+
+* fleet page: the HTML of one page of 50 rows with the summary over every asset, cycling
+  through sort keys and pages;
+* asset page: its HTML plus the two data requests its scripts make (downsampled telemetry of
+  the 4 default channels, the forecast fan and failure curve), summed per visit.
+
+Each is timed ``--requests`` times after a few warm-ups; p50/p95 in milliseconds.
+"""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Any
+
 import typer
+
+CUSTOMERS = 5
+SITES_PER_CUSTOMER = 4
+CHANNELS = ("T30", "T50", "P30", "Nc")
+LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+Z = (-1.645, -1.2816, -0.6745, 0.0, 0.6745, 1.2816, 1.645)
+
+
+def _bulk_load(path: Path, n_assets: int, target: str, now, seed: int) -> dict[str, int]:
+    """Registry rows, health, forecasts, work orders and alarms for ``n_assets``, in bulk."""
+    import json
+    from datetime import timedelta
+
+    import duckdb
+    import numpy as np
+    import pandas as pd
+
+    from prognos.domain import Customer, FailureForecast, Site
+    from prognos.domain.planning import WorkOrder
+
+    rng = np.random.default_rng(seed)
+    naive_now = now.replace(tzinfo=None)
+    customers = [Customer(id=f"cust{c:02d}", name=f"Customer {c:02d}") for c in range(CUSTOMERS)]
+    sites = [
+        Site(id=f"{c.id}-s{s}", customer_id=c.id, name=f"{c.name} plant {s}", region=c.id)
+        for c in customers
+        for s in range(SITES_PER_CUSTOMER)
+    ]
+    idx = np.arange(n_assets)
+    site_of = [sites[i % len(sites)] for i in idx]
+    ids = [target] + [f"tf-{i:05d}" for i in idx[1:]]
+    assets = pd.DataFrame(
+        {
+            "id": ids,
+            "customer_id": [s.customer_id for s in site_of],
+            "site_id": [s.id for s in site_of],
+            "type_id": "turbofan",
+            "serial": [f"ESN-{i:06d}" for i in idx],
+            "model": np.where(idx % 3 == 0, "CFM-sim 7B", "CFM-sim 5A"),
+            "installed_at": naive_now
+            - pd.to_timedelta(rng.integers(200, 3000, n_assets), unit="D"),
+            "parent_id": pd.Series([None] * n_assets, dtype=object),
+        }
+    )
+    median = rng.gamma(2.0, 60.0, n_assets) + 2
+    health = np.clip(100 - 4000 / (median + 40) + rng.normal(0, 6, n_assets), 1, 100)
+    health_rows = pd.DataFrame(
+        {
+            "asset_id": ids,
+            "as_of": naive_now,
+            "score": health,
+            "body": [
+                json.dumps(
+                    {
+                        "asset_id": a,
+                        "as_of": now.isoformat(),
+                        "score": float(h),
+                        "drivers": {},
+                        "anomalies": {"T50": 3.5} if h < 40 else {},
+                    }
+                )
+                for a, h in zip(ids, health, strict=True)
+            ],
+        }
+    )
+    fc_rows = []
+    for i, a in enumerate(ids):
+        history = 365 if a == target else 3
+        for k in range(history):
+            m = median[i] + k * (1 + 0.05 * np.sin(k / 9))
+            q = {lv: m * float(np.exp(0.35 * z)) for lv, z in zip(LEVELS, Z, strict=True)}
+            f = FailureForecast.from_quantiles(
+                a, now - timedelta(days=k), q, time_unit="cycles", model="lgbm-rul"
+            )
+            fc_rows.append(
+                (
+                    a,
+                    "",
+                    naive_now - timedelta(days=k),
+                    naive_now,
+                    f.model,
+                    f.p50,
+                    json.dumps(f.as_dict(), default=str),
+                )
+            )
+    forecasts = pd.DataFrame(
+        fc_rows, columns=["asset_id", "component", "as_of", "created_at", "model", "p50", "body"]
+    )
+    docs = []
+    planned = rng.choice(n_assets, size=min(2000, n_assets), replace=False)
+    for n, i in enumerate(planned):
+        day = (now + timedelta(days=int(rng.integers(0, 90)))).date()
+        o = WorkOrder(
+            id=f"wo-{n:05d}",
+            asset_id=ids[i],
+            site_id=site_of[i].id,
+            day=day,
+            crew_id=f"crew-{n % 50:02d}",
+            part="HPT-blades",
+        )
+        o = o.transition("scheduled", now)
+        docs.append(
+            (
+                "workorder",
+                o.id,
+                site_of[i].customer_id,
+                ids[i],
+                "scheduled",
+                naive_now,
+                o.model_dump_json(),
+            )
+        )
+    for n, i in enumerate(rng.choice(n_assets, size=min(500, n_assets), replace=False)):
+        body = {
+            "id": f"al-{n:05d}",
+            "asset_id": ids[i],
+            "customer_id": site_of[i].customer_id,
+            "raised_at": now.isoformat(),
+            "severity": "warning",
+            "message": "EGT margin",
+            "channels": {"T50": 3.2},
+            "status": "open",
+        }
+        docs.append(
+            ("alarm", body["id"], body["customer_id"], ids[i], "open", naive_now, json.dumps(body))
+        )
+    documents = pd.DataFrame(
+        docs, columns=["kind", "id", "customer_id", "asset_id", "status", "updated_at", "body"]
+    )
+    con = duckdb.connect(str(path))
+    try:
+        for c in customers:
+            con.execute("INSERT INTO customers VALUES (?, ?)", [c.id, c.name])
+        for s in sites:
+            con.execute(
+                "INSERT INTO sites VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [s.id, s.customer_id, s.name, s.timezone, s.region, None, None],
+            )
+        for table, frame in (
+            ("assets", assets),
+            ("health", health_rows),
+            ("forecasts", forecasts),
+            ("documents", documents),
+        ):
+            cols = ", ".join(frame.columns)
+            con.register("frame", frame)
+            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM frame")
+            con.unregister("frame")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return {"assets": n_assets, "forecasts": len(forecasts), "documents": len(documents)}
+
+
+def _hourly_year(asset_id: str, now, hours: int, seed: int):
+    import numpy as np
+
+    from prognos.domain import ReadingBatch
+
+    rng = np.random.default_rng(seed)
+    end = np.datetime64(now.replace(tzinfo=None, minute=0, second=0, microsecond=0), "us")
+    ts = end - np.arange(hours)[::-1].astype("timedelta64[h]")
+    k = np.arange(hours)
+    base = {"T30": 1590.0, "T50": 1405.0, "P30": 553.0, "Nc": 9060.0}
+    vals = [
+        v
+        + 0.004 * v * np.sin(2 * np.pi * k / 24)
+        + 0.01 * v * k / hours
+        + rng.normal(0, 0.6, hours)
+        for v in base.values()
+    ]
+    n = len(base)
+    return ReadingBatch(
+        np.full(hours * n, asset_id, dtype=object),
+        np.repeat(np.array(list(base), dtype=object), hours),
+        np.tile(ts, n),
+        np.concatenate(vals),
+    )
+
+
+def _pct(xs: list[float], q: float) -> float:
+    import numpy as np
+
+    return round(float(np.percentile(np.asarray(xs) * 1000.0, q)), 1)
+
+
+async def _measure(app, key: str, target: str, requests: int, warmup: int) -> dict[str, Any]:
+    import httpx
+
+    sorts = ["rul", "health", "next_service", "alarms", "id"]
+    pages = [1, 2, 40, 200]
+    fleet, asset, parts = [], [], {"html": [], "telemetry": [], "forecast": []}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://bench", cookies={"prognos_key": key}
+    ) as c:
+
+        async def timed(url: str) -> float:
+            t0 = time.perf_counter()
+            r = await c.get(url)
+            dt = time.perf_counter() - t0
+            if r.status_code != 200:
+                raise RuntimeError(f"GET {url} answered {r.status_code}: {r.text[:300]}")
+            return dt
+
+        for i in range(warmup + requests):
+            url = f"/?sort={sorts[i % len(sorts)]}&page={pages[i % len(pages)]}"
+            f_dt = await timed(url)
+            html = await timed(f"/assets/{target}")
+            tel = await timed(
+                f"/panel/data/assets/{target}/telemetry?max_points=300&range=all"
+                f"&channels={','.join(CHANNELS)}"
+            )
+            fc = await timed(f"/panel/data/assets/{target}/forecast")
+            if i >= warmup:
+                fleet.append(f_dt)
+                asset.append(html + tel + fc)
+                for k, v in (("html", html), ("telemetry", tel), ("forecast", fc)):
+                    parts[k].append(v)
+    return {
+        "fleet_p50_ms": _pct(fleet, 50),
+        "fleet_p95_ms": _pct(fleet, 95),
+        "asset_p50_ms": _pct(asset, 50),
+        "asset_p95_ms": _pct(asset, 95),
+        "asset_parts_p50_ms": {k: _pct(v, 50) for k, v in parts.items()},
+    }
+
+
+def run(
+    n_assets: int = 10_000,
+    hours: int = 24 * 365,
+    requests: int = 50,
+    warmup: int = 5,
+    seed: int = 7,
+    folder: Path | None = None,
+) -> dict[str, Any]:
+    import asyncio
+    import os
+    import platform as pyplatform
+    import tempfile
+    from datetime import UTC, datetime
+
+    from prognos.config import Settings
+    from prognos.domain import AssetType, Channel
+    from prognos.server import create_server_app
+    from prognos.service.platform import open_platform
+    from prognos.store.duckdb_store import DuckDBStore
+
+    tmp = tempfile.TemporaryDirectory(prefix="prognos-bench-web-")
+    base = Path(folder or tmp.name)
+    base.mkdir(parents=True, exist_ok=True)
+    db = base / "bench.duckdb"
+    db.unlink(missing_ok=True)
+    now = datetime.now(UTC).replace(microsecond=0)
+    target = "tf-target"
+    t0 = time.perf_counter()
+    store = DuckDBStore(db)
+    store.migrate()
+    store.upsert_asset_type(
+        AssetType(
+            id="turbofan",
+            name="Turbofan engine",
+            time_unit="cycles",
+            channels=[Channel(name=c) for c in CHANNELS],
+        )
+    )
+    store.close()
+    loaded = _bulk_load(db, n_assets, target, now, seed)
+    p = open_platform(Settings(db=str(db), artifacts_dir=base / "artifacts"))
+    try:
+        res = p.ingest_batch(_hourly_year(target, now, hours, seed), source="bench")
+        if res.rejected:
+            raise RuntimeError(f"bench telemetry rejected: {res.rejected[0].reason}")
+        key, _ = p.create_key(None, "bench")
+        setup_s = time.perf_counter() - t0
+        app = create_server_app(platform=p)
+        out = asyncio.run(_measure(app, key, target, requests, warmup))
+    finally:
+        p.close()
+        tmp.cleanup()
+    return {
+        **out,
+        "assets": loaded["assets"],
+        "forecasts": loaded["forecasts"],
+        "documents": loaded["documents"],
+        "readings_for_asset": res.accepted,
+        "channels": len(CHANNELS),
+        "requests": requests,
+        "setup_s": round(setup_s, 1),
+        "store": "duckdb",
+        "cpus": os.cpu_count(),
+        "python": pyplatform.python_version(),
+    }
 
 
 def register(bench_app: typer.Typer) -> None:
     """Add `prognos bench web`."""
+
+    @bench_app.command("web")
+    def web(
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        assets: int = typer.Option(10_000, help="Assets in the fleet."),
+        hours: int = typer.Option(24 * 365, help="Hourly readings per channel for the asset."),
+        requests: int = typer.Option(50, help="Timed visits of each page."),
+    ) -> None:
+        """Server time of the fleet and asset pages (HTML + the data they fetch), p50/p95 ms."""
+        from prognos.bench._output import emit
+
+        emit(
+            run(n_assets=assets, hours=hours, requests=requests),
+            as_json=as_json,
+            title="prognos bench web",
+        )

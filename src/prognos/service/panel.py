@@ -39,6 +39,7 @@ from prognos.service.platform import Platform
 WORKORDER, CALENDAR, CREW, ALARM = "workorder", "calendar", "crew", "alarm"
 PLANNED = ("scheduled", "dispatched", "in_progress")
 GOOD, WATCH = 70.0, 40.0  # health score bands: good >= 70 > watch >= 40 > critical
+SOON_DAYS, LATER_DAYS = 30, 90  # RUL histogram colours: fails within a month, a quarter
 
 # The panel's three work-order buttons and the lifecycle moves they make.
 ACTIONS = {"dispatch": WorkOrderStatus.dispatched, "start": WorkOrderStatus.in_progress}
@@ -77,7 +78,7 @@ def _day(v: Any) -> date | None:
 
 # -- fleet ---------------------------------------------------------------------------------------
 SORTS = {
-    "rul": "p50",
+    "rul": "p50_days",
     "health": "health",
     "next_service": "next_service",
     "alarms": "alarms",
@@ -126,14 +127,14 @@ class FleetPage:
         return max((self.total + self.query.size - 1) // self.query.size, 1)
 
 
+# Only plain columns are touched for every asset; the JSON bodies of forecasts are read for
+# the rows of one page. ``{days}`` converts each type's time unit to days for sorting and the
+# histogram (a cycle is an operating day, ``TimeUnit``).
 _FLEET_CTE = """
 WITH a AS (
     SELECT id, customer_id, site_id, type_id, serial, model FROM assets WHERE {where}
 ), f AS (
-    SELECT asset_id, as_of, p50,
-           CAST(body->>'p10' AS DOUBLE PRECISION) AS p10,
-           CAST(body->>'p90' AS DOUBLE PRECISION) AS p90,
-           body->>'time_unit' AS time_unit,
+    SELECT asset_id, component, as_of, model, p50,
            row_number() OVER (PARTITION BY asset_id ORDER BY as_of DESC, p50 ASC) AS rn
     FROM forecasts WHERE asset_id IN (SELECT id FROM a)
 ), h AS (
@@ -149,7 +150,8 @@ WITH a AS (
     WHERE kind = 'alarm' AND status = 'open' GROUP BY asset_id
 ), rows AS (
     SELECT a.id, a.customer_id, a.site_id, a.type_id, a.serial, a.model,
-           h.score AS health, f.p10, f.p50, f.p90, f.time_unit, f.as_of,
+           h.score AS health, f.p50, f.p50 * {days} AS p50_days,
+           f.component AS fc_component, f.as_of AS fc_as_of, f.model AS fc_model,
            w.next_service, coalesce(al.alarms, 0) AS alarms
     FROM a
     LEFT JOIN f ON f.asset_id = a.id AND f.rn = 1
@@ -158,6 +160,24 @@ WITH a AS (
     LEFT JOIN al ON al.asset_id = a.id
     {band}
 )
+"""
+# One statement answers the page and the summary, so the CTE runs once: the page's rows
+# (kind 'p', with their forecast bodies read) and the plain columns of every selected asset
+# (kind 's') for the counts and the histogram.
+_PAGE_SQL = """
+{cte}, page AS (
+    SELECT * FROM rows ORDER BY {order} {direction} NULLS LAST, id LIMIT {limit} OFFSET {offset}
+)
+SELECT 'p' AS kind, page.id, page.customer_id, page.site_id, page.type_id, page.serial,
+       page.model, page.health, CAST(fb.body->>'p10' AS DOUBLE PRECISION) AS p10, page.p50,
+       CAST(fb.body->>'p90' AS DOUBLE PRECISION) AS p90, fb.body->>'time_unit' AS time_unit,
+       page.fc_as_of, page.next_service, page.alarms, page.p50_days
+FROM page LEFT JOIN forecasts fb ON fb.asset_id = page.id AND fb.component = page.fc_component
+     AND fb.as_of = page.fc_as_of AND fb.model = page.fc_model
+UNION ALL
+SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, health, NULL, NULL, NULL, NULL, NULL,
+       next_service, alarms, p50_days
+FROM rows
 """
 _BAND_SQL = {
     "good": "WHERE h.score >= 70",
@@ -180,11 +200,21 @@ _ROW_COLS = [
     "as_of",
     "next_service",
     "alarms",
-    "total",
 ]
 
 
-def _fleet_cte(p: Principal, q: FleetQuery) -> tuple[str, list[Any]]:
+def _days_sql(platform: Platform) -> str:
+    """``CASE type_id ...`` giving days per time unit of each asset type (1 when unknown)."""
+    factors = {
+        t.id: TimeUnit(t.time_unit).seconds / 86400.0 for t in platform.registry().types.values()
+    }
+    whens = [
+        f"WHEN '{tid}' THEN {f!r}" for tid, f in factors.items() if f != 1.0 and "'" not in tid
+    ]
+    return f"(CASE a.type_id {' '.join(whens)} ELSE 1.0 END)" if whens else "1.0"
+
+
+def _fleet_cte(platform: Platform, p: Principal, q: FleetQuery) -> tuple[str, list[Any]]:
     where, params = ["parent_id IS NULL"], []
     customer = q.customer if p.is_manufacturer else p.customer_id
     if not p.is_manufacturer and q.customer not in (None, p.customer_id):
@@ -196,74 +226,106 @@ def _fleet_cte(p: Principal, q: FleetQuery) -> tuple[str, list[Any]]:
     if q.q:
         where.append("(lower(id) LIKE ? OR lower(serial) LIKE ? OR lower(model) LIKE ?)")
         params += [f"%{q.q.lower()}%"] * 3
-    band_sql = _BAND_SQL.get(q.band or "", "")
-    return _FLEET_CTE.format(where=" AND ".join(where), band=band_sql), params
+    cte = _FLEET_CTE.format(
+        where=" AND ".join(where), band=_BAND_SQL.get(q.band or "", ""), days=_days_sql(platform)
+    )
+    return cte, params
 
 
 def fleet(platform: Platform, p: Principal, q: FleetQuery, today: date | None = None) -> FleetPage:
     """One page of the fleet table and a summary of every asset the filters select."""
-    cte, params = _fleet_cte(p, q)
-    col = SORTS[q.sort]
-    direction = "DESC" if q.desc else "ASC"
-    sql = (
-        f"{cte} SELECT *, count(*) OVER () AS total FROM rows "
-        f"ORDER BY {col} {direction} NULLS LAST, id LIMIT {q.size} OFFSET {(q.page - 1) * q.size}"
+    cte, params = _fleet_cte(platform, p, q)
+    sql = _PAGE_SQL.format(
+        cte=cte,
+        order=SORTS[q.sort],
+        direction="DESC" if q.desc else "ASC",
+        limit=q.size,
+        offset=(q.page - 1) * q.size,
     )
-    raw = _rows(platform, sql, params)
-    rows = []
-    for r in raw:
-        d = dict(zip(_ROW_COLS, r, strict=True))
+    rows, light = [], []
+    for r in _rows(platform, sql, params):
+        if r[0] == "s":
+            light.append((r[7], r[15], r[14], r[13]))
+            continue
+        d = dict(zip(_ROW_COLS, r[1:15], strict=True))
         d["band"] = band(d["health"])
         d["next_service"] = _day(d["next_service"])
         d["as_of"] = _utc(d["as_of"])
+        d["p50_days"] = r[15]
         rows.append(d)
-    total = int(raw[0][-1]) if raw else _count(platform, cte, params)
-    return FleetPage(rows, total, q, fleet_summary(platform, cte, params, today))
+    rows.sort(key=_page_order(q))
+    summary = fleet_summary(light, today)
+    return FleetPage(rows, summary["assets"], q, summary)
 
 
-def _count(platform: Platform, cte: str, params: list) -> int:
-    return int(_rows(platform, f"{cte} SELECT count(*) FROM rows", params)[0][0])
+def _page_order(q: FleetQuery):
+    """The page's order again in Python (a UNION does not keep it): NULLS LAST, then id."""
+    col = SORTS[q.sort]
+
+    def key(r: dict[str, Any]):
+        v = r[col]
+        if isinstance(v, int | float) and q.desc:
+            v = -v
+        return (v is None, v if not q.desc or isinstance(v, int | float) else _Rev(v), r["id"])
+
+    return key
+
+
+class _Rev:
+    """Reverses the order of a string or date inside a sort key."""
+
+    def __init__(self, v: Any):
+        self.v = v
+
+    def __lt__(self, other: _Rev) -> bool:
+        return self.v > other.v
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rev) and self.v == other.v
 
 
 def fleet_summary(
-    platform: Platform, cte: str, params: list, today: date | None = None, bins: int = 12
+    light: list[tuple[Any, Any, Any, Any]], today: date | None = None, bins: int = 20
 ) -> dict[str, Any]:
-    """Counts per health band, open alarms, jobs in the next 30 days, a histogram of RUL P50."""
+    """Counts per health band, open alarms, jobs in the next 30 days, a histogram of RUL P50.
+
+    ``light`` holds (health, RUL P50 in days, open alarms, next service day) of every selected
+    asset; the histogram counts days (a cycle is an operating day) so a mixed fleet shares it.
+    """
     today = today or datetime.now(UTC).date()
-    r = _rows(
-        platform,
-        f"{cte} SELECT count(*), "
-        "sum(CASE WHEN health >= 70 THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN health >= 40 AND health < 70 THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN health < 40 THEN 1 ELSE 0 END), "
-        "sum(alarms), sum(CASE WHEN next_service <= ? THEN 1 ELSE 0 END), "
-        "min(p50), max(p50), count(p50), min(time_unit) FROM rows",
-        [*params, today + timedelta(days=30)],
-    )[0]
-    n, good, watch, crit, alarms, jobs, lo, hi, n_fc, unit = r
-    n = int(n or 0)
-    bands = {"good": int(good or 0), "watch": int(watch or 0), "critical": int(crit or 0)}
+    soon = today + timedelta(days=30)
+    n = len(light)
+    if n:
+        health, p50, alarms, nxt = zip(*light, strict=True)
+        score = np.array([np.nan if v is None else v for v in health], dtype=float)
+        days = np.array([np.nan if v is None else v for v in p50], dtype=float)
+        n_alarms = int(sum(alarms))
+        jobs = sum(1 for d in nxt if d is not None and _day(d) <= soon)
+    else:
+        score = days = np.array([], dtype=float)
+        n_alarms = jobs = 0
+    bands = {
+        "good": int(np.sum(score >= GOOD)),
+        "watch": int(np.sum((score >= WATCH) & (score < GOOD))),
+        "critical": int(np.sum(score < WATCH)),
+    }
     bands["unknown"] = n - sum(bands.values())
-    hist: list[dict[str, float]] = []
-    if n_fc:
-        lo, hi = 0.0, float(hi)
-        width = _nice_width((hi - lo) / bins if hi > lo else 1.0)
-        counts = _rows(
-            platform,
-            f"{cte} SELECT floor(p50 / ?) AS b, count(*) FROM rows WHERE p50 IS NOT NULL "
-            "GROUP BY b ORDER BY b",
-            [*params, width],  # the CTE's placeholders come first in the statement
-        )
-        by_bin = {int(b): int(c) for b, c in counts}
-        for b in range(0, max(by_bin) + 1 if by_bin else 0):
-            hist.append({"lo": b * width, "hi": (b + 1) * width, "n": by_bin.get(b, 0)})
+    days = days[np.isfinite(days)]
+    hist: list[dict[str, Any]] = []
+    if len(days):
+        width = _nice_width(float(days.max()) / bins if days.max() > 0 else 1.0)
+        counts = np.bincount(np.floor(days / width).astype(int))
+        for b, c in enumerate(counts):
+            top = (b + 1) * width
+            urgency = "soon" if top <= SOON_DAYS else "later" if top <= LATER_DAYS else ""
+            hist.append({"lo": b * width, "hi": top, "n": int(c), "urgency": urgency})
     return {
         "assets": n,
         "bands": bands,
-        "open_alarms": int(alarms or 0),
-        "jobs_30d": int(jobs or 0),
-        "forecasts": int(n_fc or 0),
-        "time_unit": unit or "",
+        "open_alarms": n_alarms,
+        "jobs_30d": jobs,
+        "forecasts": len(days),
+        "time_unit": "days",
         "rul_hist": hist,
     }
 
@@ -378,16 +440,7 @@ def forecast_chart(
     hist.sort(key=lambda f: f.as_of)
     if not hist:
         return {"asset_id": asset_id, "fan": [], "curve": None, "time_unit": None}
-    fan = [
-        {
-            "as_of": f.as_of.isoformat(),
-            "q": {
-                f"{lv:g}": round(f.quantile(lv), 4)
-                for lv in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-            },
-        }
-        for f in hist
-    ]
+    fan = [{"as_of": f.as_of.isoformat(), "q": _fan_quantiles(f)} for f in hist]
     last = hist[-1]
     unit_s = TimeUnit(last.time_unit).seconds if last.time_unit in TimeUnit.__members__ else 86400.0
     top = max(last.quantile(0.99), 1e-6)
@@ -420,6 +473,17 @@ def forecast_chart(
         "p10": last.p10,
         "p50": last.p50,
         "p90": last.p90,
+    }
+
+
+FAN_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+def _fan_quantiles(f: FailureForecast) -> dict[str, float]:
+    """The fan's quantiles: the stored ones where the model reported them, else interpolated."""
+    stored = dict(zip(f.levels, f.values, strict=True))
+    return {
+        f"{lv:g}": round(stored[lv] if lv in stored else f.quantile(lv), 4) for lv in FAN_LEVELS
     }
 
 
@@ -698,7 +762,7 @@ def calendar_view(
         "days": day_list,
         "sites": rows,
         "crews": crew_rows,
-        "jobs": len([o for o in orders if o.site_id in {s.id for s in sites}]),
+        "jobs": [o for o in orders if o.site_id in {s.id for s in sites}],
     }
 
 

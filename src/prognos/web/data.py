@@ -51,13 +51,13 @@ def telemetry(
     except PrognosError as e:
         return _error(e)
     out["range"] = range
-    return out
+    return JSONResponse(out)  # plain lists: skip FastAPI's per-element encoder
 
 
 @router.get("/panel/data/assets/{asset_id}/forecast")
 def forecast(request: Request, asset_id: str, viewer: Viewer):
     try:
-        return views.forecast_chart(panel_of(request).platform, viewer, asset_id)
+        return JSONResponse(views.forecast_chart(panel_of(request).platform, viewer, asset_id))
     except PrognosError as e:
         return _error(e)
 

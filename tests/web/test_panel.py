@@ -1,0 +1,402 @@
+"""The panel's view models and routes, in process (no browser): tenancy, order, paging,
+summaries, work-order moves, alarm silencing, calendars, login, languages, the live hub."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+import panel_world as pw
+import pytest
+
+from prognos.config import Settings
+from prognos.domain import ReadingBatch
+from prognos.domain.keys import MANUFACTURER
+from prognos.domain.planning import WorkOrder
+from prognos.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from prognos.server import create_server_app
+from prognos.service import panel
+from prognos.service.platform import open_platform
+from prognos.web import i18n
+from prognos.web.live import Hub
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """A fresh seeded platform for this module (the browser tests change theirs)."""
+    d = tmp_path_factory.mktemp("panel-unit")
+    p = open_platform(Settings(db=str(d / "panel.duckdb"), artifacts_dir=d / "artifacts"))
+    keys = pw.build(p)
+    yield p, keys
+    p.close()
+
+
+@pytest.fixture
+def platform(fleet):
+    return fleet[0]
+
+
+def who(platform, key):
+    return platform.authenticate(key)
+
+
+@pytest.fixture(scope="module")
+def aerolinea(fleet):
+    return fleet[0].authenticate(fleet[1]["aerolinea"])
+
+
+# -- fleet -----------------------------------------------------------------------------------
+def test_customer_sees_only_its_engines(platform, aerolinea):
+    page = panel.fleet(platform, aerolinea, panel.FleetQuery())
+    assert page.total == 4 and {r["customer_id"] for r in page.rows} == {"aerolinea"}
+    assert panel.fleet(platform, aerolinea, panel.FleetQuery(customer="nordjet")).total == 0
+    assert panel.fleet(platform, MANUFACTURER, panel.FleetQuery()).total == 12  # no components
+
+
+def test_rows_join_health_forecast_next_job_and_alarms(platform):
+    rows = {r["id"]: r for r in panel.fleet(platform, MANUFACTURER, panel.FleetQuery()).rows}
+    e01 = rows["aerolinea-e01"]
+    fc = platform.store.latest_forecast("aerolinea-e01")
+    assert e01["health"] == 31.0 and e01["band"] == "critical"
+    assert e01["p10"] == pytest.approx(fc.p10) and e01["p90"] == pytest.approx(fc.p90)
+    assert e01["p50"] == pytest.approx(fc.p50) and e01["time_unit"] == "cycles"
+    assert e01["next_service"] == pw.ORDER_DAY and e01["alarms"] == 1
+    assert rows["aerolinea-e02"]["alarms"] == 0  # its alarm came during work: silenced
+    assert rows["pacific-air-e01"]["next_service"] is None  # only a proposed order
+
+
+@pytest.mark.parametrize("sort", list(panel.SORTS))
+@pytest.mark.parametrize("desc", [False, True])
+def test_sorting_and_paging_agree_with_one_big_page(platform, sort, desc):
+    everything = panel.fleet(
+        platform, MANUFACTURER, panel.FleetQuery(sort=sort, desc=desc, size=500)
+    )
+    col = "p50" if sort == "rul" else panel.SORTS[sort]
+    values = [r[col] for r in everything.rows]
+    present = [v for v in values if v is not None]
+    assert values[: len(present)] == present  # missing values last, either way
+    assert present == sorted(present, reverse=desc)
+    paged = []
+    for n in range(1, 4):
+        paged += panel.fleet(
+            platform, MANUFACTURER, panel.FleetQuery(sort=sort, desc=desc, page=n, size=5)
+        ).rows
+    assert [r["id"] for r in paged] == [r["id"] for r in everything.rows]
+
+
+def test_filters_and_search(platform):
+    q = panel.FleetQuery(band="critical")
+    assert {r["id"] for r in panel.fleet(platform, MANUFACTURER, q).rows} == {
+        "aerolinea-e01",
+        "nordjet-e01",
+        "pacific-air-e01",
+    }
+    assert panel.fleet(platform, MANUFACTURER, panel.FleetQuery(q="ESN-NOR-00")).total == 4
+    assert (
+        panel.fleet(platform, MANUFACTURER, panel.FleetQuery(site="nordjet-hangar", q="e02")).total
+        == 1
+    )
+    with pytest.raises(ValidationFailed, match="cannot sort"):
+        panel.FleetQuery(sort="price")
+
+
+def test_summary_counts_the_whole_selection(platform):
+    s = panel.fleet(platform, MANUFACTURER, panel.FleetQuery(size=2)).summary
+    assert s["assets"] == 12
+    assert s["bands"] == {"good": 6, "watch": 3, "critical": 3, "unknown": 0}
+    assert s["open_alarms"] == 2  # al-2001, al-2003; al-2002 is silenced
+    assert s["jobs_30d"] == 4  # wo-1001 to wo-1004 (1002 runs today)
+    assert sum(h["n"] for h in s["rul_hist"]) == 12
+    assert s["rul_hist"][0]["urgency"] == "soon"
+
+
+# -- one asset -------------------------------------------------------------------------------
+def test_asset_view_has_components_orders_and_anomalies(platform, aerolinea):
+    v = panel.asset_view(platform, aerolinea, "aerolinea-e01")
+    assert [c["id"] for c in v["components"]] == ["aerolinea-e01-hpc"]
+    assert v["components"][0]["forecast"]["p50"] > 0
+    assert v["next_order"].id == "wo-1001"
+    assert v["anomalies"][0] == ("T50", 4.2) and v["default_channels"][:2] == ["T50", "T30"]
+    with pytest.raises(NotFound):
+        panel.asset_view(platform, aerolinea, "nordjet-e01")
+
+
+def test_forecast_chart_is_the_stored_history_and_the_latest_cdf(platform):
+    d = panel.forecast_chart(platform, MANUFACTURER, "aerolinea-e01")
+    stamps = [f["as_of"] for f in d["fan"]]
+    assert len(stamps) == 8 and stamps == sorted(stamps)
+    last = platform.store.latest_forecast("aerolinea-e01")
+    assert d["fan"][-1]["q"]["0.5"] == pytest.approx(last.p50, abs=1e-3)
+    p = np.array(d["curve"]["p"])
+    assert p[0] == 0.0 and np.all(np.diff(p) >= 0) and p[-1] <= 1.0
+    job = d["job"]
+    assert job["id"] == "wo-1001"
+    start = datetime.combine(pw.ORDER_DAY, datetime.min.time(), tzinfo=UTC)
+    t = (start - last.as_of).total_seconds() / 86400
+    assert job["t"] == pytest.approx(t, abs=1e-3)
+    assert job["prob"] == pytest.approx(last.prob_fail_before(t), abs=1e-4)
+
+
+def test_forecast_chart_without_forecasts(platform):
+    platform.store.put_document("x", "y", {})  # unrelated document, nothing breaks
+    d = panel.forecast_chart(platform, MANUFACTURER, "aerolinea-e01-hpc")
+    assert len(d["fan"]) == 1 and d["job"] is None
+
+
+# -- work orders -----------------------------------------------------------------------------
+def new_order(platform, oid: str, asset="nordjet-e03", status=("scheduled",)) -> WorkOrder:
+    o = WorkOrder(
+        id=oid,
+        asset_id=asset,
+        site_id=asset.rsplit("-e", 1)[0] + "-hangar",
+        day=pw.TODAY,
+        crew_id="crew-north",
+    )
+    for s in status:
+        o = o.transition(s)
+    return panel.save_order(platform, o)
+
+
+def test_lifecycle_through_the_panel(platform, fleet):
+    nordjet = who(platform, fleet[1]["nordjet"])
+    new_order(platform, "wo-t1")
+    with pytest.raises(Forbidden):
+        panel.transition_order(platform, nordjet, "wo-t1", "dispatch")
+    with pytest.raises(Conflict, match="from scheduled to in_progress"):
+        panel.transition_order(platform, MANUFACTURER, "wo-t1", "start")
+    panel.transition_order(platform, MANUFACTURER, "wo-t1", "dispatch")
+    panel.transition_order(platform, MANUFACTURER, "wo-t1", "start")
+    done = panel.complete_order(
+        platform, MANUFACTURER, "wo-t1", " worn seal ", 1.25, failure_found=True
+    )
+    assert done.status == "done" and done.finding.condition == "worn seal"
+    stored = platform.store.get_document("workorder", "wo-t1")
+    assert stored["status"] == "done" and stored["finding"]["measured_wear"] == 1.25
+    event = platform.store.get_document("event", "wo-t1-finding")
+    assert event["kind"] == "failure" and event["asset_id"] == "nordjet-e03"
+    assert [o.id for o in panel.list_orders(platform, nordjet, status="done")] == ["wo-t1"]
+
+
+def test_orders_of_other_customers_are_not_found(platform, aerolinea):
+    with pytest.raises(NotFound):
+        panel.get_order(platform, aerolinea, "wo-1003")
+    assert all(o.asset_id.startswith("aerolinea") for o in panel.list_orders(platform, aerolinea))
+
+
+# -- alarms ----------------------------------------------------------------------------------
+def test_alarms_in_maintenance_windows_are_silenced(platform):
+    new_order(
+        platform,
+        "wo-t2",
+        asset="pacific-air-e03",
+        status=("scheduled", "dispatched", "in_progress"),
+    )
+    during_job = panel.raise_alarm(platform, "pacific-air-e03", "spike", {"Nc": 3.0})
+    assert during_job["status"] == "silenced" and "wo-t2" in during_job["silenced_because"]
+    stop = datetime.combine(pw.ORDER_DAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=5)
+    in_stop = panel.raise_alarm(platform, "aerolinea-e04", "drift", at=stop)
+    assert in_stop["status"] == "silenced" and in_stop["silenced_because"].startswith("stop")
+    normal = panel.raise_alarm(platform, "aerolinea-e04", "drift", at=stop + timedelta(days=1))
+    assert normal["status"] == "open"
+
+
+def test_acknowledge_is_for_the_owner_and_the_manufacturer(platform, aerolinea, fleet):
+    al = panel.raise_alarm(
+        platform, "aerolinea-e03", "hot", {"T50": 3.3}, at=pw.NOW - timedelta(days=2)
+    )
+    with pytest.raises(NotFound):
+        panel.acknowledge_alarm(platform, who(platform, fleet[1]["nordjet"]), al["id"])
+    acked = panel.acknowledge_alarm(platform, aerolinea, al["id"])
+    assert acked["status"] == "acknowledged" and acked["acked_by"] == "test aerolinea"
+    assert al["id"] not in [a["id"] for a in panel.list_alarms(platform, aerolinea, "open")]
+    assert panel.alarm_counts(platform, aerolinea)["acknowledged"] >= 1
+
+
+# -- calendars -------------------------------------------------------------------------------
+def test_calendar_days_and_jobs(platform, aerolinea):
+    cal = panel.calendar_view(platform, aerolinea, "nordjet")  # a customer gets its own anyway
+    assert cal["customer_id"] == "aerolinea" and cal["start"].weekday() == 0
+    (site,) = cal["sites"]
+    day = {c["day"]: c for c in site["days"]}
+    assert day[pw.ORDER_DAY]["kind"] == "stop"
+    assert [o.id for o in day[pw.ORDER_DAY]["jobs"]] == ["wo-1001"]
+    assert day[pw.TODAY + timedelta(days=17)]["kind"] == "blackout"
+    assert {r["crew"].id for r in cal["crews"]} == {"crew-south"}  # crews with its jobs only
+    maker = panel.calendar_view(platform, MANUFACTURER, "nordjet")
+    assert {r["crew"].id for r in maker["crews"]} == {"crew-north", "crew-south"}
+    with pytest.raises(NotFound):
+        panel.calendar_view(platform, MANUFACTURER, "nobody")
+
+
+# -- routes ----------------------------------------------------------------------------------
+class LoopClient:
+    """A synchronous face on ``httpx.AsyncClient`` over the app, on its own loop and thread.
+
+    After the browser tests the main thread keeps Playwright's event loop, where an ``async def``
+    test cannot run; requests made from a thread of their own do not care.
+    """
+
+    def __init__(self, app):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        self.cookies = self.http.cookies
+
+    def _call(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def get(self, url: str, **kw) -> httpx.Response:
+        return self._call(self.http.get(url, **kw))
+
+    def post(self, url: str, **kw) -> httpx.Response:
+        return self._call(self.http.post(url, **kw))
+
+    def close(self) -> None:
+        self._call(self.http.aclose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture
+def client(fleet):
+    c = LoopClient(create_server_app(platform=fleet[0]))
+    yield c
+    c.close()
+
+
+def test_pages_need_a_login(client):
+    r = client.get("/calendar?start=2026-01-05")
+    assert (
+        r.status_code == 303
+        and r.headers["location"] == "/login?next=/calendar%3Fstart%3D2026-01-05"
+    )
+    r = client.get("/panel/data/assets/aerolinea-e01/forecast")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "access_denied"
+    assert (client.get("/static/charts.js")).status_code == 200
+
+
+def test_login_sets_an_httponly_lax_cookie_and_logout_clears_it(client, fleet):
+    r = client.post("/login", data={"key": "pk_nope", "next": "/"})
+    assert r.status_code == 401 and "not accepted" in r.text
+    r = client.post("/login", data={"key": fleet[1]["nordjet"], "next": "//evil.example/"})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith("prognos_key=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert (client.get("/")).status_code == 200
+    r = client.post("/logout")
+    assert r.status_code == 303 and 'prognos_key=""' in r.headers["set-cookie"]
+
+
+def test_customer_cannot_reach_other_customers_things(client, fleet):
+    client.cookies.set("prognos_key", fleet[1]["aerolinea"])
+    page = client.get("/")
+    assert "aerolinea-e01" in page.text and "nordjet-e01" not in page.text
+    assert (client.get("/assets/nordjet-e01")).status_code == 404
+    r = client.get("/panel/data/assets/nordjet-e01/telemetry")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert "wo-1003" not in (client.get("/workorders")).text
+    r = client.post("/workorders/wo-1001/dispatch")
+    assert r.status_code == 303 and "error=" in r.headers["location"]
+    assert (client.post("/alarms/al-2003/ack")).status_code == 404
+
+
+def test_data_endpoints_serve_the_charts(client, fleet):
+    client.cookies.set("prognos_key", fleet[1]["maker"])
+    r = client.get(
+        "/panel/data/assets/aerolinea-e01/telemetry?channels=T50,Nc&max_points=50&range=7d"
+    )
+    d = r.json()
+    assert set(d["channels"]) == {"T50", "Nc"} and d["downsampled"] and d["range"] == "7d"
+    assert 40 <= len(d["channels"]["T50"]["mean"]) <= 50
+    assert datetime.fromisoformat(d["channels"]["T50"]["ts"][0]) >= pw.NOW - timedelta(
+        days=7, hours=1
+    )
+    f = (client.get("/panel/data/assets/aerolinea-e01/forecast")).json()
+    assert f["time_unit"] == "cycles" and len(f["fan"]) == 8
+
+
+def test_language_switch_and_query_parameter(client, fleet):
+    client.cookies.set("prognos_key", fleet[1]["maker"])
+    r = client.get("/lang/zh-CN?next=/alarms")
+    assert (
+        r.status_code == 303
+        and r.headers["location"] == "/alarms"
+        and "lang=zh-CN" in r.headers["set-cookie"]
+    )
+    client.cookies.set("lang", "zh-CN")
+    assert "告警" in (client.get("/alarms")).text
+    assert "Alarms" in (client.get("/alarms?lang=en")).text
+
+
+def test_translation_tables_agree_and_cover_the_templates():
+    assert set(i18n.EN) == set(i18n.ZH)
+    folder = Path(panel.__file__).parents[1] / "web" / "templates"
+    used = set()
+    for f in folder.glob("*.html"):
+        used |= set(re.findall(r"_\('([a-z_.0-9]+)'", f.read_text()))
+    dynamic = {k for k in used if k.endswith(".")}
+    assert used - dynamic <= set(i18n.EN), sorted(used - dynamic - set(i18n.EN))
+    for prefix in ("band.", "status.", "kind."):
+        assert any(k.startswith(prefix) for k in i18n.EN)
+    assert i18n.pick("fr", None) == "en" and i18n.pick(None, "zh-CN") == "zh-CN"
+
+
+# -- live hub --------------------------------------------------------------------------------
+def batch(asset: str, n: int, start: datetime) -> ReadingBatch:
+    ts = np.array([np.datetime64(start.replace(tzinfo=None), "us")] * n) + np.arange(n).astype(
+        "timedelta64[s]"
+    )
+    return ReadingBatch(
+        np.full(n, asset, dtype=object),
+        np.array(["a", "b"] * (n // 2), dtype=object),
+        ts,
+        np.arange(n, dtype=float),
+    )
+
+
+def run_on_own_loop(coro_fn) -> None:
+    """Run a coroutine on a fresh loop in a thread (the main thread may hold Playwright's)."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro_fn())
+        except BaseException as e:  # re-raised in the test's thread
+            errors.append(e)
+
+    th = threading.Thread(target=target)
+    th.start()
+    th.join(30)
+    if errors:
+        raise errors[0]
+
+
+def test_hub_hands_batches_across_threads_and_drops_the_oldest():
+    run_on_own_loop(_hub_round_trip)
+
+
+async def _hub_round_trip():
+    hub = Hub(queue_size=2)
+    mine, other = hub.subscribe("m1"), hub.subscribe("m2")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for k in range(3):
+        th = threading.Thread(target=hub.publish, args=(batch("m1", 4, t0 + timedelta(minutes=k)),))
+        th.start()
+        th.join()
+    await asyncio.sleep(0.05)
+    got = [mine.queue.get_nowait() for _ in range(mine.queue.qsize())]
+    assert [g["first"][:16] for g in got] == ["2026-01-01T00:01", "2026-01-01T00:02"]
+    assert got[-1]["count"] == 4 and got[-1]["latest"] == {"a": 2.0, "b": 3.0}
+    assert hub.dropped == 1 and other.queue.empty()
+    hub.unsubscribe(mine)
+    assert hub.subscribers == 1
+    hub.close()
+    await asyncio.sleep(0.01)
+    assert other.queue.get_nowait() is None and hub.subscribers == 0
