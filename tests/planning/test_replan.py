@@ -26,7 +26,7 @@ def run(orders, fcs):
         {f.asset_id: f for f in fcs},
         [asset(f.asset_id) for f in fcs],
         {"s1": calendar()},
-        [crew()],
+        [crew(hours=14.0)],  # 12 h after travel: three 4 h jobs fit into one visit
         [],
         {"pump": cost_model()},
         now=NOW,

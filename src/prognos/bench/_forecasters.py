@@ -88,7 +88,7 @@ class TurbofanForecaster:
             test = folds[g] == k
             m = self._model(self.random_state + k).fit(x[~test], y[~test])
             oof[test] = m.predict(x[test])
-        self.calib_ = BinnedQuantiles().fit(oof, y)
+        self.calib_ = BinnedQuantiles(n_bins=10).fit(oof, y)
         self.model_ = self._model(self.random_state).fit(x, y)
         self.train_groups_, self.train_y_ = g, y
         self.oof_median_ = self.calib_.quantiles(oof)[:, LEVELS.index(0.5)]
@@ -129,7 +129,7 @@ class ChainForecaster:
                 ages.append(k)
         p = chain_point(np.array(preds))
         self.train_y_, self.train_ages_ = np.array(ys, float), np.array(ages)
-        self.calib_ = BinnedQuantiles(n_bins=8, ratio=True).fit(p, self.train_y_)
+        self.calib_ = BinnedQuantiles(n_bins=12, ratio=True).fit(p, self.train_y_)
         self.train_median_ = self.calib_.quantiles(p)[:, LEVELS.index(0.5)]
         self.train_groups_ = np.repeat(
             np.arange(len(chains)), [len(range(0, life, 3)) for _, life in chains]

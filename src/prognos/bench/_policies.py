@@ -133,12 +133,14 @@ class Prognos:
 
     horizon: int = 56
     every: int = 7
-    time_limit_s: float = 5.0
+    time_limit_s: float = 2.0
+    max_candidates: int = 8
     trigger_p: float = 0.03
     name: str = "prognos"
     orders: dict[int, WorkOrder] = field(default_factory=dict)
     last: int = -(10**9)
     solves: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
 
     def jobs(self, fleet: Fleet, ctx: Context) -> list[int]:
         d, w = fleet.day, ctx.world
@@ -185,6 +187,7 @@ class Prognos:
             with_bound=False,
         )
         self.solves.append(p.solve_seconds)
+        self.statuses[p.status] = self.statuses.get(p.status, 0) + 1
         self.last = d
         orders = {}
         for j in p.jobs:

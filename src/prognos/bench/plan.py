@@ -109,6 +109,7 @@ def run_fleet(seed: int = 0, data_dir: Path | None = None, progress=None) -> dic
         if isinstance(pol, Prognos):
             res["replans"] = len(pol.solves)
             res["max_solve_seconds"] = round(max(pol.solves, default=0.0), 2)
+            res["solver_status"] = pol.statuses
         out["policies"][pol.name] = res
     p, fi = out["policies"]["prognos"], out["policies"]["fixed_interval"]
     best = min(v["total_cost"] for k, v in out["policies"].items() if k != "prognos")

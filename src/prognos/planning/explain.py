@@ -19,8 +19,11 @@ def explain(pr: Problem, i: int, k: int) -> Explanation:
     """Failure probability before the chosen day, cost avoided, and the neighbouring windows."""
     c = pr.cands[k]
     ks = sorted(pr.by_asset[i], key=lambda q: pr.cands[q].day)
+    # compare with the neighbouring windows; with days outside windows only when there are none
     earlier = [q for q in ks if pr.cands[q].day < c.day]
     later = [q for q in ks if pr.cands[q].day > c.day]
+    earlier = [q for q in earlier if pr.cands[q].in_window] or earlier
+    later = [q for q in later if pr.cands[q].in_window] or later
     if c.forced:
         before = "committed order kept: it is already dispatched or in progress"
     elif not earlier:

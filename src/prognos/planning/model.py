@@ -84,9 +84,10 @@ def build(
     today: date,
     horizon: int,
     earliest_day: int = 1,
-    emergency_days: int = 3,
+    emergency_days: int | None = None,
     release_factor: float = 1.25,
     move_penalty: float = 0.01,
+    max_candidates: int | None = None,
 ) -> Problem:
     """Candidates (pruned to those cheaper than doing nothing), visits and part limits."""
     assets = [a for a in assets if a.key in forecasts]
@@ -120,7 +121,8 @@ def build(
     pr.none_cost = f[:, h] * cu + (1 - f[:, h]) * cin + w * tail[:, h]
     pr.none_p = f[:, h].copy()
     days = np.arange(h)
-    ok = (days >= earliest_day) & ~black & (win | (days < earliest_day + emergency_days))
+    emergency = h if emergency_days is None else earliest_day + emergency_days
+    ok = (days >= earliest_day) & ~black & (win | (days < emergency))
     forced: dict[int, tuple[int, WorkOrder]] = {}
     index = {a.key: i for i, a in enumerate(assets)}
     for key, order in orders.items():
@@ -143,6 +145,9 @@ def build(
             )
         forced[i] = (keep, order)
     cand = ok & (cost < pr.none_cost[:, None])
+    if max_candidates is not None:  # keep each component's cheapest days only
+        rank = np.argsort(np.argsort(np.where(cand, cost, np.inf), axis=1), axis=1)
+        cand &= rank < max_candidates
     cand[list(forced)] = False
     for i, (keep, _) in forced.items():
         cand[i, keep] = True

@@ -113,6 +113,25 @@ def greedy(pr: Problem) -> Solution:
     return sol
 
 
+def _twins(crews) -> list[tuple[int, int]]:
+    """Pairs of crews (consecutive within a class) that no constraint or cost tells apart."""
+    seen: dict[tuple, int] = {}
+    pairs = []
+    for j, c in enumerate(crews):
+        sig = (
+            frozenset(c.skills),
+            c.home_region,
+            c.hours_per_day,
+            frozenset(c.working_weekdays),
+            c.cost_per_hour,
+            c.callout_cost,
+        )
+        if sig in seen:
+            pairs.append((seen[sig], j))
+        seen[sig] = j
+    return pairs
+
+
 def solve_cpsat(pr: Problem, hint: Solution, time_limit_s: float, workers: int = 2):
     """Exact model; returns (solution or None, status name, best bound)."""
     from ortools.sat.python import cp_model
@@ -148,6 +167,13 @@ def solve_cpsat(pr: Problem, hint: Solution, time_limit_s: float, workers: int =
             crew_day[(j, key[1])].append(z[(*key, j)])
     for zs in crew_day.values():
         m.add_at_most_one(zs)
+    # interchangeable crews: the later one works a day only if the earlier one does
+    pinned = {c.crew for c in pr.cands if c.forced}
+    for j1, j2 in _twins(pr.crews):
+        if j1 in pinned or j2 in pinned:
+            continue
+        for day in {d for (j, d) in crew_day if j == j2}:
+            m.add(sum(crew_day[(j2, day)]) <= sum(crew_day.get((j1, day), [])))
     for _, _, cap, idx in pr.parts:
         m.add(sum(x[k] for k in idx) <= cap)
     obj = [int(round(c.cost - pr.none_cost[c.asset])) * x[k] for k, c in enumerate(pr.cands)]
@@ -294,7 +320,24 @@ def plan(
     elif not pr.cands:
         status, bound = "optimal", float(pr.none_cost.sum())
     if with_bound:
-        bound = max(bound, lp_bound(pr))
+        if options.get("max_candidates") is not None:  # restricted model: bound the full one
+            full = {**options, "max_candidates": None}
+            pr_full = build(
+                forecasts,
+                assets,
+                profiles,
+                crews,
+                stock,
+                costs,
+                committed,
+                travel or Travel(),
+                today,
+                horizon_days,
+                **full,
+            )
+            bound = lp_bound(pr_full)
+        else:
+            bound = max(bound, lp_bound(pr))
     objective = sol.objective(pr)
     return Plan(
         created_at=now,
