@@ -295,17 +295,20 @@ def from_frame(
     bad &= ~raw.astype(str).str.strip().str.lower().isin(
         ["nan", "inf", "-inf", "+inf", "infinity", "-infinity"]
     )
-    for r in long.loc[bad].itertuples():
-        rej.append(
-            Rejection(
-                int(r.record),
-                r.channel,
-                f"not a number: {r.value_raw!r}",
-                df.iloc[int(r.record)].to_dict(),
-                source,
-                r.asset_id,
+    bad_rows = long.loc[bad]
+    if len(bad_rows):
+        raw_rows = df.iloc[bad_rows["record"].to_numpy()].to_dict("records")
+        for r, raw_row in zip(bad_rows.itertuples(), raw_rows, strict=True):
+            rej.append(
+                Rejection(
+                    int(r.record),
+                    r.channel,
+                    f"not a number: {r.value_raw!r}",
+                    raw_row,
+                    source,
+                    r.asset_id,
+                )
             )
-        )
     # an empty cell is no reading: wide files leave channels out that were not sampled
     empty = raw.isna() | (raw.astype(str).str.strip() == "")
     txt = raw.astype(str).str.strip().str.lower()

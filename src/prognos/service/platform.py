@@ -264,9 +264,13 @@ class Platform:
         return self.ingest_long(long, p, source, rejected)
 
     def ingest_frame(
-        self, frame: pd.DataFrame, p: Principal = MANUFACTURER, source: str = "file"
+        self,
+        frame: pd.DataFrame,
+        p: Principal = MANUFACTURER,
+        source: str = "file",
+        first_record: int = 0,
     ) -> IngestResult:
-        df, rej = records.from_frame(frame, source)
+        df, rej = records.from_frame(frame, source, first_record)
         return self.ingest_long(df, p, source, rej)
 
     def ingest_long(

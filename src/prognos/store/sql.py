@@ -88,6 +88,10 @@ class SqlStore:
             with self._cursor() as cur:
                 cur.executemany(self._sql(sql), rows)
 
+    def _insert_rows(self, table: str, width: int, rows: list[tuple]) -> None:
+        """Append many rows to ``table``; engines override this with their bulk path."""
+        self._many(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows)
+
     # -- schema --------------------------------------------------------------------------------
     def migrate(self) -> int:
         """Apply pending migrations; returns the schema version now in force."""
@@ -346,7 +350,7 @@ class SqlStore:
                     raw[:100_000],
                 )
             )
-        self._many("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self._insert_rows("quarantine", 9, rows)
 
     def list_quarantine(self, customer_id=None, limit=100, offset=0) -> list[dict[str, Any]]:
         sql = "SELECT id, received_at, source, record_index, asset_id, customer_id, field, reason, raw FROM quarantine"
