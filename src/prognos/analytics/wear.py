@@ -2,11 +2,11 @@
 
 A chain elongates until it reaches 3 %; a brake pad thins to its minimum. The wear is modelled as
 ``w(t) = a + b * g(t)`` with ``g(t) = t`` (``form="linear"``) or ``g(t) = t**p`` (``"power"``,
-``p`` chosen by least squares on a grid), fitted as a Bayesian linear regression
-(normal-inverse-gamma posterior, near-flat prior). Posterior draws of the trend give draws of the
-time the *trend* crosses the threshold; their quantiles are the forecast. Measurement noise enters
-through the posterior of the trend, not as failure by a single noisy reading. The exponent ``p``
-is treated as known once chosen.
+``p`` on a grid from 0.25 to 4), fitted as a Bayesian linear regression for each ``p``
+(normal-inverse-gamma posterior, near-flat prior) and mixed over ``p`` by its profile likelihood.
+Posterior draws of the trend give draws of the time the *trend* crosses the threshold; their
+quantiles are the forecast. Measurement noise enters through the posterior of the trend, not as
+failure by a single noisy reading.
 
     model = WearTrendModel(threshold=3.0, form="linear", random_state=0).fit(t[:, None], wear)
     forecast = model.forecast("chain-12", now, time_unit="hours")
@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from prognos.domain.forecast import DEFAULT_LEVELS, FailureForecast
 from prognos.errors import ModelError
 
-_POWERS = np.round(np.exp(np.linspace(np.log(0.25), np.log(4.0), 41)), 4)
+_POWERS = np.exp(np.linspace(np.log(0.25), np.log(4.0), 281))  # 1 % steps
 
 
 class WearTrendModel(RegressorMixin, BaseEstimator):
@@ -46,26 +46,21 @@ class WearTrendModel(RegressorMixin, BaseEstimator):
         self.n_samples = n_samples
         self.random_state = random_state
 
-    def _basis(self, X: np.ndarray) -> np.ndarray:
-        if self.form == "linear":
-            return X
-        return X**self.power_
-
-    def _posterior(self, G: np.ndarray, y: np.ndarray) -> float:
-        """Fit the normal-inverse-gamma posterior of (intercept, slopes); returns the SSR."""
-        self.g_mean_ = G.mean(axis=0)
-        self.g_scale_ = np.where(G.std(axis=0) > 0, G.std(axis=0), 1.0)
-        self.y_mean_ = float(y.mean())
-        Z = np.column_stack([np.ones(len(y)), (G - self.g_mean_) / self.g_scale_])
-        yc = y - self.y_mean_
-        prec = Z.T @ Z + self.prior_precision * np.eye(Z.shape[1])
-        self.post_cov_unit_ = np.linalg.inv(prec)
-        self.post_mean_ = self.post_cov_unit_ @ Z.T @ yc
-        ssr = float(np.sum((yc - Z @ self.post_mean_) ** 2))
+    @staticmethod
+    def _posterior(G: np.ndarray, y: np.ndarray, prior_precision: float) -> dict:
+        """Normal-inverse-gamma posterior of (intercept, slopes) on standardised columns ``G``."""
+        g_mean = G.mean(axis=0)
+        g_scale = np.where(G.std(axis=0) > 0, G.std(axis=0), 1.0)
+        y_mean = float(y.mean())
+        Z = np.column_stack([np.ones(len(y)), (G - g_mean) / g_scale])
+        yc = y - y_mean
+        cov = np.linalg.inv(Z.T @ Z + prior_precision * np.eye(Z.shape[1]))
+        mean = cov @ Z.T @ yc
+        ssr = float(np.sum((yc - Z @ mean) ** 2))
         a0 = b0 = 1e-3
-        self.post_a_ = a0 + len(y) / 2.0
-        self.post_b_ = b0 + 0.5 * max(ssr, 0.0) + 1e-12 * max(1.0, float(yc @ yc))
-        return ssr
+        b = b0 + 0.5 * max(ssr, 0.0) + 1e-12 * max(1.0, float(yc @ yc))
+        return {"g_mean": g_mean, "g_scale": g_scale, "y_mean": y_mean, "cov": cov,
+                "mean": mean, "a": a0 + len(y) / 2.0, "b": b, "ssr": ssr}  # fmt: skip
 
     def fit(self, X, y) -> WearTrendModel:
         X, y = validate_data(self, X, y, y_numeric=True)
@@ -75,53 +70,62 @@ class WearTrendModel(RegressorMixin, BaseEstimator):
         if self.form == "power":
             if X.shape[1] != 1 or np.any(X < 0):
                 raise ValueError("form='power' needs one non-negative time column")
-            ssr = {}
-            for p in _POWERS:
-                self.power_ = float(p)
-                ssr[float(p)] = self._posterior(self._basis(X), y)
-            self.power_ = min(ssr, key=ssr.get)
+            powers = _POWERS
         else:
-            self.power_ = 1.0
-        self._posterior(self._basis(X), y)
+            powers = np.array([1.0])
+        fits = [self._posterior(X**p, y, self.prior_precision) for p in powers]
+        # exponent posterior on the grid (flat in log p): marginal likelihood ~ SSR^(-(n-2)/2)
+        logw = np.array([-0.5 * (len(y) - 2) * np.log(max(f["ssr"], 1e-300)) for f in fits])
+        w = np.exp(logw - logw.max())
+        self.powers_, self.power_weights_ = powers.astype(float), w / w.sum()
+        self.fits_ = fits
+        self.power_ = float(self.powers_[np.argmax(self.power_weights_)])
         self.t_last_ = float(X[:, 0].max())
         self.t_first_ = float(X[:, 0].min())
         return self
 
-    def _design(self, X: np.ndarray) -> np.ndarray:
-        G = self._basis(X)
-        return np.column_stack([np.ones(len(G)), (G - self.g_mean_) / self.g_scale_])
-
     def predict(self, X) -> np.ndarray:
-        """Posterior-mean wear at times ``X``."""
-        check_is_fitted(self, "post_mean_")
+        """Posterior-mean wear at times ``X`` (averaged over the exponent's posterior)."""
+        check_is_fitted(self, "fits_")
         X = validate_data(self, X, reset=False)
-        return self._design(X) @ self.post_mean_ + self.y_mean_
+        out = np.zeros(X.shape[0])
+        for p, w, f in zip(self.powers_, self.power_weights_, self.fits_, strict=True):
+            if w > 1e-12:
+                Z = np.column_stack([np.ones(len(X)), (X**p - f["g_mean"]) / f["g_scale"]])
+                out += w * (Z @ f["mean"] + f["y_mean"])
+        return out
 
-    def _draws(self, rng: np.random.Generator) -> np.ndarray:
-        sigma2 = self.post_b_ / rng.gamma(self.post_a_, 1.0, size=self.n_samples)
-        chol = np.linalg.cholesky(self.post_cov_unit_ + 1e-15 * np.eye(len(self.post_mean_)))
-        eps = rng.standard_normal((self.n_samples, len(self.post_mean_)))
-        return self.post_mean_ + np.sqrt(sigma2)[:, None] * (eps @ chol.T)
+    def _draws(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Draws of (exponent, intercept c0, slope c1) of the wear trend c0 + c1 * t**p."""
+        which = rng.choice(len(self.fits_), size=self.n_samples, p=self.power_weights_)
+        p, c0, c1 = np.empty(self.n_samples), np.empty(self.n_samples), np.empty(self.n_samples)
+        for i in np.unique(which):
+            f, sel = self.fits_[i], which == i
+            m = int(sel.sum())
+            sigma2 = f["b"] / rng.gamma(f["a"], 1.0, size=m)
+            chol = np.linalg.cholesky(f["cov"] + 1e-15 * np.eye(len(f["mean"])))
+            w = f["mean"] + np.sqrt(sigma2)[:, None] * (rng.standard_normal((m, 2)) @ chol.T)
+            slope = w[:, 1] / f["g_scale"][0]  # undo the standardisation
+            p[sel], c1[sel] = self.powers_[i], slope
+            c0[sel] = w[:, 0] + f["y_mean"] - slope * f["g_mean"][0]
+        return p, c0, c1
 
     def crossing_time_samples(self, t_now: float | None = None) -> np.ndarray:
         """Draws of the time left (from ``t_now``, default the last fitted time) until the trend
         reaches ``threshold``; ``inf`` where the drawn trend never gets there."""
-        check_is_fitted(self, "post_mean_")
+        check_is_fitted(self, "fits_")
         if self.threshold is None:
             raise ModelError("set threshold= to forecast a crossing")
         if self.n_features_in_ != 1:
             raise ModelError("crossing times need a model of wear against time alone")
         t_now = self.t_last_ if t_now is None else float(t_now)
-        w = self._draws(np.random.default_rng(self.random_state))
-        # trend in the basis g: wear = c0 + c1 * g, undoing the standardisation
-        c1 = w[:, 1] / self.g_scale_[0]
-        c0 = w[:, 0] + self.y_mean_ - c1 * self.g_mean_[0]
+        p, c0, c1 = self._draws(np.random.default_rng(self.random_state))
         up = self.increasing
-        if up is None:
-            up = self.threshold > float(self.predict(np.array([[t_now]]))[0])
+        if up is None:  # parts start on the healthy side of their threshold
+            up = self.threshold > float(self.predict(np.array([[self.t_first_]]))[0])
         toward = c1 > 0 if up else c1 < 0
         g_star = np.where(toward, (self.threshold - c0) / np.where(c1 != 0, c1, 1.0), np.inf)
-        t_star = np.where(g_star > 0, np.abs(g_star) ** (1.0 / self.power_), 0.0)
+        t_star = np.where(g_star > 0, np.abs(g_star) ** (1.0 / p), 0.0)
         return np.maximum(np.where(toward, t_star, np.inf) - t_now, 0.0)
 
     def forecast(

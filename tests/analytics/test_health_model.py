@@ -1,0 +1,77 @@
+"""Health scores: 100 for healthy windows, low with the right drivers and flags when a channel drifts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prognos.analytics.health import HealthModel
+from prognos.errors import ModelError
+
+
+def healthy(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(n, 1))
+    idx = pd.date_range("2026-01-01", periods=n, freq="h", tz="UTC")
+    return pd.DataFrame(
+        {
+            "vibration": 2.0 + 0.3 * base[:, 0] + 0.1 * rng.normal(size=n),
+            "temperature": 60 + 2 * base[:, 0] + rng.normal(size=n),  # correlated with vibration
+            "current": 12 + 0.5 * rng.normal(size=n),
+        },
+        index=idx,
+    )
+
+
+@pytest.fixture(scope="module")
+def model() -> HealthModel:
+    return HealthModel(window=10).fit(healthy(2000, 0))
+
+
+def test_healthy_window_scores_full(model):
+    recent = healthy(30, 1)
+    hs = model.health(recent, "press-1")
+    assert hs.score >= 95 and hs.anomalies == {}
+    assert hs.as_of == recent.index[-1].to_pydatetime()
+
+
+def test_drifting_channel_pulls_the_score_down_and_is_named(model):
+    recent = healthy(30, 2)
+    recent["current"] += np.linspace(0, 6, 30)  # +12 sigma by the end
+    hs = model.health(recent, "press-1", as_of=datetime(2026, 2, 1, tzinfo=UTC))
+    assert hs.score < 30
+    assert next(iter(hs.drivers)) == "current" and hs.drivers["current"] > 0.8
+    assert sum(hs.drivers.values()) == pytest.approx(1.0, abs=0.03)
+    assert hs.anomalies["current"] > 4 and "vibration" not in hs.anomalies
+
+
+def test_broken_correlation_is_caught_by_mahalanobis(model):
+    recent = healthy(10, 3)
+    recent["vibration"] = 2.0 + 0.6  # +2 sd of vibration ...
+    recent["temperature"] = 60 - 4.0  # ... with -2 sd of temperature: never seen together
+    hs = model.health(recent, "press-1")
+    assert hs.score < 50 and hs.anomalies == {}  # no single channel is extreme
+
+
+def test_regimes_from_settings_columns():
+    rng = np.random.default_rng(4)
+    n = 3000
+    load = rng.choice([0.3, 0.9], n) + rng.normal(0, 0.005, n)
+    temp = 40 + 40 * load + rng.normal(0, 1, n)  # a healthy machine runs hotter at high load
+    m = HealthModel(settings=["load"]).fit(pd.DataFrame({"load": load, "temp": temp}))
+    hot = pd.DataFrame({"load": [0.9] * 10, "temp": 40 + 36 + rng.normal(0, 1, 10)})
+    assert m.health(hot, "m").score >= 95  # normal at high load
+    cold_load = pd.DataFrame({"load": [0.3] * 10, "temp": 40 + 36 + rng.normal(0, 1, 10)})
+    assert m.health(cold_load, "m").score < 10  # the same temperature at low load is not
+    with pytest.raises(ModelError):
+        m.fit(np.column_stack([load, temp]))
+
+
+def test_outlier_detector_face(model):
+    x = healthy(500, 5)
+    assert np.mean(model.predict(x) == 1) > 0.97
+    x.iloc[:10, 2] += 10
+    assert np.all(model.predict(x.iloc[:10]) == -1)

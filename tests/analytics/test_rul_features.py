@@ -1,0 +1,73 @@
+"""Window features are causal and exact; operating regimes are found and normalised away."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prognos.analytics.cmapss import SENSORS, SETTINGS, load_subset, run_to_failure_rul
+from prognos.analytics.features import window_features
+from prognos.analytics.regimes import RegimeNormalizer, find_regimes
+
+SIX_CONDITIONS = np.array(
+    [[0, 0, 100], [10, 0.25, 100], [20, 0.7, 100], [25, 0.62, 60], [35, 0.84, 100], [42, 0.84, 100]]
+)
+
+
+def six_regimes(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """FD001 rows flown at six operating conditions: settings set, sensors offset and scaled."""
+    rng = np.random.default_rng(seed)
+    out = frame.copy()
+    reg = rng.integers(0, 6, len(out))
+    out[list(SETTINGS)] = SIX_CONDITIONS[reg] + rng.normal(0, 0.002, (len(out), 3))
+    for j, s in enumerate(SENSORS):
+        out[s] = out[s] * (1 + 0.05 * reg) + 7.0 * reg * (j % 4 + 1)
+    return out
+
+
+def test_slope_and_means_are_exact_on_a_line():
+    t = np.arange(1, 41, dtype=float)
+    v = (3.0 + 0.5 * t)[:, None]
+    f = window_features(v, np.zeros(40, dtype=int), t, ["x"], windows=(5,), slope_windows=(10,))
+    assert f["x__slope10"].iloc[1:].to_numpy() == pytest.approx(0.5)
+    assert f["x__mean5"].iloc[-1] == pytest.approx(np.mean(v[-5:, 0]))
+    assert f["age"].iloc[-1] == 39 and f["n_obs"].iloc[-1] == 40
+
+
+def test_features_of_a_row_do_not_look_ahead():
+    rng = np.random.default_rng(1)
+    units = np.repeat([1, 2, 3], 50)
+    t = np.tile(np.arange(50, dtype=float), 3)
+    v = rng.normal(size=(150, 2)).cumsum(axis=0)
+    full = window_features(v, units, t, ["a", "b"])
+    cut = np.r_[np.arange(0, 50), np.arange(50, 73)]  # unit 2 cut at its 23rd row
+    part = window_features(v[cut], units[cut], t[cut], ["a", "b"])
+    pd.testing.assert_series_equal(full.iloc[72], part.iloc[72], check_names=False)
+
+
+@pytest.fixture(scope="module")
+def fd001_head() -> pd.DataFrame:
+    train = load_subset("FD001").train
+    return train[train["unit"] <= 12].reset_index(drop=True)
+
+
+def test_one_regime_for_fd001_and_six_when_flown_at_six_conditions(fd001_head):
+    assert find_regimes(fd001_head[list(SETTINGS)].to_numpy()) is None
+    km = find_regimes(six_regimes(fd001_head)[list(SETTINGS)].to_numpy())
+    assert km is not None and km.n_clusters == 6
+
+
+def test_per_regime_normalisation_removes_the_operating_point(fd001_head):
+    frame = six_regimes(fd001_head)
+    norm = RegimeNormalizer(settings=SETTINGS, sensors=SENSORS).fit(frame)
+    out = norm.transform(frame)
+    assert norm.n_regimes_ == 6
+    assert {"sensor_1", "sensor_5", "sensor_18"} <= set(norm.dropped_sensors_)
+    assert "sensor_11" in norm.sensors_
+    for _, g in out.groupby("regime"):
+        assert g["sensor_11"].mean() == pytest.approx(0, abs=1e-6)
+        assert g["sensor_11"].std() == pytest.approx(1, rel=0.05)
+    # the wear signal survives: sensor_11 rises towards failure in every regime
+    rul = run_to_failure_rul(frame)
+    assert np.corrcoef(out["sensor_11"], rul)[0, 1] < -0.5
