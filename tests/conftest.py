@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
 from prognos import devservers
 from prognos.config import Settings
-from prognos.domain import Asset, AssetType, Channel, Customer, Site
 from prognos.service.platform import Platform, open_platform
+from support import seed  # noqa: F401  (tests import it from here too)
 
 _db_counter = itertools.count()
 
@@ -42,41 +41,6 @@ def platform(db_url, tmp_path) -> Iterator[Platform]:
     p = open_platform(Settings(db=db_url, artifacts_dir=tmp_path / "artifacts"))
     yield p
     p.close()
-
-
-PUMP = AssetType(
-    id="pump",
-    name="Pump",
-    time_unit="hours",
-    channels=[
-        Channel(name="temp", unit="degC", min=-40, max=150),
-        Channel(name="vibration", unit="mm/s", min=0, max=50),
-    ],
-)
-INSTALLED = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-def seed(platform: Platform) -> None:
-    """Two customers, each with a site and two pumps."""
-    platform.add_asset_type(PUMP)
-    for c in ("acme", "globex"):
-        platform.add_customer(Customer(id=c, name=c.title()))
-        platform.add_site(
-            Site(id=f"{c}-plant", customer_id=c, name=f"{c} plant", timezone="Europe/Berlin")
-        )
-        platform.add_assets(
-            [
-                Asset(
-                    id=f"{c}-p{i}",
-                    customer_id=c,
-                    site_id=f"{c}-plant",
-                    type_id="pump",
-                    serial=f"SN-{c}-{i}",
-                    installed_at=INSTALLED,
-                )
-                for i in (1, 2)
-            ]
-        )
 
 
 @pytest.fixture

@@ -44,6 +44,16 @@ class Settings(BaseSettings):
         "prognos-ingest",
         description="Shared-subscription group; workers in one group split the messages.",
     )
+    opcua_mapping: Path | None = Field(
+        None,
+        description="Mapping file (YAML) of an OPC UA server's nodes to asset channels; when set, "
+        "`prognos serve` runs an OPC UA ingest worker itself.",
+    )
+    refresh_interval: float = Field(
+        1.0,
+        description="Seconds between forecast refreshes for assets that received readings "
+        "(0 turns the in-server refresh off).",
+    )
     max_payload_bytes: int = Field(
         16 * 1024 * 1024, description="Largest telemetry payload accepted over HTTP or MQTT."
     )

@@ -1,17 +1,27 @@
 """The running platform as one ASGI app: the API, the control panel, and in-process workers.
 
 ``prognos serve`` runs this. On the embedded DuckDB default the server is the one process that
-writes the file, so the ingest workers the settings ask for (MQTT, OPC UA) run inside it.
+writes the file, so the workers the settings ask for run inside it: the forecast refresher
+always, an MQTT ingest worker when ``PROGNOS_MQTT_BROKER`` is set, an OPC UA worker when
+``PROGNOS_OPCUA_MAPPING`` is set. Their state is at ``GET /api/v1/status``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 from fastapi import FastAPI
 
 from prognos.api import create_app
+from prognos.api.deps import PrincipalDep
 from prognos.config import Settings
 from prognos.service.platform import Platform, open_platform
+from prognos.service.refresh import ForecastRefresher
 from prognos.web import mount_panel
+
+log = logging.getLogger(__name__)
 
 
 def create_server_app(
@@ -21,4 +31,48 @@ def create_server_app(
     platform = platform or open_platform(settings)
     app = create_app(settings, platform=platform, owns_platform=True)
     mount_panel(app, platform)
+    workers: dict[str, Any] = {}
+
+    async def start_workers() -> None:
+        if settings.refresh_interval > 0:
+            workers["forecast_refresh"] = ForecastRefresher(
+                platform, settings.refresh_interval
+            ).start()
+        if settings.mqtt_broker:
+            from prognos.service.workers import mqtt_worker
+
+            w = mqtt_worker(platform, settings)
+            w.start()
+            workers["mqtt"] = w
+        if settings.opcua_mapping:
+            from prognos.service.opcua_worker import OpcUaWorker
+
+            w = OpcUaWorker.from_file(platform, settings.opcua_mapping)
+            task = asyncio.create_task(w.run(), name="prognos-opcua")
+            task.add_done_callback(_log_crash)
+            workers["opcua"] = w
+
+    async def stop_workers() -> None:
+        for name, w in reversed(list(workers.items())):
+            result = w.stop()
+            if asyncio.iscoroutine(result):
+                await result
+            log.info("stopped %s worker", name)
+
+    app.state.startup_hooks.append(start_workers)
+    app.state.shutdown_hooks.append(stop_workers)
+
+    @app.get("/api/v1/status", tags=["meta"])
+    def status(principal: PrincipalDep) -> dict:
+        """Store, workers and their connection state (a health signal of their own)."""
+        out: dict[str, Any] = {"store": platform.store.kind, "workers": {}}
+        for name, w in workers.items():
+            out["workers"][name] = w.status() if hasattr(w, "status") else {"running": True}
+        return out
+
     return app
+
+
+def _log_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("OPC UA worker stopped: %s", task.exception())

@@ -43,6 +43,12 @@ class ForecastRefresher:
         self._thread.start()
         return self
 
+    def status(self) -> dict[str, int | bool]:
+        with self._lock:
+            pending = len(self._dirty)
+        alive = self._thread is not None and self._thread.is_alive()
+        return {"running": alive, "refreshed": self.refreshed, "pending": pending}
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
