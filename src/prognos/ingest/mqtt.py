@@ -11,10 +11,12 @@ telemetry key makes them so.
     ...
     worker.stop()           # finishes the batch in hand, acknowledges it, disconnects
 
-Threads: paho's network thread puts messages on a queue; one committer thread takes what
-arrived in the last few milliseconds (up to ``max_batch`` messages), calls the handler once,
-then acknowledges them in order. A handler that raises (store down) is retried with backoff;
-its messages stay unacknowledged meanwhile.
+Threads: paho's network thread puts messages on a queue; a prepare thread takes what arrived
+in the last few milliseconds (up to ``max_batch`` messages) and lets the handler parse it while
+a commit thread stores the batch before (the store works outside the GIL, so the two overlap),
+then acknowledges its messages in the order they came. A step that raises (store down) is
+retried with backoff; its messages stay unacknowledged meanwhile. A handler is a callable
+(one step) or has ``prepare`` and ``commit`` (see ``BatchHandler``).
 
 MQTT 5 is used so the worker can tell the broker how many unacknowledged messages it may hold
 (Receive Maximum): Mosquitto's default of 20 in flight per client would cap a batch at 20.
@@ -30,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
@@ -41,6 +44,7 @@ from prognos.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
+_STOPPED = object()
 NEVER_EXPIRES = 0xFFFFFFFF  # MQTT 5 session expiry interval: keep the session until it returns
 
 
@@ -53,7 +57,30 @@ class Message:
     dup: bool = False
 
 
-Handler = Callable[[list[Message]], None]
+class BatchHandler(Protocol):
+    """A handler in two steps, so one batch is prepared while the one before it commits."""
+
+    def prepare(self, messages: list[Message]) -> Any:
+        """Parse and check; no side effects (it may be called again for the same messages)."""
+
+    def commit(self, prepared: Any) -> None:
+        """Store; the batch's messages are acknowledged once this returns."""
+
+
+Handler = Callable[[list[Message]], None] | BatchHandler
+
+
+class _Plain:
+    """A one-step handler (a callable) as a two-step one."""
+
+    def __init__(self, fn: Callable[[list[Message]], None]):
+        self.fn = fn
+
+    def prepare(self, messages: list[Message]) -> list[Message]:
+        return messages
+
+    def commit(self, prepared: list[Message]) -> None:
+        self.fn(prepared)
 
 
 @dataclass(frozen=True)
@@ -126,6 +153,7 @@ class MqttWorker:
     ):
         self.address = parse_broker_url(broker)
         self.handler = handler
+        self._steps: BatchHandler = handler if hasattr(handler, "commit") else _Plain(handler)
         self.topic = topic
         self.group = group
         self.subscription = shared_topic(topic, group)
@@ -143,8 +171,11 @@ class MqttWorker:
         self._conn_lock = threading.Lock()
         self._generation = 0
         self._connected = False
-        self._committer: threading.Thread | None = None
-        self._busy = False
+        self._threads: list[threading.Thread] = []
+        # prepared batches wait here for the committer; one waiting is enough to overlap
+        self._prepared: queue.Queue[tuple[list, Any] | None] = queue.Queue(maxsize=1)
+        self._busy = 0  # batches taken from the queue and not yet done
+        self._busy_lock = threading.Lock()
 
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -177,10 +208,12 @@ class MqttWorker:
             clean_start=False,
             properties=props,
         )
-        self._committer = threading.Thread(
-            target=self._commit_loop, name=f"mqtt-commit-{self.client_id}", daemon=True
-        )
-        self._committer.start()
+        self._threads = [
+            threading.Thread(target=loop, name=f"mqtt-{name}-{self.client_id}", daemon=True)
+            for name, loop in (("prepare", self._prepare_loop), ("commit", self._commit_loop))
+        ]
+        for t in self._threads:
+            t.start()
         self._client.loop_start()
         log.info(
             "MQTT ingest: %s:%s, subscription %s, client id %s",
@@ -194,9 +227,10 @@ class MqttWorker:
         """Finish and acknowledge the batch in hand, then disconnect; the rest stays queued at
         the broker for the next start."""
         self._stop.set()
-        if self._committer is not None:
-            self._committer.join(timeout)
-            self._committer = None
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        self._threads = []
         self._client.disconnect()
         self._client.loop_stop()
         log.info(
@@ -215,7 +249,7 @@ class MqttWorker:
 
     def idle_s(self) -> float:
         """Seconds since the last batch was done; 0 while messages wait or a batch is in hand."""
-        if self._busy or not self._queue.empty():
+        if self._busy or not self._queue.empty() or not self._prepared.empty():
             return 0.0
         return time.monotonic() - (self.stats.last_message_at or self.stats.started_at)
 
@@ -285,35 +319,53 @@ class MqttWorker:
                 break
         return batch
 
-    def _commit_loop(self) -> None:
+    def _prepare_loop(self) -> None:
         while not self._stop.is_set():
             batch = self._next_batch()
             if not batch:
                 continue
-            self._busy = True
+            with self._busy_lock:
+                self._busy += 1
+            messages = [Message(m.topic, m.payload, bool(m.dup)) for _, m in batch]
+            prepared = self._retrying(self._steps.prepare, messages, len(batch))
+            if self._stop.is_set():
+                return  # unacknowledged: the broker delivers the batch again
+            while not self._stop.is_set():
+                try:
+                    self._prepared.put((batch, prepared), timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def _commit_loop(self) -> None:
+        while not self._stop.is_set():
             try:
-                messages = [Message(m.topic, m.payload, bool(m.dup)) for _, m in batch]
-                if not self._handle(messages):
+                item = self._prepared.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            batch, prepared = item
+            try:
+                if self._retrying(self._steps.commit, prepared, len(batch)) is _STOPPED:
                     return  # stopping: leave the batch unacknowledged for redelivery
+                self.stats.batches += 1
                 self._ack(batch)
             finally:
                 self.stats.last_message_at = time.monotonic()
-                self._busy = False
+                with self._busy_lock:
+                    self._busy -= 1
 
-    def _handle(self, messages: list[Message]) -> bool:
-        """Run the handler until it succeeds; False if the worker was stopped meanwhile."""
+    def _retrying(self, step: Callable[[Any], Any], arg: Any, n: int) -> Any:
+        """Run ``step`` until it succeeds (store down: retry with backoff) or the worker stops."""
         delay = self.retry_delay_s[0]
         while True:
             try:
-                self.handler(messages)
-                self.stats.batches += 1
-                return True
+                return step(arg)
             except Exception as e:
                 self.stats.handler_errors += 1
                 self.stats.last_error = f"{type(e).__name__}: {e}"
-                log.exception("MQTT batch of %d failed; retrying in %.1f s", len(messages), delay)
+                log.exception("MQTT batch of %d failed; retrying in %.1f s", n, delay)
             if self._stop.wait(delay):
-                return False
+                return _STOPPED
             delay = min(delay * 2, self.retry_delay_s[1])
 
     def _ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import pandas as pd
+
 from prognos.config import Settings
 from prognos.domain import Rejection
 from prognos.domain.keys import MANUFACTURER
@@ -72,7 +74,9 @@ class MqttIngest:
         self.duplicates = 0
         self.rejected = 0
 
-    def __call__(self, messages: list[Message]) -> None:
+    def prepare(self, messages: list[Message]) -> tuple[pd.DataFrame, list[Rejection]]:
+        """Tenancy from the topics and one long table for the batch; runs while the previous
+        batch commits. A frame per message would cost more than the readings in it."""
         registry = self.platform.registry()
         owned: list[tuple[str, bytes]] = []
         rejected: list[Rejection] = []
@@ -107,12 +111,15 @@ class MqttIngest:
                 continue
             # An unknown asset goes on: validation rejects it with the registry's own reason.
             owned.append((asset_id, m.payload))
-        # One long table for the whole batch (a frame per message costs more than its readings),
-        # then one validation and one commit.
         df, pre = records.from_json_messages(
             owned, SOURCE, self.platform.settings.max_payload_bytes
         )
-        result = self.platform.ingest_long(df, MANUFACTURER, SOURCE, rejected + pre)
+        return df, rejected + pre
+
+    def commit(self, prepared: tuple[pd.DataFrame, list[Rejection]]) -> None:
+        """Validate, store and quarantine the batch in one ``ingest_long``."""
+        df, rejected = prepared
+        result = self.platform.ingest_long(df, MANUFACTURER, SOURCE, list(rejected))
         self.accepted += result.accepted
         self.duplicates += result.duplicates
         self.rejected += len(result.rejected)
@@ -123,6 +130,9 @@ class MqttIngest:
                 len(result.rejected),
                 result.rejected[0].reason,
             )
+
+    def __call__(self, messages: list[Message]) -> None:
+        self.commit(self.prepare(messages))
 
     def status(self) -> dict[str, Any]:
         return {
