@@ -98,6 +98,8 @@ async def _run(
     written_dt = (w1.get("elapsed_s", 0) - w0.get("elapsed_s", 0)) or elapsed
     writes_per_s = (w1.get("writes", 0) - w0.get("writes", 0)) / written_dt
     target = n / interval
+    server_cpu = (w1.get("cpu_s", 0) - w0.get("cpu_s", 0)) / written_dt
+    writes = w1.get("writes", 0) - w0.get("writes", 0)
     lag = np.concatenate(lags) / 1000.0 if lags else np.array([np.nan])
     return {
         "samples_per_s": round(received / elapsed, 1),
@@ -110,6 +112,11 @@ async def _run(
         "lag_ms_p99": round(float(np.percentile(lag, 99)), 1),
         "client_cpu_s_per_s": round((c1 - c0) / elapsed, 3),
         "client_cpu_us_per_sample": round((c1 - c0) / received * 1e6, 1) if received else None,
+        "server_cpu_s_per_s": round(server_cpu, 3),
+        # server CPU per value written, notifications included: what one free core could take
+        "server_cpu_us_per_write": round(server_cpu * written_dt / writes * 1e6, 1)
+        if writes
+        else None,
         "server_late_ticks": w1.get("late_ticks", 0) - w0.get("late_ticks", 0),
         "duplicates_dropped": s1["duplicates_dropped"],
         "reconnects": s1["reconnects"],

@@ -56,9 +56,27 @@ async def make_certificate(folder: Path, name: str, uri: str, *, server: bool) -
 
 
 # -- the server process --------------------------------------------------------------------------
+def _skip_value_copies() -> None:
+    """Let asyncua's monitored items keep the written DataValue instead of a deep copy of it.
+
+    The copy guards against a writer mutating a value after writing it; this simulator writes a
+    fresh DataValue every time and never touches it again. The deep copy cost ~600 µs per write
+    under the profiler and capped the benchmark's server well below 10,000 changes per second.
+    """
+    from asyncua.server.monitored_item_service import MonitoredItemValues
+
+    def set_current_datavalue(self, cur_val) -> None:
+        self.old_dvalue = self.current_dvalue
+        self.current_dvalue = cur_val
+
+    MonitoredItemValues.set_current_datavalue = set_current_datavalue
+
+
 async def serve(args: argparse.Namespace) -> None:
     from asyncua import Server, ua
     from asyncua.crypto.permission_rules import User, UserRole
+
+    _skip_value_copies()
 
     users = dict(u.split(":", 1) for u in args.user or [])
 
@@ -211,7 +229,7 @@ async def serve(args: argparse.Namespace) -> None:
 
 def _write_stats(path: str, stats: dict, elapsed: float) -> None:
     tmp = f"{path}.tmp"
-    Path(tmp).write_text(json.dumps({**stats, "elapsed_s": elapsed}))
+    Path(tmp).write_text(json.dumps({**stats, "elapsed_s": elapsed, "cpu_s": time.process_time()}))
     os.replace(tmp, path)
 
 
