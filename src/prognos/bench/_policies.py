@@ -14,6 +14,7 @@ import numpy as np
 from prognos.bench._forecasters import CH_WIDTH, LEVELS, TF_WIDTH
 from prognos.domain.forecast import FailureForecast
 from prognos.domain.planning import PartStock, WorkOrder, WorkOrderStatus
+from prognos.errors import Infeasible
 from prognos.planning.optimizer import plan
 from prognos.sim.fleet import Fleet
 from prognos.sim.world import CHAIN, TURBOFAN
@@ -141,6 +142,7 @@ class Prognos:
     last: int = -(10**9)
     solves: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    infeasible: int = 0
 
     def jobs(self, fleet: Fleet, ctx: Context) -> list[int]:
         d, w = fleet.day, ctx.world
@@ -172,20 +174,22 @@ class Prognos:
             o.model_copy(update={"status": WorkOrderStatus.dispatched}) if o.day <= soon else o
             for o in self.orders.values()
         ]
-        p = plan(
-            fcs,
-            w.assets,
-            ctx.profiles,
-            w.crews,
-            _stock(fleet, ctx),
-            ctx.planner_costs,
-            committed,
-            now=now,
-            horizon_days=self.horizon,
-            travel=w.travel,
-            time_limit_s=self.time_limit_s,
-            with_bound=False,
-        )
+        stock = _stock(fleet, ctx)
+        args = (fcs, w.assets, ctx.profiles, w.crews, stock, ctx.planner_costs)
+        opts = {
+            "now": now,
+            "horizon_days": self.horizon,
+            "travel": w.travel,
+            "time_limit_s": self.time_limit_s,
+            "with_bound": False,
+            "max_candidates": self.max_candidates,
+        }
+        try:
+            p = plan(*args, committed, **opts)
+        except Infeasible:  # committed orders can no longer all be kept: let the planner move them
+            self.infeasible += 1
+            scheduled = {"status": WorkOrderStatus.scheduled}
+            p = plan(*args, [o.model_copy(update=scheduled) for o in committed], **opts)
         self.solves.append(p.solve_seconds)
         self.statuses[p.status] = self.statuses.get(p.status, 0) + 1
         self.last = d
@@ -214,6 +218,8 @@ def _stock(fleet: Fleet, ctx: Context) -> list[PartStock]:
     w, d = ctx.world, fleet.day
     used: dict[tuple[str, str], int] = {}
     for e in fleet.events:
+        if e["kind"] != "replacement":
+            continue  # a failure is repaired with an expedited part, not from the depot
         a = w.assets[e["asset"]]
         cm = w.costs[a.asset_type]
         for dep in w.depots:

@@ -110,6 +110,7 @@ def run_fleet(seed: int = 0, data_dir: Path | None = None, progress=None) -> dic
             res["replans"] = len(pol.solves)
             res["max_solve_seconds"] = round(max(pol.solves, default=0.0), 2)
             res["solver_status"] = pol.statuses
+            res["infeasible_replans"] = pol.infeasible
         out["policies"][pol.name] = res
     p, fi = out["policies"]["prognos"], out["policies"]["fixed_interval"]
     best = min(v["total_cost"] for k, v in out["policies"].items() if k != "prognos")
@@ -182,6 +183,7 @@ def run_scale(seed: int = 0, time_limit_s: float = 50.0, horizon: int = 90) -> d
         travel=w.travel,
         time_limit_s=time_limit_s,
         with_bound=False,
+        max_candidates=8,
     )
     t = time.perf_counter()
     pr = build(*args[:6], (), w.travel, now.date(), horizon)
@@ -190,6 +192,7 @@ def run_scale(seed: int = 0, time_limit_s: float = 50.0, horizon: int = 90) -> d
         "solve_seconds": round(p.solve_seconds, 2),
         "objective": round(p.objective, 0),
         "lower_bound": round(max(lb, p.lower_bound), 0),
+        "relaxed_bound": round(pr.relaxed_bound, 0),
         "assets": len(w.assets),
         "customers": len(w.sites),
         "crews": len(w.crews),

@@ -60,6 +60,7 @@ class Problem:
     parts: list[tuple[str, str, int, list[int]]] = field(default_factory=list)  # depot, part, cap
     depot_of: dict[int, str] = field(default_factory=dict)  # asset -> depot id
     released: list[str] = field(default_factory=list)
+    relaxed_bound: float = float("-inf")
 
     def date_of(self, day: int) -> date:
         return self.today + timedelta(days=day)
@@ -145,6 +146,10 @@ def build(
             )
         forced[i] = (keep, order)
     cand = ok & (cost < pr.none_cost[:, None])
+    # each component at its own best day, ignoring crews, parts and visits: a valid bound
+    pr.relaxed_bound = float(
+        np.minimum(pr.none_cost, np.where(cand, cost, np.inf).min(axis=1, initial=np.inf)).sum()
+    )
     if max_candidates is not None:  # keep each component's cheapest days only
         rank = np.argsort(np.argsort(np.where(cand, cost, np.inf), axis=1), axis=1)
         cand &= rank < max_candidates

@@ -315,6 +315,8 @@ def plan(
     left = time_limit_s - (time.perf_counter() - t0)
     if pr.cands and left > 0.05:
         found, st, bound = solve_cpsat(pr, sol, left, workers)
+        if options.get("max_candidates") is not None:
+            bound = -np.inf  # CP-SAT bounds the restricted model only
         if found is not None and found.objective(pr) <= sol.objective(pr) + 1e-6:
             sol, status = found, st
     elif not pr.cands:
@@ -344,7 +346,7 @@ def plan(
         horizon_days=horizon_days,
         jobs=jobs_of(pr, sol),
         objective=objective,
-        lower_bound=min(bound, objective),
+        lower_bound=min(max(bound, pr.relaxed_bound), objective),
         status=status,
         solve_seconds=time.perf_counter() - t0,
         released_orders=pr.released,
