@@ -364,6 +364,8 @@ class OpcUaConnector:
         self._client: Client | None = None
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()  # flush now: the buffer is full or we are stopping
+        self._finished = asyncio.Event()
+        self._running = False
         self._ready = asyncio.Event()
         self._failure: BaseException | None = None
         self._state = "idle"
@@ -421,10 +423,13 @@ class OpcUaConnector:
         if self._failure is not None:
             raise self._failure
 
-    async def stop(self) -> None:
-        """Ask ``run`` to flush what it holds and disconnect; returns at once."""
+    async def stop(self, timeout: float = 15.0) -> None:
+        """Make ``run`` deliver what it holds and disconnect; returns once it has (or timeout)."""
         self._stop.set()
         self._wake.set()
+        if self._running:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finished.wait(), timeout)
 
     async def run(self) -> None:
         """Connect (retrying while the server is unreachable), subscribe, deliver until stopped.
@@ -432,6 +437,15 @@ class OpcUaConnector:
         Raises at start-up for errors retrying cannot fix: a bad mapping, a refused login or
         certificate, a security mode the server does not offer.
         """
+        self._running = True
+        self._finished.clear()
+        try:
+            await self._run()
+        finally:
+            self._running = False
+            self._finished.set()
+
+    async def _run(self) -> None:
         try:
             sub = await self._start()
         except BaseException as e:

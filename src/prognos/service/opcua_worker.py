@@ -15,7 +15,8 @@ Hosting it (``prognos serve`` lifespan, or the ``prognos ingest opcua`` command)
     task = asyncio.create_task(worker.run())
     await worker.wait_ready(timeout=30)   # optional: raises a bad node, a refused login
     ...                                   # worker.status() -> dict for health checks
-    await worker.stop(); await task
+    await worker.stop()                   # returns after the last delivery and the disconnect
+    await task
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class OpcUaWorker:
         await self.connector.wait_ready(timeout)
 
     async def stop(self) -> None:
+        """Deliver what is buffered, disconnect, and return when done (at most ~15 s)."""
         await self.connector.stop()
 
     def status(self) -> dict[str, Any]:
