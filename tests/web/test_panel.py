@@ -15,7 +15,7 @@ import panel_world as pw
 import pytest
 
 from prognos.config import Settings
-from prognos.domain import ReadingBatch
+from prognos.domain import Asset, Customer, ReadingBatch, Site
 from prognos.domain.keys import MANUFACTURER
 from prognos.domain.planning import WorkOrder
 from prognos.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -400,3 +400,67 @@ async def _hub_round_trip():
     hub.close()
     await asyncio.sleep(0.01)
     assert other.queue.get_nowait() is None and hub.subscribers == 0
+
+
+def test_pages_render_before_any_forecast_plan_or_calendar(tmp_path):
+    """A fresh install (registry and telemetry only) shows empty states, not errors."""
+    p = open_platform(Settings(db=str(tmp_path / "bare.duckdb"), artifacts_dir=tmp_path / "a"))
+    try:
+        p.add_asset_type(pw.ENGINE)
+        p.add_customer(Customer(id="solo", name="Solo"))
+        p.add_site(Site(id="solo-1", customer_id="solo", name="Solo plant"))
+        p.add_assets(
+            [
+                Asset(
+                    id="solo-e1",
+                    customer_id="solo",
+                    site_id="solo-1",
+                    type_id="turbofan",
+                    installed_at=pw.NOW,
+                )
+            ]
+        )
+        key, _ = p.create_key(None, "bare")
+        c = LoopClient(create_server_app(platform=p))
+        try:
+            c.cookies.set("prognos_key", key)
+            fleet_page = c.get("/")
+            assert fleet_page.status_code == 200 and "No forecasts yet" in fleet_page.text
+            assert "solo-e1" in fleet_page.text
+            for url in ("/assets/solo-e1", "/calendar", "/workorders", "/alarms"):
+                assert c.get(url).status_code == 200, url
+            assert c.get("/panel/data/assets/solo-e1/forecast").json()["fan"] == []
+            assert c.get("/panel/data/assets/solo-e1/telemetry").json()["channels"] == {}
+        finally:
+            c.close()
+    finally:
+        p.close()
+
+
+@pytest.mark.integration
+def test_the_same_views_on_postgresql(pg_server, tmp_path):
+    """The panel's SQL is the stores' common subset: the fleet, a page, the summary, an asset."""
+    p = open_platform(Settings(db=pg_server.create_database("panel_views"), artifacts_dir=tmp_path))
+    try:
+        pw.build(p, hours=48)
+        page = panel.fleet(
+            p, MANUFACTURER, panel.FleetQuery(sort="health", desc=True, size=5, page=2)
+        )
+        assert page.total == 12 and len(page.rows) == 5
+        assert [r["health"] for r in page.rows] == sorted(
+            (r["health"] for r in page.rows), reverse=True
+        )
+        s = page.summary
+        assert s["bands"] == {"good": 6, "watch": 3, "critical": 3, "unknown": 0}
+        assert (
+            s["open_alarms"] == 2
+            and s["jobs_30d"] == 4
+            and sum(h["n"] for h in s["rul_hist"]) == 12
+        )
+        e01 = panel.fleet(p, MANUFACTURER, panel.FleetQuery(q="aerolinea-e01")).rows[0]
+        assert e01["p10"] < e01["p50"] < e01["p90"] and e01["next_service"] == pw.ORDER_DAY
+        assert len(panel.forecast_chart(p, MANUFACTURER, "aerolinea-e01")["fan"]) == 8
+        assert panel.asset_view(p, MANUFACTURER, "aerolinea-e01")["components"]
+        assert panel.alarm_counts(p, MANUFACTURER) == {"open": 2, "silenced": 1}
+    finally:
+        p.close()

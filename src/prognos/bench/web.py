@@ -220,6 +220,7 @@ async def _measure(app, key: str, target: str, requests: int, warmup: int) -> di
     async with httpx.AsyncClient(
         transport=transport, base_url="http://bench", cookies={"prognos_key": key}
     ) as c:
+        cpu = {"fleet": [], "asset": []}
 
         async def timed(url: str) -> float:
             t0 = time.perf_counter()
@@ -231,14 +232,19 @@ async def _measure(app, key: str, target: str, requests: int, warmup: int) -> di
 
         for i in range(warmup + requests):
             url = f"/?sort={sorts[i % len(sorts)]}&page={pages[i % len(pages)]}"
+            c0 = time.process_time()
             f_dt = await timed(url)
+            c1 = time.process_time()
             html = await timed(f"/assets/{target}")
             tel = await timed(
                 f"/panel/data/assets/{target}/telemetry?max_points=300&range=all"
                 f"&channels={','.join(CHANNELS)}"
             )
             fc = await timed(f"/panel/data/assets/{target}/forecast")
+            c2 = time.process_time()
             if i >= warmup:
+                cpu["fleet"].append(c1 - c0)
+                cpu["asset"].append(c2 - c1)
                 fleet.append(f_dt)
                 asset.append(html + tel + fc)
                 for k, v in (("html", html), ("telemetry", tel), ("forecast", fc)):
@@ -249,6 +255,10 @@ async def _measure(app, key: str, target: str, requests: int, warmup: int) -> di
         "asset_p50_ms": _pct(asset, 50),
         "asset_p95_ms": _pct(asset, 95),
         "asset_parts_p50_ms": {k: _pct(v, 50) for k, v in parts.items()},
+        # CPU seconds of this process (all its threads) per visit: the work itself, apart from
+        # waiting for a core on a shared machine.
+        "fleet_cpu_p50_ms": _pct(cpu["fleet"], 50),
+        "asset_cpu_p50_ms": _pct(cpu["asset"], 50),
     }
 
 
@@ -279,6 +289,7 @@ def run(
     db.unlink(missing_ok=True)
     now = datetime.now(UTC).replace(microsecond=0)
     target = "tf-target"
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     store = DuckDBStore(db)
     store.migrate()
@@ -315,6 +326,7 @@ def run(
         "setup_s": round(setup_s, 1),
         "store": "duckdb",
         "cpus": os.cpu_count(),
+        "load_avg_1m_before": round(load_before, 2),
         "python": pyplatform.python_version(),
     }
 

@@ -161,23 +161,48 @@ WITH a AS (
     {band}
 )
 """
-# One statement answers the page and the summary, so the CTE runs once: the page's rows
-# (kind 'p', with their forecast bodies read) and the plain columns of every selected asset
-# (kind 's') for the counts and the histogram.
+# One statement answers the page and the summary, so the CTE runs once. Its rows are of three
+# kinds: 'p' the page's rows (forecast bodies read for these only), 's' one row of counts
+# (assets, bands, open alarms, jobs in 30 days, largest RUL), 'h' the RUL histogram in days
+# with a bin width of 1, 2 or 5 times a power of ten (about ``bins`` bins).
 _PAGE_SQL = """
 {cte}, page AS (
     SELECT * FROM rows ORDER BY {order} {direction} NULLS LAST, id LIMIT {limit} OFFSET {offset}
+), stats AS (
+    SELECT count(*) AS n,
+           sum(CASE WHEN health >= 70 THEN 1 ELSE 0 END) AS good,
+           sum(CASE WHEN health >= 40 AND health < 70 THEN 1 ELSE 0 END) AS watch,
+           sum(CASE WHEN health < 40 THEN 1 ELSE 0 END) AS critical,
+           sum(alarms) AS alarms,
+           sum(CASE WHEN next_service <= ? THEN 1 ELSE 0 END) AS jobs,
+           max(p50_days) AS top
+    FROM rows
+), width AS (
+    SELECT CASE WHEN top IS NULL OR top <= 0 THEN 1.0
+                ELSE e * (CASE WHEN r <= e THEN 1 WHEN r <= 2 * e THEN 2
+                               WHEN r <= 5 * e THEN 5 ELSE 10 END) END AS w
+    FROM (SELECT top, top / {bins} AS r,
+                 power(10.0, floor(log10(greatest(top / {bins}, 1e-9)))) AS e FROM stats) x
 )
 SELECT 'p' AS kind, page.id, page.customer_id, page.site_id, page.type_id, page.serial,
        page.model, page.health, CAST(fb.body->>'p10' AS DOUBLE PRECISION) AS p10, page.p50,
        CAST(fb.body->>'p90' AS DOUBLE PRECISION) AS p90, fb.body->>'time_unit' AS time_unit,
-       page.fc_as_of, page.next_service, page.alarms, page.p50_days
+       page.fc_as_of, page.next_service, page.alarms, page.p50_days,
+       CAST(NULL AS DOUBLE PRECISION) AS extra
 FROM page LEFT JOIN forecasts fb ON fb.asset_id = page.id AND fb.component = page.fc_component
      AND fb.as_of = page.fc_as_of AND fb.model = page.fc_model
 UNION ALL
-SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, health, NULL, NULL, NULL, NULL, NULL,
-       next_service, alarms, p50_days
-FROM rows
+SELECT 's', NULL, NULL, NULL, NULL, NULL, NULL, CAST(n AS DOUBLE PRECISION),
+       CAST(good AS DOUBLE PRECISION), CAST(watch AS DOUBLE PRECISION),
+       CAST(critical AS DOUBLE PRECISION), NULL, NULL, NULL, CAST(alarms AS BIGINT), top,
+       CAST(jobs AS DOUBLE PRECISION)
+FROM stats
+UNION ALL
+SELECT 'h', NULL, NULL, NULL, NULL, NULL, NULL, NULL, b, CAST(c AS DOUBLE PRECISION), w,
+       NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT floor(p50_days / (SELECT w FROM width)) AS b, count(*) AS c FROM rows
+      WHERE p50_days IS NOT NULL GROUP BY floor(p50_days / (SELECT w FROM width))) hb,
+     width
 """
 _BAND_SQL = {
     "good": "WHERE h.score >= 70",
@@ -232,7 +257,9 @@ def _fleet_cte(platform: Platform, p: Principal, q: FleetQuery) -> tuple[str, li
     return cte, params
 
 
-def fleet(platform: Platform, p: Principal, q: FleetQuery, today: date | None = None) -> FleetPage:
+def fleet(
+    platform: Platform, p: Principal, q: FleetQuery, today: date | None = None, bins: int = 20
+) -> FleetPage:
     """One page of the fleet table and a summary of every asset the filters select."""
     cte, params = _fleet_cte(platform, p, q)
     sql = _PAGE_SQL.format(
@@ -241,21 +268,53 @@ def fleet(platform: Platform, p: Principal, q: FleetQuery, today: date | None = 
         direction="DESC" if q.desc else "ASC",
         limit=q.size,
         offset=(q.page - 1) * q.size,
+        bins=f"{float(bins)!r}",
     )
-    rows, light = [], []
-    for r in _rows(platform, sql, params):
-        if r[0] == "s":
-            light.append((r[7], r[15], r[14], r[13]))
-            continue
-        d = dict(zip(_ROW_COLS, r[1:15], strict=True))
-        d["band"] = band(d["health"])
-        d["next_service"] = _day(d["next_service"])
-        d["as_of"] = _utc(d["as_of"])
-        d["p50_days"] = r[15]
-        rows.append(d)
+    today = today or datetime.now(UTC).date()
+    rows, stats, hist = [], None, []
+    for r in _rows(platform, sql, [*params, today + timedelta(days=30)]):
+        if r[0] == "p":
+            d = dict(zip(_ROW_COLS, r[1:15], strict=True))
+            d["band"] = band(d["health"])
+            d["next_service"] = _day(d["next_service"])
+            d["as_of"] = _utc(d["as_of"])
+            d["p50_days"] = r[15]
+            rows.append(d)
+        elif r[0] == "s":
+            stats = r
+        else:
+            hist.append((int(r[8]), int(r[9]), float(r[10])))
     rows.sort(key=_page_order(q))
-    summary = fleet_summary(light, today)
+    summary = _summary(stats, hist)
     return FleetPage(rows, summary["assets"], q, summary)
+
+
+def _summary(stats: tuple | None, hist: list[tuple[int, int, float]]) -> dict[str, Any]:
+    """Counts per health band, open alarms, jobs in 30 days, the RUL P50 histogram in days
+    (a cycle is an operating day, so a mixed fleet shares one axis)."""
+    n = int(stats[7] or 0) if stats else 0
+    bands = {
+        k: int(stats[i] or 0) if stats else 0
+        for k, i in (("good", 8), ("watch", 9), ("critical", 10))
+    }
+    bands["unknown"] = n - sum(bands.values())
+    bars: list[dict[str, Any]] = []
+    if hist:
+        counts = {b: c for b, c, _ in hist}
+        width = hist[0][2]
+        for b in range(max(counts) + 1):
+            top = (b + 1) * width
+            urgency = "soon" if top <= SOON_DAYS else "later" if top <= LATER_DAYS else ""
+            bars.append({"lo": b * width, "hi": top, "n": counts.get(b, 0), "urgency": urgency})
+    return {
+        "assets": n,
+        "bands": bands,
+        "open_alarms": int(stats[14] or 0) if stats else 0,
+        "jobs_30d": int(stats[16] or 0) if stats else 0,
+        "forecasts": sum(c for _, c, _ in hist),
+        "time_unit": "days",
+        "rul_hist": bars,
+    }
 
 
 def _page_order(q: FleetQuery):
@@ -284,67 +343,12 @@ class _Rev:
         return isinstance(other, _Rev) and self.v == other.v
 
 
-def fleet_summary(
-    light: list[tuple[Any, Any, Any, Any]], today: date | None = None, bins: int = 20
-) -> dict[str, Any]:
-    """Counts per health band, open alarms, jobs in the next 30 days, a histogram of RUL P50.
-
-    ``light`` holds (health, RUL P50 in days, open alarms, next service day) of every selected
-    asset; the histogram counts days (a cycle is an operating day) so a mixed fleet shares it.
-    """
-    today = today or datetime.now(UTC).date()
-    soon = today + timedelta(days=30)
-    n = len(light)
-    if n:
-        health, p50, alarms, nxt = zip(*light, strict=True)
-        score = np.array([np.nan if v is None else v for v in health], dtype=float)
-        days = np.array([np.nan if v is None else v for v in p50], dtype=float)
-        n_alarms = int(sum(alarms))
-        jobs = sum(1 for d in nxt if d is not None and _day(d) <= soon)
-    else:
-        score = days = np.array([], dtype=float)
-        n_alarms = jobs = 0
-    bands = {
-        "good": int(np.sum(score >= GOOD)),
-        "watch": int(np.sum((score >= WATCH) & (score < GOOD))),
-        "critical": int(np.sum(score < WATCH)),
-    }
-    bands["unknown"] = n - sum(bands.values())
-    days = days[np.isfinite(days)]
-    hist: list[dict[str, Any]] = []
-    if len(days):
-        width = _nice_width(float(days.max()) / bins if days.max() > 0 else 1.0)
-        counts = np.bincount(np.floor(days / width).astype(int))
-        for b, c in enumerate(counts):
-            top = (b + 1) * width
-            urgency = "soon" if top <= SOON_DAYS else "later" if top <= LATER_DAYS else ""
-            hist.append({"lo": b * width, "hi": top, "n": int(c), "urgency": urgency})
-    return {
-        "assets": n,
-        "bands": bands,
-        "open_alarms": n_alarms,
-        "jobs_30d": jobs,
-        "forecasts": len(days),
-        "time_unit": "days",
-        "rul_hist": hist,
-    }
-
-
-def _nice_width(raw: float) -> float:
-    """A bin width of 1, 2 or 5 times a power of ten, at least ``raw``."""
-    exp = 10 ** np.floor(np.log10(max(raw, 1e-9)))
-    for m in (1, 2, 5, 10):
-        if m * exp >= raw:
-            return float(m * exp)
-    return float(10 * exp)
-
-
 def filter_options(platform: Platform, p: Principal) -> dict[str, list[tuple[str, str]]]:
     """Customers, sites and asset types the caller may filter by, as (id, label)."""
     return {
         "customers": [(c.id, c.name) for c in platform.list_customers(p)],
         "sites": [(s.id, s.name) for s in platform.list_sites(p)],
-        "types": [(t.id, t.name or t.id) for t in platform.store.list_asset_types()],
+        "types": sorted((t.id, t.name or t.id) for t in platform.registry().types.values()),
     }
 
 
