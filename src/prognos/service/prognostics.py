@@ -40,29 +40,45 @@ def setting_channels(t: AssetType) -> list[str]:
 
 
 def asset_frame(
-    platform: Platform, asset: Asset, t: AssetType, end: datetime | None = None
+    platform: Platform,
+    asset: Asset,
+    t: AssetType,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> pd.DataFrame:
-    """One asset's telemetry as a wide frame: ``unit``, ``cycle`` (age in the type's unit), channels."""
-    long = platform.store.read_telemetry(asset.id, end=end)
+    """One life of an asset as a wide frame: ``unit``, ``cycle`` (age in the type's unit), channels.
+
+    The life starts at ``start`` (default: the asset's installation or last part replacement).
+    """
+    start = start or asset.installed_at
+    long = platform.store.read_telemetry(asset.id, start=start, end=end)
     if long.empty:
         return pd.DataFrame()
     wide = long.pivot_table(
         index="ts", columns="channel", values="value", aggfunc="last"
     ).sort_index()
     wide = wide.ffill().dropna()
-    age = (wide.index - pd.Timestamp(asset.installed_at)).total_seconds() / t.time_unit.seconds
+    age = (wide.index - pd.Timestamp(start)).total_seconds() / t.time_unit.seconds
     wide.insert(0, "cycle", np.round(np.asarray(age, dtype=float), 6))
     wide.insert(0, "unit", asset.id)
     return wide.reset_index(drop=True)
 
 
-def failure_ages(platform: Platform, type_id: str) -> dict[str, float]:
-    """Labelled failures of assets of this type: asset id -> age at failure."""
-    ids = {a.id for a in platform.store.list_assets(type_id=type_id)}
-    out = {}
+def failure_lives(platform: Platform, type_id: str) -> dict[str, tuple[datetime, float]]:
+    """Labelled failures of assets of this type: life id -> (life start, age at failure).
+
+    A life id is the asset id, suffixed with the failure's date when an asset failed more than
+    once (each replacement starts a new life).
+    """
+    assets = {a.id: a for a in platform.store.list_assets(type_id=type_id)}
+    out: dict[str, tuple[datetime, float]] = {}
     for ev in platform.store.list_documents("event", status="failure"):
-        if ev["asset_id"] in ids and ev.get("age") is not None:
-            out[ev["asset_id"]] = float(ev["age"])
+        a = assets.get(ev["asset_id"])
+        if a is None or ev.get("age") is None:
+            continue
+        start = datetime.fromisoformat(ev["life_start"]) if ev.get("life_start") else a.installed_at
+        life = a.id if a.id not in out else f"{a.id}@{ev['at'][:10]}"
+        out[life] = (start, float(ev["age"]))
     return out
 
 
@@ -79,7 +95,7 @@ def train(
     from prognos.analytics.rul import MODEL_NAME, RulEstimator, SensorRulModel
 
     t = platform.asset_type(type_id)
-    labels = failure_ages(platform, type_id)
+    labels = failure_lives(platform, type_id)
     if len(labels) < 5:
         raise ModelError(
             f"asset type {type_id!r} has {len(labels)} run-to-failure histories; at least 5 are needed",
@@ -87,11 +103,12 @@ def train(
         )
     frames = []
     assets = {a.id: a for a in platform.store.list_assets(type_id=type_id)}
-    for i, aid in enumerate(sorted(labels)):
-        f = asset_frame(platform, assets[aid], t)
+    for i, life in enumerate(sorted(labels)):
+        start, age = labels[life]
+        f = asset_frame(platform, assets[life.split("@")[0]], t, start=start)
         if not f.empty:
-            f = f[f["cycle"] <= labels[aid]]
-            f["rul"] = labels[aid] - f["cycle"]
+            f = f[f["cycle"] <= age].assign(unit=life)
+            f["rul"] = age - f["cycle"]
             frames.append(f)
         if progress:
             progress("reading histories", i + 1, len(labels))
@@ -131,7 +148,7 @@ def train(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{model_id}.pkl"
     path.write_bytes(pickle.dumps(model))
-    times = [platform.store.telemetry_span(a) for a in labels]
+    times = [platform.store.telemetry_span(life.split("@")[0]) for life in labels]
     body = {
         "model": MODEL_NAME,
         "path": str(path),
