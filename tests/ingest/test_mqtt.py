@@ -29,7 +29,7 @@ from prognos.bench import fleet
 from prognos.config import Settings
 from prognos.domain import Principal
 from prognos.domain.keys import MANUFACTURER
-from prognos.ingest.mqtt import parse_broker_url
+from prognos.ingest.mqtt import MqttWorker, parse_broker_url
 from prognos.service.platform import open_platform
 from prognos.service.workers import TopicPattern, mqtt_worker
 
@@ -221,6 +221,35 @@ def test_good_and_bad_messages_are_stored_or_quarantined_and_all_acked(seeded, b
         assert again.stats.received == 0
     finally:
         again.stop()
+
+
+@pytest.mark.integration
+def test_a_failing_store_is_retried_and_nothing_is_acked_until_it_commits(broker):
+    calls: list[int] = []
+
+    def store_down(messages):
+        calls.append(len(messages))
+        raise RuntimeError("store down")
+
+    opts = dict(topic="t/+/+/x", group="g", client_id="retry", retry_delay_s=(0.05, 0.1))
+    w = MqttWorker(broker.url, store_down, **opts)
+    w.start()
+    try:
+        assert w.wait_subscribed(10)
+        publish(broker.port, [(f"t/c/a{i}/x", b"{}") for i in range(5)])
+        wait_until(lambda: len(calls) >= 3, 10, "three attempts")
+        assert w.stats.acked == 0 and w.stats.handler_errors >= 3
+    finally:
+        w.stop()
+    # stopped while failing: the broker still holds all five for the same session
+    got: list = []
+    w2 = MqttWorker(broker.url, got.extend, **opts)
+    w2.start()
+    try:
+        wait_until(lambda: w2.stats.acked == 5, 10, "the five messages again, acknowledged")
+    finally:
+        w2.stop()
+    assert sorted(m.topic for m in got) == [f"t/c/a{i}/x" for i in range(5)]
 
 
 # -- worker processes -------------------------------------------------------------------------

@@ -233,6 +233,11 @@ class MqttWorker:
         self._threads = []
         self._client.disconnect()
         self._client.loop_stop()
+        # paho closes its wake-up socket pair only when the client is garbage-collected; the
+        # callbacks make the client and this worker a cycle, so close it now.
+        reset = getattr(self._client, "_reset_sockets", None)
+        if reset is not None:
+            reset()
         log.info(
             "MQTT ingest stopped: %d messages received, %d acknowledged",
             self.stats.received,
