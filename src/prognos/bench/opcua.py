@@ -52,12 +52,16 @@ async def _run(
     from prognos.ingest.opcua_sim import SimServer
 
     folder = Path(tempfile.mkdtemp(prefix="prognos-bench-opcua-"))
-    srv = SimServer(free_port(), folder, pumps=0, bench=n, interval=interval, log=False)
+    # the server logs every write and lingers after its last one, so every sample can be
+    # accounted for: delivered, or lost
+    srv = SimServer(free_port(), folder, pumps=0, bench=n, interval=interval, linger=60.0)
     lags: list[np.ndarray] = []
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
 
     def on_batch(batch) -> None:
         now = np.datetime64(time.time_ns() // 1000, "us")
         lags.append((now - batch.ts).astype(np.int64))
+        seen.append((batch.channel, batch.ts.astype(np.int64)))
 
     mapping = Mapping.from_dict(
         {
@@ -87,11 +91,20 @@ async def _run(
             await asyncio.sleep(duration)
             s1, w1, c1 = conn.status(), srv.stats(), time.process_time()
             elapsed = time.perf_counter() - t0
+            lag_window = list(lags)
+            srv.stop_writing()  # then wait until the backlog has drained
+            last, quiet = -1, 0.0
+            while quiet < 2.0 and time.perf_counter() - t0 < elapsed + 60:
+                await asyncio.sleep(0.25)
+                now_seen = conn.status()["samples_received"]
+                quiet = quiet + 0.25 if now_seen == last else 0.0
+                last = now_seen
         finally:
             await conn.stop()
             await asyncio.gather(task, return_exceptions=True)
+        lost, accounted = _losses(srv.written(), seen)
     finally:
-        await asyncio.to_thread(srv.stop)
+        await asyncio.to_thread(srv.kill)
         shutil.rmtree(folder, ignore_errors=True)
 
     received = s1["samples_delivered"] - s0["samples_delivered"] + s1["pending"] - s0["pending"]
@@ -100,7 +113,7 @@ async def _run(
     target = n / interval
     server_cpu = (w1.get("cpu_s", 0) - w0.get("cpu_s", 0)) / written_dt
     writes = w1.get("writes", 0) - w0.get("writes", 0)
-    lag = np.concatenate(lags) / 1000.0 if lags else np.array([np.nan])
+    lag = np.concatenate(lag_window) / 1000.0 if lag_window else np.array([np.nan])
     return {
         "samples_per_s": round(received / elapsed, 1),
         "monitored_items": s1["monitored_items"],
@@ -118,6 +131,10 @@ async def _run(
         if writes
         else None,
         "server_late_ticks": w1.get("late_ticks", 0) - w0.get("late_ticks", 0),
+        # over the whole run: every value written from a node's first delivered sample on,
+        # after the server stopped writing and the backlog drained
+        "samples_accounted": accounted,
+        "samples_lost": lost,
         "duplicates_dropped": s1["duplicates_dropped"],
         "reconnects": s1["reconnects"],
         "duration_s": round(elapsed, 2),
@@ -127,3 +144,27 @@ async def _run(
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
+
+
+def _losses(written: dict, seen: list) -> tuple[int, int]:
+    """(lost, written) counting, per node, the writes from its first delivered sample on."""
+    import numpy as np
+
+    if not seen:
+        return 0, 0
+    channels = np.concatenate([c for c, _ in seen])
+    stamps = np.concatenate([t for _, t in seen])
+    got: dict[str, set[int]] = {}
+    for ch in np.unique(channels):
+        got[str(ch)] = set(stamps[channels == ch].tolist())
+    lost = total = 0
+    for node, samples in written.items():
+        mine = got.get("v" + node.rsplit(".V", 1)[-1], set())
+        if not mine:
+            continue
+        first = min(mine)
+        for ts, _ in samples:
+            if ts >= first:
+                total += 1
+                lost += ts not in mine
+    return lost, total

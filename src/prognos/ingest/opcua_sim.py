@@ -262,6 +262,7 @@ class SimServer:
     users: list[str] = field(default_factory=list)
     log: bool = True
     history: bool = False
+    linger: float = 0.5
     process: subprocess.Popen | None = None
 
     @property
@@ -290,6 +291,7 @@ class SimServer:
             f"--bench={self.bench}",
             f"--interval={self.interval}",
             f"--stats={self.stats_path}",
+            f"--linger={self.linger}",
         ]
         if self.log:
             cmd.append(f"--log={self.log_path}")
@@ -313,13 +315,18 @@ class SimServer:
         err = (self.folder / "server.err").read_text()[-2000:]
         raise RuntimeError(f"simulated OPC UA server did not start: {err}")
 
+    def stop_writing(self) -> None:
+        """SIGTERM without waiting: no more writes; published values keep flowing for ``linger`` s."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 15.0) -> None:
         """Graceful: stop writing, publish what was written, close."""
         if self.process is None:
             return
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout)
+            self.process.wait(timeout + self.linger)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
