@@ -148,3 +148,61 @@ def test_fleet_scoring_on_a_dask_cluster_matches_in_process(trained):
         np.testing.assert_allclose(
             p.store.latest_forecast(a).values, local[a], rtol=1e-9, err_msg=a
         )
+
+
+def test_health_model_scores_assets_and_names_drivers(trained):
+    p, _ = trained
+    card = prognostics.train_health(p, "turbofan")
+    assert card["assets"] == 60 and card["version"] >= 1
+    # a run-to-failure engine at its end is less healthy than a young in-service engine
+    worn = p.forecaster.health(p.store.get_asset("fd001-r001"), p.asset_type("turbofan"))
+    young = p.forecaster.health(p.store.get_asset("fd001-e003"), p.asset_type("turbofan"))
+    assert worn.score < young.score
+    assert worn.drivers and abs(sum(worn.drivers.values()) - 1) < 0.05
+    assert p.store.latest_health("fd001-r001").score == worn.score
+
+
+def test_wear_trend_assets_are_forecast_from_their_own_history(platform):
+    from prognos.domain import Asset, AssetType, Channel, Customer, Site
+
+    platform.add_asset_type(
+        AssetType(
+            id="chain_drive",
+            time_unit="days",
+            failure_threshold={"elongation": 3.0},
+            channels=[Channel(name="elongation", unit="%", min=0, max=10)],
+        )
+    )
+    platform.add_customer(Customer(id="bottler", name="Bottler"))
+    platform.add_site(Site(id="line-1", customer_id="bottler", name="Line 1"))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    platform.add_assets(
+        [
+            Asset(
+                id="chain-1",
+                customer_id="bottler",
+                site_id="line-1",
+                type_id="chain_drive",
+                installed_at=start,
+            )
+        ]
+    )
+    rng = np.random.default_rng(3)
+    days = np.arange(0, 200)
+    elong = 0.01 * days + rng.normal(0, 0.02, len(days))  # reaches 3 % at day 300
+    ts = np.array(
+        [np.datetime64(start.replace(tzinfo=None) + timedelta(days=int(d)), "us") for d in days]
+    )
+    platform.ingest_batch(
+        ReadingBatch(
+            np.array(["chain-1"] * len(days), dtype=object),
+            np.array(["elongation"] * len(days), dtype=object),
+            ts,
+            elong,
+        )
+    )
+    out = prognostics.forecast_fleet(platform)
+    assert out["assets"] == 1
+    f = platform.store.latest_forecast("chain-1")
+    assert f.model.startswith("wear-trend") and f.time_unit == "days"
+    assert f.p10 <= 100 <= f.p90  # 100 days left after day 199

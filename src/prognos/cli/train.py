@@ -46,24 +46,49 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--json", help="Print the model card as JSON.")
         ] = False,
     ) -> None:
-        """Train a remaining-useful-life model from the stored run-to-failure histories of a type."""
+        """Train the models of an asset type from stored telemetry: health, and RUL from failures.
+
+        Types with a wear channel and threshold need no RUL training: each asset's own trend is
+        extrapolated when it is forecast.
+        """
+        from prognos.errors import ModelError
         from prognos.service import prognostics
 
+        cards: dict = {}
         with ctx.local_platform(ctx.settings(db)) as p, _progress_bar() as bar:
-            card = prognostics.train(p, asset_type, progress=_reporter(bar))
+            report = _reporter(bar)
+            cards["health"] = prognostics.train_health(p, asset_type, progress=report)
+            if p.asset_type(asset_type).failure_threshold:
+                cards["rul"] = {"skipped": "wear-trend type: forecast per asset from its own trend"}
+            else:
+                try:
+                    cards["rul"] = prognostics.train(p, asset_type, progress=report)
+                except ModelError as e:
+                    cards["rul"] = {"skipped": e.message, "hint": e.hint}
         if as_json:
-            print(json.dumps(card, indent=2, default=str))
+            print(json.dumps(cards, indent=2, default=str))
             return
-        m = card["metrics"]
+        h = cards["health"]
         console.print(
-            f"[green]trained[/] {card['id']} (version {card['version']}) on {card['units']} "
-            f"run-to-failure histories in {card['train_seconds']} s"
+            f"[green]health model[/] {h['id']} from the early life of {h['assets']} assets"
         )
-        console.print(
-            f"held-out units: RMSE {m['val_rmse']:.1f} {card['time_unit']}, "
-            f"90 % interval coverage {m['val_coverage_90']:.0%} over {m['val_cases']} cases"
-        )
-        console.print("next: `prognos forecast` scores every asset of this type")
+        card = cards["rul"]
+        if "skipped" in card:
+            console.print(
+                f"[yellow]RUL model skipped:[/] {card['skipped']}"
+                + (f" ({card['hint']})" if card.get("hint") else "")
+            )
+        else:
+            m = card["metrics"]
+            console.print(
+                f"[green]RUL model[/] {card['id']} (version {card['version']}) on {card['units']} "
+                f"run-to-failure histories in {card['train_seconds']} s"
+            )
+            console.print(
+                f"held-out units: RMSE {m['val_rmse']:.1f} {card['time_unit']}, "
+                f"90 % interval coverage {m['val_coverage_90']:.0%} over {m['val_cases']} cases"
+            )
+        console.print("next: `prognos forecast` scores every asset")
 
     @app.command("forecast")
     def forecast(

@@ -193,6 +193,72 @@ def _validate(model, va: pd.DataFrame, rng: np.random.Generator) -> dict[str, fl
     }
 
 
+def train_health(
+    platform: Platform, type_id: str, healthy_share: float = 0.25, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Fit a health model on the first ``healthy_share`` of every asset's life of this type.
+
+    Early life is the closest thing to "known healthy" that telemetry alone gives; assets with a
+    labelled failure contribute their early cycles too.
+    """
+    from prognos.analytics.health import HealthModel
+
+    t = platform.asset_type(type_id)
+    assets = platform.store.list_assets(type_id=type_id)
+    frames = []
+    for i, a in enumerate(assets):
+        f = asset_frame(platform, a, t)
+        if len(f) >= 10:
+            frames.append(f.iloc[: max(5, int(len(f) * healthy_share))])
+        if progress:
+            progress("reading early life for health", i + 1, len(assets))
+    if not frames:
+        raise ModelError(
+            f"no telemetry for assets of type {type_id!r} to learn healthy behaviour from"
+        )
+    data = pd.concat(frames, ignore_index=True).drop(columns=["unit", "cycle"])
+    settings = [c for c in setting_channels(t) if c in data.columns]
+    channels = [c for c in data.columns if c not in settings and data[c].std() > 1e-9]
+    model = HealthModel(settings=settings).fit(data[settings + channels])
+    model_id = f"{type_id}-health-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    folder = Path(platform.settings.artifacts_dir) / type_id
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{model_id}.pkl"
+    path.write_bytes(pickle.dumps(model))
+    body = {
+        "model": "health-robust-mahalanobis",
+        "path": str(path),
+        "rows": len(data),
+        "channels": channels,
+        "settings": settings,
+        "assets": len(frames),
+    }
+    body["version"] = platform.store.save_model(model_id, f"{type_id}:health", body)
+    platform.forecaster.invalidate(f"{type_id}:health")
+    return {**body, "id": model_id}
+
+
+def wear_forecast(platform: Platform, asset: Asset, t: AssetType) -> FailureForecast | None:
+    """For types with a wear channel and a failure threshold: extrapolate this asset's own trend."""
+    from prognos.analytics.wear import WearTrendModel
+
+    if not t.failure_threshold:
+        return None
+    channel, threshold = next(iter(t.failure_threshold.items()))
+    long = platform.store.read_telemetry(asset.id, [channel], start=asset.installed_at)
+    if len(long) < 5:
+        return None
+    age = (
+        long["ts"] - pd.Timestamp(asset.installed_at)
+    ).dt.total_seconds().to_numpy() / t.time_unit.seconds
+    model = WearTrendModel(threshold=threshold, form="power", n_samples=2000, random_state=0)
+    model.fit(age[:, None], long["value"].to_numpy())
+    as_of = long["ts"].iloc[-1].to_pydatetime()
+    return model.forecast(
+        asset.id, as_of=as_of, t_now=float(age[-1]), time_unit=t.time_unit.value, component=None
+    )
+
+
 class Forecaster:
     """Loads the newest model of each asset type and turns an asset's history into a forecast."""
 
@@ -215,7 +281,15 @@ class Forecaster:
         return self._models[type_id]
 
     def forecast(self, asset: Asset, save: bool = True) -> FailureForecast | None:
+        """The newest forecast of ``asset`` (wear trend if its type has a threshold, else the
+        type's sensor model); also refreshes its health score when a health model exists."""
         t = self.platform.asset_type(asset.type_id)
+        self.health(asset, t, save=save)
+        if t.failure_threshold:
+            f = wear_forecast(self.platform, asset, t)
+            if f is not None and save:
+                self.platform.store.save_forecast(f)
+            return f
         loaded = self.model_for(asset.type_id)
         if loaded is None:
             return None
@@ -249,6 +323,28 @@ class Forecaster:
             self.platform.store.save_forecast(f)
         return f
 
+    def health(self, asset: Asset, t: AssetType, save: bool = True):
+        loaded = self.model_for(f"{asset.type_id}:health")
+        if loaded is None:
+            return None
+        _meta, model = loaded
+        long = self.platform.store.read_telemetry(asset.id, start=asset.installed_at)
+        if long.empty:
+            return None
+        wide = long.pivot_table(
+            index="ts", columns="channel", values="value", aggfunc="last"
+        ).sort_index()
+        cols = list(model.settings) + [
+            c for c in model.feature_names_in_ if c not in model.settings
+        ]
+        wide = wide.reindex(columns=cols).ffill().dropna().iloc[-max(model.window, 1) * 3 :]
+        if wide.empty:
+            return None
+        h = model.health(wide[cols], asset.id, as_of=wide.index[-1].to_pydatetime())
+        if save:
+            self.platform.store.save_health(h)
+        return h
+
 
 def forecast_fleet(
     platform: Platform,
@@ -264,13 +360,26 @@ def forecast_fleet(
     the model once (scattered) and chunks of frames, and return quantiles.
     """
     store = platform.store
-    assets = [a for a in store.list_assets() if asset_ids is None or a.id in set(asset_ids)]
-    assets = [a for a in assets if platform.forecaster.model_for(a.type_id) is not None]
-    if not assets:
+    wanted = set(asset_ids) if asset_ids is not None else None
+    everything = [a for a in store.list_assets() if wanted is None or a.id in wanted]
+    types = {t.id: t for t in store.list_asset_types()}
+    own_trend = [a for a in everything if types[a.type_id].failure_threshold]
+    assets = [
+        a
+        for a in everything
+        if not types[a.type_id].failure_threshold
+        and platform.forecaster.model_for(a.type_id) is not None
+    ]
+    if not assets and not own_trend:
         raise NotFound(
             "no asset has a trained model for its type",
             hint="run `prognos train --asset-type TYPE` first",
         )
+    trend_done = 0
+    for i, a in enumerate(own_trend):  # wear trends are fitted per asset, on its own history
+        trend_done += platform.forecaster.forecast(a) is not None
+        if progress:
+            progress("wear trends", i + 1, len(own_trend))
     t0 = time.perf_counter()
     by_type: dict[str, list[Asset]] = {}
     for a in assets:
@@ -318,8 +427,10 @@ def forecast_fleet(
             client.close()
     for f in results:
         store.save_forecast(f)
+    for a in assets:
+        platform.forecaster.health(a, types[a.type_id])
     return {
-        "assets": len(results),
+        "assets": len(results) + trend_done,
         "seconds": round(time.perf_counter() - t0, 3),
         "engine": "dask" if dask_address else "in-process",
     }
