@@ -136,11 +136,11 @@ WITH a AS (
 ), f AS (
     SELECT asset_id, component, as_of, model, p50,
            row_number() OVER (PARTITION BY asset_id ORDER BY as_of DESC, p50 ASC) AS rn
-    FROM forecasts WHERE asset_id IN (SELECT id FROM a)
+    FROM forecasts
 ), h AS (
     SELECT asset_id, score,
            row_number() OVER (PARTITION BY asset_id ORDER BY as_of DESC) AS rn
-    FROM health WHERE asset_id IN (SELECT id FROM a)
+    FROM health
 ), w AS (
     SELECT asset_id, min(CAST(body->>'day' AS DATE)) AS next_service FROM documents
     WHERE kind = 'workorder' AND status IN ('scheduled', 'dispatched', 'in_progress')
