@@ -19,6 +19,7 @@ from prognos.domain import Rejection
 
 LONG_COLUMNS = ["record", "asset_id", "channel", "ts", "cycle", "value"]
 _TIME_KEYS = ("ts", "timestamp", "time")
+_NUMBER_TYPES = {int, float}
 
 
 def _is_number(v: Any) -> bool:
@@ -26,8 +27,16 @@ def _is_number(v: Any) -> bool:
 
 
 def _time_of(rec: dict, i: int, rej: list[Rejection], source: str) -> tuple[Any, Any] | None:
-    ts = next((rec[k] for k in _TIME_KEYS if k in rec), None)
+    # the first time key present wins, as in _TIME_KEYS (spelt out: this runs per record)
+    if "ts" in rec:
+        ts = rec["ts"]
+    elif "timestamp" in rec:
+        ts = rec["timestamp"]
+    else:
+        ts = rec.get("time")
     cycle = rec.get("cycle")
+    if type(ts) is str and cycle is None:
+        return ts, None
     if ts is None and cycle is None:
         rej.append(
             Rejection(
@@ -155,7 +164,7 @@ def _add_record(
             return
         vs = list(vals.values())
         # Fast path: every value a plain number (bool is an int subclass, so compare types).
-        if all(type(v) is float or type(v) is int for v in vs):
+        if set(map(type, vs)) <= _NUMBER_TYPES:
             cols.add_row(i, a, vals.keys(), ts, cyc, vs)
             return
         for ch, v in vals.items():
