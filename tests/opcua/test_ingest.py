@@ -105,18 +105,16 @@ def test_browse_prints_what_a_mapping_needs(sim_server):
     )  # strings cannot feed channels
 
 
-def test_ingest_command_checks_then_stores(sim_server, seeded, tmp_path):
-    import typer
-
-    from prognos.cli.opcua import ingest_opcua
-
+def test_ingest_command_stores_until_its_duration_ends(sim_server, seeded, tmp_path):
     db = seeded.settings.db
     seeded.close()  # the command opens the store itself (DuckDB: one writer)
     mapping = tmp_path / "m.yaml"
     mapping.write_text(yaml.safe_dump({"endpoint": sim_server.endpoint, "items": PUMPS[:2]}))
-    cli = typer.Typer()
-    cli.command()(ingest_opcua)
-    r = CliRunner().invoke(cli, ["--mapping", str(mapping), "--db", db, "--duration", "1.0"])
+    args = ["ingest", "opcua", "--mapping", str(mapping), "--db", db]
+    r = CliRunner().invoke(app, [*args, "--duration", "1.0"])
     assert r.exit_code == 0, r.output
     status = json.loads(r.stdout[r.stdout.index("{") :])
     assert status["state"] == "stopped" and status["accepted"] >= 10 and status["rejected"] == 0
+
+    r = CliRunner().invoke(app, [*args, "--check"])
+    assert r.exit_code == 0 and "subscribed to 2 nodes" in r.stderr

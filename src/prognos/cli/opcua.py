@@ -23,6 +23,9 @@ def register(app: typer.Typer) -> None:
     )
     opcua_app.command("browse")(browse)
     app.add_typer(opcua_app, name="opcua")
+    from prognos.cli.ingest import ingest_app  # `prognos ingest` belongs to cli/ingest.py
+
+    ingest_app.command("opcua")(ingest_opcua)
 
 
 def _connection(endpoint: str | None, mapping: Path | None, user: str | None):
@@ -40,7 +43,7 @@ def _connection(endpoint: str | None, mapping: Path | None, user: str | None):
 
 
 def browse(
-    endpoint: str = typer.Option(None, "--endpoint", "-e", help="opc.tcp://HOST:PORT[/path]"),
+    endpoint: str = typer.Option(None, "--endpoint", "-e", help="opc.tcp://HOST:PORT/PATH"),
     mapping: Path = typer.Option(
         None, "--mapping", "-m", help="take endpoint, security and user from this mapping file"
     ),
@@ -96,7 +99,7 @@ def browse(
 def ingest_opcua(
     mapping: Path = typer.Option(..., "--mapping", "-m", help="the mapping file (YAML)"),
     endpoint: str = typer.Option(
-        None, "--endpoint", "-e", help="opc.tcp://HOST:PORT[/path]; overrides the mapping's"
+        None, "--endpoint", "-e", help="opc.tcp://HOST:PORT/PATH; overrides the mapping's"
     ),
     db: str = typer.Option(None, help="store to write to; default PROGNOS_DB"),
     check: bool = typer.Option(
@@ -108,13 +111,24 @@ def ingest_opcua(
     publishing_interval: float = typer.Option(0.1, help="seconds between the server's reports"),
     status_every: float = typer.Option(30.0, help="seconds between status lines on stderr"),
 ) -> None:
-    """Subscribe to the mapped nodes of an OPC UA server and store what they report."""
-    from prognos.config import Settings
+    """Subscribe to the mapped nodes of an OPC UA server and store what they report.
+
+    On DuckDB, while `prognos serve` holds the file, set PROGNOS_OPCUA_MAPPING for it instead.
+    """
+    from prognos.cli import _context as ctx
+    from prognos.errors import Conflict
     from prognos.service.opcua_worker import OpcUaWorker
     from prognos.service.platform import open_platform
 
-    settings = Settings(db=db) if db else Settings()
-    platform = open_platform(settings)
+    settings = ctx.settings(db)
+    try:
+        platform = open_platform(settings)
+    except Conflict as e:
+        raise Conflict(
+            e.message,
+            hint="set PROGNOS_OPCUA_MAPPING for `prognos serve` instead (it runs the worker "
+            "itself), stop the server, or use PostgreSQL",
+        ) from None
     try:
         worker = OpcUaWorker.from_file(
             platform, mapping, endpoint=endpoint, publishing_interval=publishing_interval
