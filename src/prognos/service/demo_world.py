@@ -1,0 +1,473 @@
+"""The demo world: customers, sites, calendars, crews, parts, costs, and a fleet with a past.
+
+Besides the C-MAPSS airlines (``cmapss_fleet``) it registers a building-services company with
+elevators in Shanghai and Berlin, a bottling plant and a car plant with drive chains. Every
+site gets a production calendar sent as iCalendar; the manufacturer gets crews with skills and
+home regions, part depots, cost models and travel times. Elevators and chains get months of
+history from the live simulator's own models (``sim.live``), so the simulator later continues
+each asset where its history ends; a part that wore out in that past left a labelled failure
+event and was replaced (a new life), which is what training learns from.
+
+History ends ``catch_up_days`` before now: readings may not lie in the future, so the simulator
+replays that stretch at its time-acceleration factor and then runs at the speed of the clock.
+
+    summary = build_demo_world(platform, seed=0)      # ~30 s with the full FD001 fleet
+    fleet = simulate.live_fleet(platform)            # continues where the history ends
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from prognos.domain import Asset, Customer, Site
+from prognos.domain.keys import MANUFACTURER
+from prognos.domain.planning import CostModel, Crew, PartStock, Travel
+from prognos.service import maintenance
+from prognos.service.cmapss_fleet import AIRLINES, TURBOFAN, load_cmapss_fleet
+from prognos.service.platform import Platform
+from prognos.sim.calendars import CalendarSpec, make_spec, to_ics
+from prognos.sim.live import (
+    ASSET_TYPES,
+    CHAIN_DRIVE,
+    ELEVATOR,
+    Failure,
+    LiveAsset,
+    LiveFleet,
+    to_batch,
+)
+
+Progress = Callable[[str, int, int], None]
+SIM_DOC = ("simulation", "world")  # where the world's seed and clock are kept for the simulator
+REPAIR_HOURS = 6.0  # from a failure to the new part's first hour
+
+# (customer id, name, [(site suffix, name, timezone, region, asset type, count)])
+CUSTOMERS = (
+    (
+        "liftwerk",
+        "Liftwerk Building Services",
+        [
+            ("shanghai-pudong", "Pudong office towers", "Asia/Shanghai", "cn-east", ELEVATOR, 6),
+            ("shanghai-jingan", "Jing'an residences", "Asia/Shanghai", "cn-east", ELEVATOR, 4),
+            ("berlin-mitte", "Berlin Mitte offices", "Europe/Berlin", "de-east", ELEVATOR, 5),
+        ],
+    ),
+    (
+        "alpenquell",
+        "Alpenquell Bottling",
+        [("rosenheim", "Rosenheim bottling plant", "Europe/Berlin", "de-south", CHAIN_DRIVE, 9)],
+    ),
+    (
+        "autowerk",
+        "Autowerk Vehicles",
+        [
+            ("wolfsburg", "Wolfsburg body shop", "Europe/Berlin", "de-north", CHAIN_DRIVE, 10),
+            ("shenyang", "Shenyang assembly", "Asia/Shanghai", "cn-north", CHAIN_DRIVE, 5),
+        ],
+    ),
+)
+
+COSTS = {
+    # an elevator out of service: SLA penalty and tenants' complaints; door rollers are cheap
+    ELEVATOR: CostModel(
+        asset_type=ELEVATOR,
+        part="ELV-DOOR-ROLLER",
+        unplanned_stoppage_cost_per_hour=150,
+        unplanned_repair_hours=6,
+        planned_job_hours=1.5,
+        part_cost=380,
+        labour_cost_per_hour=85,
+        wasted_life_cost_per_unit=2.5,  # per operating day of the part's life thrown away
+    ),
+    # a conveyor chain that breaks stops the line until it is replaced
+    CHAIN_DRIVE: CostModel(
+        asset_type=CHAIN_DRIVE,
+        part="CH-16B-2",
+        unplanned_stoppage_cost_per_hour=2400,
+        unplanned_repair_hours=6,
+        planned_job_hours=2,
+        part_cost=950,
+        labour_cost_per_hour=95,
+        wasted_life_cost_per_unit=4.0,
+    ),
+    # an engine removed unplanned: lease engine, AOG logistics, 48 h on the ground
+    TURBOFAN: CostModel(
+        asset_type=TURBOFAN,
+        part="TF-HPC-MODULE",
+        unplanned_stoppage_cost_per_hour=6000,
+        unplanned_repair_hours=48,
+        planned_job_hours=10,
+        part_cost=60000,
+        labour_cost_per_hour=120,
+        wasted_life_cost_per_unit=250.0,  # per cycle of module life given away
+    ),
+}
+
+CREWS = (
+    Crew(
+        id="crew-shanghai-1",
+        skills={ELEVATOR, CHAIN_DRIVE},
+        home_region="cn-east",
+        working_weekdays={0, 1, 2, 3, 4, 5},
+        cost_per_hour=60,
+        callout_cost=150,
+    ),
+    Crew(
+        id="crew-shanghai-2",
+        skills={ELEVATOR},
+        home_region="cn-east",
+        cost_per_hour=60,
+        callout_cost=150,
+    ),
+    Crew(id="crew-shenyang", skills={CHAIN_DRIVE}, home_region="cn-north", cost_per_hour=55),
+    Crew(id="crew-berlin", skills={ELEVATOR}, home_region="de-east", cost_per_hour=95),
+    Crew(
+        id="crew-munich",
+        skills={CHAIN_DRIVE},
+        home_region="de-south",
+        hours_per_day=10,
+        cost_per_hour=95,
+        callout_cost=250,
+    ),
+    Crew(
+        id="crew-hanover",
+        skills={CHAIN_DRIVE, ELEVATOR},
+        home_region="de-north",
+        cost_per_hour=95,
+        callout_cost=250,
+    ),
+    Crew(
+        id="crew-aero-europe",
+        skills={TURBOFAN},
+        home_region="europe",
+        hours_per_day=10,
+        working_weekdays={0, 1, 2, 3, 4, 5, 6},
+        cost_per_hour=120,
+        callout_cost=800,
+    ),
+    Crew(
+        id="crew-aero-americas",
+        skills={TURBOFAN},
+        home_region="americas",
+        hours_per_day=10,
+        working_weekdays={0, 1, 2, 3, 4, 5, 6},
+        cost_per_hour=110,
+        callout_cost=800,
+    ),
+    Crew(
+        id="crew-aero-asia",
+        skills={TURBOFAN},
+        home_region="asia",
+        hours_per_day=10,
+        working_weekdays={0, 1, 2, 3, 4, 5, 6},
+        cost_per_hour=100,
+        callout_cost=800,
+    ),
+)
+
+TRAVEL = Travel(
+    hours_between={
+        "de-east|de-north": 3.0,
+        "de-east|de-south": 6.0,
+        "de-north|de-south": 6.0,
+        "cn-east|cn-north": 5.0,
+        "cn-east|asia": 3.0,
+        "cn-north|asia": 4.0,
+        "europe|de-east": 3.0,
+        "europe|de-north": 3.0,
+        "europe|de-south": 3.0,
+    },
+    same_region=1.0,
+    default=16.0,  # another continent
+)
+
+STOCK = (
+    PartStock(
+        depot_id="D-kassel",
+        part=COSTS[ELEVATOR].part,
+        on_hand=12,
+        lead_time_days=5,
+        regions={"de-east", "de-north", "de-south"},
+    ),
+    PartStock(
+        depot_id="D-kassel",
+        part=COSTS[CHAIN_DRIVE].part,
+        on_hand=20,
+        lead_time_days=7,
+        regions={"de-east", "de-north", "de-south"},
+    ),
+    PartStock(
+        depot_id="D-shanghai",
+        part=COSTS[ELEVATOR].part,
+        on_hand=15,
+        lead_time_days=4,
+        regions={"cn-east", "cn-north"},
+    ),
+    PartStock(
+        depot_id="D-shanghai",
+        part=COSTS[CHAIN_DRIVE].part,
+        on_hand=8,
+        lead_time_days=10,
+        regions={"cn-east", "cn-north"},
+    ),
+    PartStock(
+        depot_id="D-toulouse",
+        part=COSTS[TURBOFAN].part,
+        on_hand=3,
+        lead_time_days=30,
+        regions={"europe"},
+    ),
+    PartStock(
+        depot_id="D-miami",
+        part=COSTS[TURBOFAN].part,
+        on_hand=3,
+        lead_time_days=30,
+        regions={"americas"},
+    ),
+    PartStock(
+        depot_id="D-singapore",
+        part=COSTS[TURBOFAN].part,
+        on_hand=2,
+        lead_time_days=30,
+        regions={"asia"},
+    ),
+)
+
+
+@dataclass
+class DemoWorld:
+    """The world's description before anything is stored: deterministic for a seed and a date."""
+
+    seed: int
+    history_end: datetime
+    customers: list[Customer]
+    sites: list[Site]
+    calendars: dict[str, CalendarSpec]
+    assets: list[Asset]  # elevators and chains, installed at their first part's start
+    workdays: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+def demo_world(
+    seed: int = 0, history_end: datetime | None = None, history_days: tuple[int, int] = (60, 420)
+) -> DemoWorld:
+    """Customers, sites, calendars and the elevator/chain fleet; ``history_days``: how long ago
+    each asset's first part was fitted (the history starts there)."""
+    end = (history_end or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    rng = np.random.default_rng([seed, 7])
+    cal_start = end.date() - timedelta(days=400)
+    customers, sites, specs, assets, workdays = [], [], {}, [], {}
+    for cid, cname, site_rows in CUSTOMERS:
+        customers.append(Customer(id=cid, name=cname))
+        for suffix, sname, tz, region, type_id, count in site_rows:
+            site = Site(
+                id=f"{cid}-{suffix}", customer_id=cid, name=sname, timezone=tz, region=region
+            )
+            sites.append(site)
+            specs[site.id] = _calendar(site, cal_start, rng)
+            workdays[site.id] = specs[site.id].workdays
+            prefix = "el" if type_id == ELEVATOR else "ch"
+            for k in range(count):
+                ago = float(rng.uniform(*history_days))
+                start = (end - timedelta(days=ago)).replace(minute=0, second=0)
+                assets.append(
+                    Asset(
+                        id=f"{site.id}-{prefix}{k + 1:02d}",
+                        customer_id=cid,
+                        site_id=site.id,
+                        type_id=type_id,
+                        serial=f"{prefix.upper()}-{zlib_serial(site.id, k)}",
+                        model="DoorDrive 3" if type_id == ELEVATOR else "Conveyor 16B duplex",
+                        installed_at=start,
+                    )
+                )
+    return DemoWorld(seed, end, customers, sites, specs, assets, workdays)
+
+
+def zlib_serial(site_id: str, k: int) -> str:
+    import zlib
+
+    return f"{zlib.crc32(site_id.encode()) % 100000:05d}{k:02d}"
+
+
+def _calendar(site: Site, start: date, rng: np.random.Generator) -> CalendarSpec:
+    spec = make_spec(site.id, start, 800, rng)
+    spec.timezone = site.timezone
+    return spec
+
+
+def build_demo_world(
+    platform: Platform,
+    seed: int = 0,
+    *,
+    now: datetime | None = None,
+    catch_up_days: float = 28.0,
+    history_step_minutes: float = 120.0,
+    turbofans: bool = True,
+    subset: str = "FD001",
+    max_units: int | None = None,
+    data_dir=None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Register the demo world in ``platform`` and write its history; return counts.
+
+    With ``turbofans`` the C-MAPSS ``subset`` fleet (airlines) is loaded too, its histories
+    ending where the others' do. ``catch_up_days`` before ``now`` is where history ends and the
+    live simulator takes over.
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    end = now - timedelta(days=catch_up_days)
+    world = demo_world(seed, end)
+    totals: dict[str, Any] = {"readings": 0, "rejected": 0, "failures": 0}
+    if turbofans:
+        tf = load_cmapss_fleet(
+            platform,
+            subset,
+            data_dir,
+            now=end,
+            max_units=max_units,
+            progress=lambda split, d, n: progress and progress(f"turbofans ({split})", d, n),
+        )
+        totals["readings"] += tf["readings"]
+        totals["rejected"] += tf["rejected"]
+    for t in ASSET_TYPES.values():
+        platform.add_asset_type(t)
+    for c in world.customers:
+        platform.add_customer(c)
+    for s in world.sites:
+        platform.add_site(s)
+    _planning(platform, world, turbofans)
+    installed, counts = _history(platform, world, history_step_minutes, progress)
+    platform.add_assets(
+        [a.model_copy(update={"installed_at": installed[a.id]}) for a in world.assets]
+    )
+    totals["readings"] += counts["readings"]
+    totals["rejected"] += counts["rejected"]
+    totals["failures"] = counts["failures"]
+    platform.store.put_document(
+        *SIM_DOC,
+        {
+            "seed": seed,
+            "history_end": end.isoformat(),
+            "sample_minutes": 10.0,
+            "workdays": {k: list(v) for k, v in world.workdays.items()},
+            "turbofan_subset": subset if turbofans else None,
+        },
+    )
+    totals.update(
+        {
+            "customers": len(platform.store.list_customers()),
+            "sites": len(platform.store.list_sites()),
+            "assets": platform.store.count_assets(),
+            "history_end": end.isoformat(),
+        }
+    )
+    return totals
+
+
+def _planning(platform: Platform, world: DemoWorld, turbofans: bool) -> None:
+    """Calendars (as iCalendar, the way customers send them), crews, depots, costs, travel."""
+    p = MANUFACTURER
+    rng = np.random.default_rng([world.seed, 11])
+    cal_start = world.history_end.date() - timedelta(days=400)
+    sites = list(world.sites)
+    if turbofans:
+        sites += [platform.store.get_site(f"{cid}-hangar") for cid, *_ in AIRLINES]
+    for site in sites:
+        spec = world.calendars.get(site.id) or _calendar(site, cal_start, rng)
+        maintenance.import_ics(platform, p, site.id, to_ics(spec, cal_start), days=400)
+    for crew in CREWS:
+        if turbofans or TURBOFAN not in crew.skills:
+            maintenance.put_crew(platform, p, crew)
+    for s in STOCK:
+        maintenance.put_stock(platform, p, s)
+    for type_id, cm in COSTS.items():
+        if turbofans or type_id != TURBOFAN:
+            maintenance.put_cost_model(platform, p, type_id, cm)
+    maintenance.put_travel(platform, p, TRAVEL)
+
+
+def _history(
+    platform: Platform, world: DemoWorld, step_minutes: float, progress: Progress | None
+) -> tuple[dict[str, datetime], dict[str, int]]:
+    """Simulate each asset from its first part to the end of history, replacing parts that fail.
+
+    Returns the start of each asset's current life and counts. Failures become labelled events.
+    """
+    sites = {s.id: s for s in world.sites}
+    current = {a.id: a.installed_at for a in world.assets}
+    lives = [
+        LiveAsset(
+            a.id,
+            a.customer_id,
+            a.type_id,
+            a.installed_at,
+            timezone=sites[a.site_id].timezone,
+            workdays=world.workdays[a.site_id],
+        )
+        for a in world.assets
+    ]
+    counts = {"readings": 0, "rejected": 0, "failures": 0}
+    # registered first (at the first part's start) so readings validate; moved on at the end
+    platform.add_assets(world.assets)
+    step = 0
+    while lives:
+        fleet = LiveFleet(lives, world.seed, sample_minutes=step_minutes)
+        horizon = world.history_end
+        chunk = timedelta(days=30)
+        t = min(a.installed_at for a in lives)
+        while t < horizon:
+            t = min(t + chunk, horizon)
+            res = platform.ingest_batch(to_batch(fleet.advance_wide(t)), source="sim:history")
+            counts["readings"] += res.accepted
+            counts["rejected"] += len(res.rejected)
+        step += 1
+        if progress:
+            progress("elevator and chain histories", step, step)
+        failures = fleet.pop_failures()
+        by_id = {a.asset_id: a for a in lives}
+        lives = []
+        for f in failures:
+            _record_failure(platform, f)
+            counts["failures"] += 1
+            fresh = f.at + timedelta(hours=REPAIR_HOURS)
+            if fresh < world.history_end:
+                current[f.asset_id] = fresh.replace(microsecond=0)
+                lives.append(
+                    LiveAsset(
+                        f.asset_id,
+                        f.customer_id,
+                        f.type_id,
+                        current[f.asset_id],
+                        last_ts=f.at,
+                        timezone=by_id[f.asset_id].timezone,
+                        workdays=by_id[f.asset_id].workdays,
+                    )
+                )
+    return current, counts
+
+
+def _record_failure(platform: Platform, f: Failure) -> None:
+    """A part that wore out: the labelled event training learns from (``maintenance`` shape)."""
+    event_id = f"{f.asset_id}-failure-{f.at:%Y%m%dT%H%M}"
+    platform.store.put_document(
+        maintenance.EVENT,
+        event_id,
+        {
+            "id": event_id,
+            "asset_id": f.asset_id,
+            "kind": "failure",
+            "failure_found": True,
+            "at": f.at.isoformat(),
+            "life_start": f.life_start.isoformat(),
+            "age": float(f.age),
+            "resets_age": True,
+            "source": "simulated wear-out",
+        },
+        customer_id=f.customer_id,
+        asset_id=f.asset_id,
+        status="failure",
+    )
