@@ -66,18 +66,19 @@ class DuckDBStore(SqlStore):
 
         The batch goes to DuckDB as an Arrow table (no per-string conversion). It is first
         inserted plainly: the primary key still refuses duplicates, but without the cost of
-        ``ON CONFLICT`` on every row. Only a batch that does hold stored readings (a re-sent
-        payload, an MQTT redelivery) is inserted again with ``ON CONFLICT DO NOTHING``.
+        ``ON CONFLICT`` (and of looking for repeats inside the batch) on every row. Only a batch
+        that does hold a duplicate (a re-sent payload, an MQTT redelivery, a reading twice in
+        one payload) is inserted again, reduced to the last of repeated readings, with
+        ``ON CONFLICT DO NOTHING``.
         """
         if not len(batch):
             return 0
-        table = _arrow_batch(batch)
         try:
             with self._cursor() as cur:
-                return self._insert_arrow(cur, table, on_conflict=False)
+                return self._insert_arrow(cur, _arrow_batch(batch), on_conflict=False)
         except duckdb.ConstraintException:
             with self._cursor() as cur:
-                return self._insert_arrow(cur, table, on_conflict=True)
+                return self._insert_arrow(cur, _arrow_batch(batch, dedupe=True), on_conflict=True)
 
     def _insert_arrow(self, cur: Any, table: pa.Table, on_conflict: bool) -> int:
         # On a failed insert the transaction is aborted and the cursor closed with its view, so
@@ -123,22 +124,24 @@ class DuckDBStore(SqlStore):
             self._con.close()
 
 
-def _arrow_batch(batch: ReadingBatch) -> pa.Table:
-    """The batch as an Arrow table, readings repeated inside it reduced to the last one."""
+def _arrow_batch(batch: ReadingBatch, dedupe: bool = False) -> pa.Table:
+    """The batch as an Arrow table; with ``dedupe``, repeated readings reduced to the last."""
     asset = np.asarray(batch.asset_id, dtype=object)
     channel = np.asarray(batch.channel, dtype=object)
     ts = np.asarray(batch.ts).astype("datetime64[us]")
     value = np.asarray(batch.value, dtype=np.float64)
-    # Duplicates inside one batch would violate the key before ON CONFLICT sees them; keep the
-    # last, as a later reading in a payload overrides an earlier one. Checked on integer codes.
-    a_codes, _ = pd.factorize(asset)
-    c_codes, _ = pd.factorize(channel)
-    key = pd.DataFrame(
-        {"k": a_codes.astype(np.int64) * (int(c_codes.max()) + 1) + c_codes, "t": ts.view("i8")}
-    )
-    dup = key.duplicated(keep="last").to_numpy()
-    if dup.any():
-        keep = ~dup
+    if dedupe:
+        # A reading twice in one batch would violate the key before ON CONFLICT sees it; the
+        # later one wins, as in a payload. Checked on integer codes.
+        a_codes, _ = pd.factorize(asset)
+        c_codes, _ = pd.factorize(channel)
+        key = pd.DataFrame(
+            {
+                "k": a_codes.astype(np.int64) * (int(c_codes.max()) + 1) + c_codes,
+                "t": ts.view("i8"),
+            }
+        )
+        keep = ~key.duplicated(keep="last").to_numpy()
         asset, channel, ts, value = asset[keep], channel[keep], ts[keep], value[keep]
     return pa.table(
         {
