@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime
 
 import numpy as np
@@ -106,6 +107,13 @@ def test_fd001_smoke_end_to_end():
     assert fc.levels == DEFAULT_LEVELS and fc.time_unit == "cycles"
     assert fc.p10 <= fc.p50 <= fc.p90
     assert fc.extra["capped_at"] == 125
+    # stored telemetry has gaps and whole missing channels; the model is pickled by the service
+    gappy = one.copy()
+    gappy.loc[gappy.index[::7], "sensor_11"] = np.nan
+    gappy["sensor_4"] = np.nan
+    again = pickle.loads(pickle.dumps(model)).forecast(gappy, "engine-2")
+    assert np.all(np.isfinite(again.values))
+    assert again.p50 == pytest.approx(fc.p50, abs=30)
 
 
 def test_six_operating_regimes_are_normalised_before_learning():

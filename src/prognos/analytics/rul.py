@@ -198,10 +198,19 @@ class SensorRulModel(BaseEstimator):
             f[self.unit_col] = 0
         if self.time_col not in f.columns:
             f[self.time_col] = f.groupby(self.unit_col).cumcount() + 1
-        return f.sort_values([self.unit_col, self.time_col], kind="stable")
+        f = f.sort_values([self.unit_col, self.time_col], kind="stable")
+        # telemetry has gaps: carry each unit's last reading forward (first one back)
+        cols = [c for c in f.columns if c not in (self.unit_col, self.time_col)]
+        cols = [c for c in cols if pd.api.types.is_numeric_dtype(f[c])]
+        if cols and f[cols].isna().any().any():
+            g = f.groupby(self.unit_col, sort=False)[cols]
+            f[cols] = g.ffill()
+            f[cols] = f[cols].fillna(f.groupby(self.unit_col, sort=False)[cols].bfill())
+        return f
 
     def _channels(self, norm: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        values = norm[self.normalizer_.sensors_].to_numpy(dtype=float)
+        # a sensor a unit never reported sits at its regime's mean (0 after normalisation)
+        values = np.nan_to_num(norm[self.normalizer_.sensors_].to_numpy(dtype=float), nan=0.0)
         names = list(self.normalizer_.sensors_)
         if self.health_index_ is not None:
             values = np.column_stack([values, self.health_index_.predict(values)])
