@@ -7,7 +7,7 @@ from typing import Any
 
 from asyncua import Client, ua
 
-from prognos.ingest.opcua import data_type_name, engineering_units, is_numeric
+from prognos.ingest.opcua_client import data_type_name, engineering_units, is_numeric
 
 _HAS_PROPERTY = ua.NodeId(ua.ObjectIds.HasProperty)
 
