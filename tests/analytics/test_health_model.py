@@ -75,3 +75,16 @@ def test_outlier_detector_face(model):
     assert np.mean(model.predict(x) == 1) > 0.97
     x.iloc[:10, 2] += 10
     assert np.all(model.predict(x.iloc[:10]) == -1)
+
+
+def test_turbofans_lose_health_towards_failure():
+    from prognos.analytics.cmapss import SENSORS, load_subset
+
+    train = load_subset("FD001").train
+    train = train[train["unit"] <= 20]
+    sensors = [s for s in SENSORS if train[s].nunique() > 2]
+    m = HealthModel(window=10).fit(train.loc[train["cycle"] <= 30, sensors])
+    early = [m.health(g[sensors].iloc[30:40], "e").score for _, g in train.groupby("unit")]
+    late = [m.health(g[sensors].iloc[-10:], "e").score for _, g in train.groupby("unit")]
+    assert np.mean(early) > 90 and np.mean(late) < 30
+    assert min(early) > max(late)
