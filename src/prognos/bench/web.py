@@ -3,11 +3,11 @@
     prognos bench web --json     # 10,000 assets, a year of hourly telemetry (4 channels) for one
 
 A temporary DuckDB file gets 10,000 assets over 5 customers and 20 sites, the latest health of
-each, three forecasts each (a year of daily forecasts for the asset under test), 2,000 planned
-work orders and 500 open alarms; the asset under test gets 8,760 hourly readings of 4 channels
-through the normal ingest path. The registry, forecasts and documents are bulk-loaded straight
-into the file (the platform's one-row-per-call writes would take minutes and are not what is
-measured). Then the whole server app answers in process (httpx ``ASGITransport``):
+each, ``--history`` forecasts each (3 by default; a year of daily ones for the asset under
+test), 2,000 planned work orders and 500 open alarms; the asset under test gets 8,760 hourly
+readings of 4 channels through the normal ingest path. The registry, forecasts and documents
+are bulk-loaded straight into the file (the platform's one-row-per-call writes would take
+minutes and are not what is measured). Then the whole server app answers in process (httpx ``ASGITransport``):
 
 * fleet page: the HTML of one page of 50 rows with the summary over every asset, cycling
   through sort keys and pages;
@@ -32,7 +32,9 @@ LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 Z = (-1.645, -1.2816, -0.6745, 0.0, 0.6745, 1.2816, 1.645)
 
 
-def _bulk_load(path: Path, n_assets: int, target: str, now, seed: int) -> dict[str, int]:
+def _bulk_load(
+    path: Path, n_assets: int, target: str, now, seed: int, history: int = 3
+) -> dict[str, int]:
     """Registry rows, health, forecasts, work orders and alarms for ``n_assets``, in bulk."""
     import json
     from datetime import timedelta
@@ -91,8 +93,7 @@ def _bulk_load(path: Path, n_assets: int, target: str, now, seed: int) -> dict[s
     )
     fc_rows = []
     for i, a in enumerate(ids):
-        history = 365 if a == target else 3
-        for k in range(history):
+        for k in range(365 if a == target else history):
             m = median[i] + k * (1 + 0.05 * np.sin(k / 9))
             q = {lv: m * float(np.exp(0.35 * z)) for lv, z in zip(LEVELS, Z, strict=True)}
             f = FailureForecast.from_quantiles(
@@ -268,6 +269,7 @@ def run(
     requests: int = 50,
     warmup: int = 5,
     seed: int = 7,
+    history: int = 3,
     folder: Path | None = None,
 ) -> dict[str, Any]:
     import asyncio
@@ -302,7 +304,7 @@ def run(
         )
     )
     store.close()
-    loaded = _bulk_load(db, n_assets, target, now, seed)
+    loaded = _bulk_load(db, n_assets, target, now, seed, history)
     p = open_platform(Settings(db=str(db), artifacts_dir=base / "artifacts"))
     try:
         res = p.ingest_batch(_hourly_year(target, now, hours, seed), source="bench")
@@ -320,6 +322,7 @@ def run(
         "assets": loaded["assets"],
         "forecasts": loaded["forecasts"],
         "documents": loaded["documents"],
+        "forecasts_per_asset": history,
         "readings_for_asset": res.accepted,
         "channels": len(CHANNELS),
         "requests": requests,
@@ -340,12 +343,13 @@ def register(bench_app: typer.Typer) -> None:
         assets: int = typer.Option(10_000, help="Assets in the fleet."),
         hours: int = typer.Option(24 * 365, help="Hourly readings per channel for the asset."),
         requests: int = typer.Option(50, help="Timed visits of each page."),
+        history: int = typer.Option(3, help="Stored forecasts per asset (daily refreshes)."),
     ) -> None:
         """Server time of the fleet and asset pages (HTML + the data they fetch), p50/p95 ms."""
         from prognos.bench._output import emit
 
         emit(
-            run(n_assets=assets, hours=hours, requests=requests),
+            run(n_assets=assets, hours=hours, requests=requests, history=history),
             as_json=as_json,
             title="prognos bench web",
         )

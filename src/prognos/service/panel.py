@@ -34,6 +34,7 @@ from prognos.domain.planning import (
     WorkOrderStatus,
 )
 from prognos.errors import NotFound, ValidationFailed
+from prognos.service import maintenance
 from prognos.service.platform import Platform
 
 WORKORDER, CALENDAR, CREW, ALARM = "workorder", "calendar", "crew", "alarm"
@@ -502,16 +503,16 @@ def latest_forecast_stamp(platform: Platform, asset_id: str) -> str | None:
 
 
 # -- work orders -------------------------------------------------------------------------------
-def _order_customer(platform: Platform, o: WorkOrder) -> str:
-    a = platform.store.get_asset(o.asset_id)
-    if a is None:
-        raise NotFound(f"work order {o.id}: asset {o.asset_id!r} does not exist")
-    return a.customer_id
-
-
+# The lifecycle, its tenancy and the feedback of findings live in ``service.maintenance`` (the
+# API's PATCH goes there too); the panel adds its policy: the manufacturer's service team moves
+# orders, customers watch.
 def save_order(platform: Platform, o: WorkOrder, customer_id: str | None = None) -> WorkOrder:
     """Store a work order as the document the panel and the planner share."""
-    customer_id = customer_id or _order_customer(platform, o)
+    if customer_id is None:
+        a = platform.store.get_asset(o.asset_id)
+        if a is None:
+            raise NotFound(f"work order {o.id}: asset {o.asset_id!r} does not exist")
+        customer_id = a.customer_id
     platform.store.put_document(
         WORKORDER,
         o.id,
@@ -524,39 +525,24 @@ def save_order(platform: Platform, o: WorkOrder, customer_id: str | None = None)
 
 
 def get_order(platform: Platform, p: Principal, order_id: str) -> WorkOrder:
-    d = platform.store.get_document(WORKORDER, order_id)
-    if d is None:
-        raise NotFound(f"work order {order_id!r} not found")
-    o = WorkOrder.model_validate(d)
-    if not p.may_see(_order_customer(platform, o)):
-        raise NotFound(f"work order {order_id!r} not found")
-    return o
+    return maintenance.get_order(platform, p, order_id)
 
 
 def list_orders(
     platform: Platform, p: Principal, status: str | None = None, asset_id: str | None = None
 ) -> list[WorkOrder]:
     """Work orders the caller may see, soonest first (done and cancelled last)."""
-    docs = platform.store.list_documents(
-        WORKORDER,
-        customer_id=None if p.is_manufacturer else p.customer_id,
-        asset_id=asset_id,
-        status=status or None,
-    )
-    orders = [WorkOrder.model_validate(d) for d in docs]
+    orders = maintenance.list_orders(platform, p, status=status or None, asset_id=asset_id)
     final = {WorkOrderStatus.done, WorkOrderStatus.cancelled}
     return sorted(orders, key=lambda o: (o.status in final, o.day, o.id))
 
 
-def transition_order(
-    platform: Platform, p: Principal, order_id: str, action: str, at: datetime | None = None
-) -> WorkOrder:
-    """Dispatch or start an order (the manufacturer's service organisation runs the jobs)."""
+def transition_order(platform: Platform, p: Principal, order_id: str, action: str) -> WorkOrder:
+    """Dispatch or start an order."""
     platform.require_manufacturer(p)
     if action not in ACTIONS:
         raise ValidationFailed(f"unknown action {action!r}", hint=f"use {', '.join(ACTIONS)}")
-    o = get_order(platform, p, order_id).transition(ACTIONS[action], at)
-    return save_order(platform, o)
+    return maintenance.transition(platform, p, order_id, ACTIONS[action].value)
 
 
 def complete_order(
@@ -569,9 +555,8 @@ def complete_order(
     part_replaced: bool = True,
     at: datetime | None = None,
 ) -> WorkOrder:
-    """Mark an in-progress order done with the crew's findings; keeps the labelled event."""
+    """Mark an order done with the crew's findings (they become a labelled event)."""
     platform.require_manufacturer(p)
-    o = get_order(platform, p, order_id)
     finding = Finding(
         condition=condition.strip(),
         measured_wear=measured_wear,
@@ -579,20 +564,7 @@ def complete_order(
         part_replaced=part_replaced,
         at=at or datetime.now(UTC),
     )
-    done = o.complete(finding)
-    customer = _order_customer(platform, done)
-    save_order(platform, done, customer)
-    event = done.feedback_event()
-    if event is not None:  # what the models learn from (same kind of document the demo writes)
-        platform.store.put_document(
-            "event",
-            f"{done.id}-finding",
-            {"id": f"{done.id}-finding", **event, "source": f"work order {done.id}"},
-            customer_id=customer,
-            asset_id=done.asset_id,
-            status=event["kind"],
-        )
-    return done
+    return maintenance.transition(platform, p, order_id, WorkOrderStatus.done.value, finding)
 
 
 # -- alarms --------------------------------------------------------------------------------------
