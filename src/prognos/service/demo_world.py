@@ -340,7 +340,7 @@ def build_demo_world(
     for s in world.sites:
         platform.add_site(s)
     _planning(platform, world, turbofans)
-    installed, counts = _history(platform, world, history_step_minutes, progress)
+    installed, counts = run_history(platform, world, history_step_minutes, progress)
     platform.add_assets(
         [a.model_copy(update={"installed_at": installed[a.id]}) for a in world.assets]
     )
@@ -390,12 +390,16 @@ def _planning(platform: Platform, world: DemoWorld, turbofans: bool) -> None:
     maintenance.put_travel(platform, p, TRAVEL)
 
 
-def _history(
-    platform: Platform, world: DemoWorld, step_minutes: float, progress: Progress | None
+def run_history(
+    platform: Platform | None,
+    world: DemoWorld,
+    step_minutes: float,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, datetime], dict[str, int]]:
     """Simulate each asset from its first part to the end of history, replacing parts that fail.
 
     Returns the start of each asset's current life and counts. Failures become labelled events.
+    Without a platform nothing is stored (the lives alone, for ``simulate.world_fleet``).
     """
     sites = {s.id: s for s in world.sites}
     current = {a.id: a.installed_at for a in world.assets}
@@ -412,7 +416,8 @@ def _history(
     ]
     counts = {"readings": 0, "rejected": 0, "failures": 0}
     # registered first (at the first part's start) so readings validate; moved on at the end
-    platform.add_assets(world.assets)
+    if platform is not None:
+        platform.add_assets(world.assets)
     step = 0
     while lives:
         fleet = LiveFleet(lives, world.seed, sample_minutes=step_minutes)
@@ -421,17 +426,20 @@ def _history(
         t = min(a.installed_at for a in lives)
         while t < horizon:
             t = min(t + chunk, horizon)
-            res = platform.ingest_batch(to_batch(fleet.advance_wide(t)), source="sim:history")
-            counts["readings"] += res.accepted
-            counts["rejected"] += len(res.rejected)
+            samples = fleet.advance_wide(t)
+            if platform is not None:
+                res = platform.ingest_batch(to_batch(samples), source="sim:history")
+                counts["readings"] += res.accepted
+                counts["rejected"] += len(res.rejected)
         step += 1
         if progress:
-            progress("elevator and chain histories", step, step)
+            progress(f"elevator and chain histories (round {step})", step, step)
         failures = fleet.pop_failures()
         by_id = {a.asset_id: a for a in lives}
         lives = []
         for f in failures:
-            _record_failure(platform, f)
+            if platform is not None:
+                record_failure(platform, f)
             counts["failures"] += 1
             fresh = f.at + timedelta(hours=REPAIR_HOURS)
             if fresh < world.history_end:
@@ -450,7 +458,7 @@ def _history(
     return current, counts
 
 
-def _record_failure(platform: Platform, f: Failure) -> None:
+def record_failure(platform: Platform, f: Failure) -> None:
     """A part that wore out: the labelled event training learns from (``maintenance`` shape)."""
     event_id = f"{f.asset_id}-failure-{f.at:%Y%m%dT%H%M}"
     platform.store.put_document(

@@ -8,7 +8,7 @@ on the seed and the samples asked for, not on how time was cut into calls.
 * **elevator** (hours): a door roller bearing wears as ``(age / life) ** p``; vibration rises
   from about 2.5 mm/s to the 12 mm/s failure level, the door cycle slows and the door motor
   draws more current; humidity follows the day.
-* **chain_drive** (hours): elongation grows at a random rate toward 3 % (``world.chain_path``,
+* **chain_drive** (days): elongation grows at a random rate toward 3 % (``world.chain_path``,
   one step per day), the sprocket warms with load and wear; load follows the site's two
   shifts (06:00-22:00 local on its working days).
 * **turbofan** (cycles): an engine in service continues with the rows of a held-out C-MAPSS
@@ -63,7 +63,7 @@ ELEVATOR_TYPE = AssetType(
 CHAIN_TYPE = AssetType(
     id=CHAIN_DRIVE,
     name="Industrial drive chain (conveyor)",
-    time_unit=TimeUnit.hours,
+    time_unit=TimeUnit.days,
     channels=[
         Channel(name="elongation", unit="%", min=-0.5, max=6.0, description="pitch elongation"),
         Channel(name="sprocket_temp", unit="degC", min=-20.0, max=150.0),
@@ -77,6 +77,7 @@ CHANNELS = {
     TURBOFAN: CMAPSS_CHANNELS,
 }
 _US = np.timedelta64(1, "us")
+UNIT_SECONDS = {ELEVATOR: 3600.0, CHAIN_DRIVE: 86400.0, TURBOFAN: 86400.0}
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,12 @@ class LiveFleet:
                 return
         raise KeyError(asset_id)
 
-    def installed(self, asset_id: str) -> datetime:
-        """Start of the asset's current life in the simulation."""
-        return next(_utc(s.spec.installed_at) for s in self._states if s.spec.asset_id == asset_id)
+    def installed(self, asset_id: str) -> datetime | None:
+        """Start of the asset's current life in the simulation (None: not simulated)."""
+        for s in self._states:
+            if s.spec.asset_id == asset_id:
+                return _utc(s.spec.installed_at)
+        return None
 
     @property
     def next_due(self) -> datetime | None:
@@ -248,7 +252,7 @@ class LiveFleet:
         st.params = {"path": path, "ambient": rng.uniform(18.0, 28.0), "rated": rng.uniform(65, 85)}
         # the path gives elongation after each whole day; failure is where it crosses 3 %
         e0, e1 = path[life_days - 1], path[life_days]
-        st.life = 24.0 * (life_days - 1 + (CHAIN_LIMIT - e0) / max(e1 - e0, 1e-9))
+        st.life = life_days - 1 + (CHAIN_LIMIT - e0) / max(e1 - e0, 1e-9)
 
     def _init_turbofan(self, st: _State, rng: np.random.Generator) -> None:
         if self._pool is None:
@@ -279,16 +283,13 @@ class LiveFleet:
                 n = min(n, max_per_asset)
             ts = st.next_ts + np.arange(n) * st.period
             unit = st.spec.type_id
-            age = (ts - _dt64(st.spec.installed_at)) / _US / 1e6
-            age = age / (86400.0 if unit == TURBOFAN else 3600.0)
+            age = (ts - _dt64(st.spec.installed_at)) / _US / 1e6 / UNIT_SECONDS[unit]
             alive = age <= st.life if unit == TURBOFAN else age < st.life
             if not alive.all():
                 k = int(np.argmin(alive))
                 ts, age, n = ts[:k], age[:k], k
                 st.failed = True
-                at = st.spec.installed_at + timedelta(
-                    seconds=st.life * (86400.0 if unit == TURBOFAN else 3600.0)
-                )
+                at = st.spec.installed_at + timedelta(seconds=st.life * UNIT_SECONDS[unit])
                 self._failures.append(
                     Failure(
                         st.spec.asset_id,
@@ -335,7 +336,7 @@ class LiveFleet:
     def _values_chain_drive(self, st, ts, age, z) -> np.ndarray:
         p = st.params
         path = p["path"]
-        e = np.interp(age / 24.0, np.arange(len(path)), path)
+        e = np.interp(age, np.arange(len(path)), path)
         local = self._local(st, ts)
         hour, wd = local.hour.to_numpy(), local.weekday.to_numpy()
         on = np.isin(wd, st.spec.workdays) & (hour >= SHIFT_HOURS[0]) & (hour < SHIFT_HOURS[1])

@@ -1,0 +1,405 @@
+"""``prognos simulate``: stream a live fleet's telemetry, in process or over MQTT.
+
+The simulated clock starts where the fleet's history ends and runs ``speed`` times faster than
+the wall clock until it reaches now; from then on it keeps pace with the clock (readings may not
+lie in the future). Each tick sends what came due: into the platform (``InProcess``), or as one
+MQTT message per asset to ``prognos/<customer>/<asset>/telemetry`` (``MqttPublisher``).
+Memory stays bounded: a tick sends at most ``max_per_asset`` samples per asset (a fleet that fell
+behind catches up over several ticks) and the MQTT client's outgoing queue is capped.
+
+    sim = Simulator(platform, live_fleet(platform), speed=3600)   # 1 simulated hour a second
+    sim.start()
+    ...
+    sim.stop()
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
+
+from prognos.domain import Asset
+from prognos.errors import ConfigError
+from prognos.service.demo_world import (
+    REPAIR_HOURS,
+    SIM_DOC,
+    demo_world,
+    record_failure,
+    run_history,
+)
+from prognos.service.platform import Platform
+from prognos.sim.live import (
+    CHAIN_DRIVE,
+    ELEVATOR,
+    TURBOFAN,
+    Failure,
+    LiveAsset,
+    LiveFleet,
+    Samples,
+    load_turbofan_pool,
+    to_batch,
+)
+
+log = logging.getLogger(__name__)
+SIMULATED = (ELEVATOR, CHAIN_DRIVE, TURBOFAN)
+_TEST_UNIT = re.compile(r"^(FD00\d)-test-(\d+)$")
+
+
+# -- transports ---------------------------------------------------------------------------------
+class Transport(Protocol):
+    """Where a tick's readings go; ``send`` returns how many readings were taken."""
+
+    def send(self, samples: list[Samples]) -> int: ...
+    def failed(self, f: Failure, new_life: datetime) -> None: ...
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """Ingest into the platform through its validation; failures become labelled events."""
+
+    def __init__(self, platform: Platform):
+        self.platform = platform
+
+    def send(self, samples: list[Samples]) -> int:
+        if not samples:
+            return 0
+        res = self.platform.ingest_batch(to_batch(samples), source="simulator")
+        if res.rejected:
+            log.warning(
+                "simulator: %d readings rejected (first: %s)",
+                len(res.rejected),
+                res.rejected[0].reason,
+            )
+        return res.accepted + res.duplicates
+
+    def failed(self, f: Failure, new_life: datetime) -> None:
+        """The part broke and was replaced after an emergency repair: record both."""
+        record_failure(self.platform, f)
+        a = self.platform.store.get_asset(f.asset_id)
+        if a is not None:
+            self.platform.store.upsert_assets([a.model_copy(update={"installed_at": new_life})])
+            self.platform._registry_changed()
+
+    def replaced(self) -> dict[str, datetime]:
+        """Current life start of every asset, as the platform knows it (work orders reset it)."""
+        return {a.id: a.installed_at for a in self.platform.store.list_assets()}
+
+    def close(self) -> None:
+        pass
+
+
+class MqttPublisher:
+    """Publish wide JSON records, one message per asset and tick, QoS 1."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str = "",
+        username: str | None = None,
+        password: str | None = None,
+        max_queued: int = 20_000,
+        connect_timeout_s: float = 10.0,
+    ):
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        u = urlparse(url)
+        if u.scheme not in ("mqtt", "tcp") or not u.hostname:
+            raise ConfigError(
+                f"broker URL {url!r} is not mqtt://HOST:PORT", hint="e.g. mqtt://127.0.0.1:1883"
+            )
+        self.dropped = 0
+        self._connected = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.max_queued_messages_set(max_queued)  # bounded while the broker is away
+        self.client.max_inflight_messages_set(200)
+        user = username or (unquote(u.username) if u.username else None)
+        if user:
+            self.client.username_pw_set(
+                user, password or (unquote(u.password) if u.password else None)
+            )
+        self.client.on_connect = lambda c, ud, flags, rc, props=None: (
+            self._connected.set() if not rc.is_failure else None
+        )
+        self.client.on_disconnect = lambda *a: self._connected.clear()
+        self.client.reconnect_delay_set(1, 30)
+        try:
+            self.client.connect(u.hostname, u.port or 1883, keepalive=30)
+        except OSError as e:
+            raise ConfigError(
+                f"cannot connect to the MQTT broker at {url}: {e}",
+                hint="start one (mosquitto) or leave --broker out to ingest in process",
+            ) from e
+        self.client.loop_start()
+        if not self._connected.wait(connect_timeout_s):
+            self.close()
+            raise ConfigError(f"the MQTT broker at {url} did not accept the connection")
+
+    def send(self, samples: list[Samples]) -> int:
+        import paho.mqtt.client as mqtt
+
+        sent = 0
+        for s in samples:
+            recs = s.records()
+            payload = json.dumps(recs[0] if len(recs) == 1 else recs, separators=(",", ":"))
+            info = self.client.publish(
+                f"prognos/{s.customer_id}/{s.asset_id}/telemetry", payload, qos=1
+            )
+            if info.rc == mqtt.MQTT_ERR_SUCCESS or info.rc == mqtt.MQTT_ERR_NO_CONN:
+                sent += s.values.size  # queued: paho sends it once (re)connected
+            else:
+                self.dropped += s.values.size
+        return sent
+
+    def failed(self, f: Failure, new_life: datetime) -> None:
+        log.info("simulator: %s failed at %s; replaced", f.asset_id, f.at.isoformat())
+
+    def replaced(self) -> dict[str, datetime]:
+        return {}
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+# -- fleets -------------------------------------------------------------------------------------
+def live_fleet(platform: Platform, seed: int | None = None, data_dir=None) -> LiveFleet:
+    """The platform's elevators, chains and in-service turbofans, continuing from their histories.
+
+    The seed and sampling of the demo world (``build_demo_world``) are used when it was built;
+    an asset whose current life ended in a labelled failure (a run-to-failure unit) is left out.
+    """
+    doc = platform.store.get_document(*SIM_DOC) or {}
+    seed = doc.get("seed", 0) if seed is None else seed
+    workdays = {k: tuple(v) for k, v in doc.get("workdays", {}).items()}
+    sites = {s.id: s for s in platform.store.list_sites()}
+    ended: dict[str, datetime] = {}
+    for ev in platform.store.list_documents("event", status="failure"):
+        at = datetime.fromisoformat(ev["at"])
+        ended[ev["asset_id"]] = max(at, ended.get(ev["asset_id"], at))
+    assets, registered = [], set()
+    ruls: dict[str, Any] = {}
+    for a in platform.store.list_assets():
+        if m := _TEST_UNIT.match(a.serial):
+            registered.add(m.group(1))
+        if a.type_id not in SIMULATED or (a.id in ended and ended[a.id] >= a.installed_at):
+            continue
+        last = platform.store.telemetry_span(a.id)[1]
+        assets.append(
+            LiveAsset(
+                a.id,
+                a.customer_id,
+                a.type_id,
+                a.installed_at,
+                last_ts=last,
+                timezone=sites[a.site_id].timezone,
+                workdays=workdays.get(a.site_id, (0, 1, 2, 3, 4)),
+                life=_turbofan_life(a, last, ruls, data_dir) if a.type_id == TURBOFAN else None,
+            )
+        )
+    return LiveFleet(
+        assets,
+        seed,
+        sample_minutes=float(doc.get("sample_minutes", 10.0)),
+        turbofan_pool=_pool(registered, data_dir)
+        if any(a.type_id == TURBOFAN for a in assets)
+        else None,
+    )
+
+
+def _pool(registered: set[str], data_dir) -> list:
+    """C-MAPSS train units nobody registered, so no forecaster trained on what it forecasts."""
+    others = tuple(s for s in ("FD001", "FD003") if s not in registered) or ("FD003",)
+    return load_turbofan_pool(others, data_dir)
+
+
+def _turbofan_life(a: Asset, last: datetime | None, ruls: dict, data_dir) -> float | None:
+    """A C-MAPSS test engine's true life: its age plus the RUL NASA published for it."""
+    m = _TEST_UNIT.match(a.serial)
+    if m is None or last is None:
+        return None
+    from prognos.analytics.cmapss import load_subset
+
+    sub, unit = m.group(1), int(m.group(2))
+    if sub not in ruls:
+        ruls[sub] = load_subset(sub, data_dir).test_rul
+    age = round((last - a.installed_at).total_seconds() / 86400.0)
+    return float(age + ruls[sub][unit - 1])
+
+
+def world_fleet(
+    seed: int = 0, now: datetime | None = None, catch_up_days: float = 28.0
+) -> LiveFleet:
+    """The demo world's fleet without a database (``prognos simulate --broker``): the same
+    elevators and chains ``build_demo_world`` would write for the same seed and day."""
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    world = demo_world(seed, now - timedelta(days=catch_up_days))
+    current, _ = run_history(None, world, 120.0)
+    sites = {s.id: s for s in world.sites}
+    assets = [
+        LiveAsset(
+            a.id,
+            a.customer_id,
+            a.type_id,
+            current[a.id],
+            last_ts=world.history_end,
+            timezone=sites[a.site_id].timezone,
+            workdays=world.workdays[a.site_id],
+        )
+        for a in world.assets
+    ]
+    return LiveFleet(assets, seed)
+
+
+# -- the simulator ------------------------------------------------------------------------------
+class Simulator:
+    """Streams a ``LiveFleet`` in a background thread; ``start()``, ``stop()``, ``status()``.
+
+    ``target`` is a ``Platform`` (in-process), a broker URL ``mqtt://...`` or a ``Transport``.
+    """
+
+    def __init__(
+        self,
+        target: Platform | str | Transport,
+        fleet: LiveFleet,
+        speed: float = 3600.0,
+        *,
+        tick_s: float = 1.0,
+        start: datetime | None = None,
+        max_per_asset: int = 144,
+        log_every_s: float = 60.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        if isinstance(target, Platform):
+            self.transport: Any = InProcess(target)
+        elif isinstance(target, str):
+            self.transport = MqttPublisher(target)
+        else:
+            self.transport = target
+        self.fleet = fleet
+        self.speed = float(speed)
+        self.tick_s = tick_s
+        self.max_per_asset = max_per_asset
+        self.log_every_s = log_every_s
+        self.clock = clock
+        due = fleet.next_due
+        self.sim_start = start or ((due - timedelta(seconds=1)) if due else clock())
+        self.sim_time = self.sim_start
+        self.readings = 0
+        self.ticks = 0
+        self.errors = 0
+        self.failures = 0
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t0 = 0.0
+        self._last_log = 0.0
+        self._last_check = 0.0
+        self._logged_readings = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> Simulator:
+        if self._thread is not None:
+            return self
+        self._t0 = self._last_log = self._last_check = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="prognos-simulator", daemon=True)
+        self._thread.start()
+        log.info(
+            "simulator: %d assets from %s at %gx (%s)",
+            len(self.fleet.assets),
+            self.sim_start.isoformat(),
+            self.speed,
+            type(self.transport).__name__,
+        )
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the tick in hand and close the transport."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        try:
+            self.transport.close()
+        except Exception:
+            log.exception("simulator: closing the transport failed")
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.tick()
+            self._stop.wait(self.tick_s)
+
+    # -- one step ------------------------------------------------------------------------------
+    def tick(self) -> int:
+        """Send what came due since the last tick; never raises (a bad tick is logged)."""
+        now = time.monotonic()
+        try:
+            elapsed = now - self._t0 if self._t0 else 0.0
+            target = self.sim_start + timedelta(seconds=self.speed * elapsed)
+            self.sim_time = min(target, self.clock())
+            if now - self._last_check >= self.log_every_s:
+                self._follow_replacements()
+            n = self.transport.send(self.fleet.advance_wide(self.sim_time, self.max_per_asset))
+            for f in self.fleet.pop_failures():
+                new_life = (f.at + timedelta(hours=REPAIR_HOURS)).replace(microsecond=0)
+                self.transport.failed(f, new_life)
+                self.fleet.replace(f.asset_id, new_life)
+                self.failures += 1
+            self.readings += n
+            self.ticks += 1
+        except Exception as e:  # one bad tick must not end the stream, nor the server
+            self.errors += 1
+            self.last_error = f"{type(e).__name__}: {e}"
+            if self.errors <= 3 or self.errors % 100 == 0:
+                log.exception("simulator: tick failed (%d so far)", self.errors)
+            n = 0
+        if now - self._last_log >= self.log_every_s:
+            self._log_line(now)
+        return n
+
+    def _follow_replacements(self) -> None:
+        """A part replaced through a work order starts a new life in the simulation too."""
+        self._last_check = time.monotonic()
+        for asset_id, installed in self.transport.replaced().items():
+            current = self.fleet.installed(asset_id)
+            if current is not None and installed > current:
+                self.fleet.replace(asset_id, installed)
+
+    def _log_line(self, now: float) -> None:
+        rate = (self.readings - self._logged_readings) / max(now - self._last_log, 1e-9)
+        self._last_log, self._logged_readings = now, self.readings
+        log.info(
+            "simulator: simulated time %s, %d readings (%.0f/s), %d failures, %d errors",
+            self.sim_time.strftime("%Y-%m-%d %H:%M"),
+            self.readings,
+            rate,
+            self.failures,
+            self.errors,
+        )
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "transport": type(self.transport).__name__,
+            "speed": self.speed,
+            "sim_time": self.sim_time.isoformat(),
+            "lag_s": max((self.clock() - self.sim_time).total_seconds(), 0.0),
+            "assets": len(self.fleet.assets),
+            "readings": self.readings,
+            "ticks": self.ticks,
+            "failures": self.failures,
+            "errors": self.errors,
+            "last_error": self.last_error,
+        }
