@@ -118,3 +118,26 @@ def test_ingest_command_stores_until_its_duration_ends(sim_server, seeded, tmp_p
 
     r = CliRunner().invoke(app, [*args, "--check"])
     assert r.exit_code == 0 and "subscribed to 2 nodes" in r.stderr
+
+
+async def test_browse_paths_resolve_to_the_same_nodes(sim_server, seeded):
+    entries = [
+        {"browse_path": "0:Objects/2:Pump1/2:Temperature", "asset": "acme-p1", "channel": "temp"},
+        {
+            "browse_path": "0:Objects/2:Pump2/2:Vibration",
+            "asset": "acme-p2",
+            "channel": "vibration",
+        },
+    ]
+    worker = OpcUaWorker(
+        seeded, Mapping.from_dict({"items": entries}), endpoint=sim_server.endpoint
+    )
+    task = asyncio.create_task(worker.run())
+    await worker.wait_ready(20)
+    await worker.stop()
+    await task
+    nodes = [(n.node_id, n.engineering_unit, n.historizing) for n in worker.connector.nodes]
+    assert nodes == [
+        ("ns=2;s=Pump1.Temperature", "°C", True),
+        ("ns=2;s=Pump2.Vibration", "mm/s", True),
+    ]

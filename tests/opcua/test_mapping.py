@@ -37,6 +37,7 @@ def test_a_valid_mapping_reads_node_ids_and_browse_paths(tmp_path):
             {"node": "Pump1.Temp", "asset": "a", "channel": "c"},
             "items[0]: 'Pump1.Temp' is not a node id",
         ),
+        ({"node": "ns=2;i=abc", "asset": "a", "channel": "c"}, "'ns=2;i=abc' is not a node id"),
         ({"browse_path": "Objects/Pump1", "asset": "a", "channel": "c"}, "browse path"),
         ({"asset": "a", "channel": "c"}, "exactly one of 'node' or 'browse_path'"),
         ({"node": "ns=2;i=5", "channel": "c"}, "'asset' is missing"),

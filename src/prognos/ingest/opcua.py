@@ -13,8 +13,8 @@ last samples delivered, which the connector drops by timestamp (per node, a samp
 than the last one delivered is a duplicate). Where a node is historizing, the connector also
 reads its history from the last sample delivered on, so values the server wrote while no
 session existed (its own restart, an expired session, this process restarting with ``resume``)
-arrive as well. The monitored items trigger on the timestamp as
-well as the value, so a machine that reports the same value twice gives two readings.
+arrive as well. The monitored items trigger on the timestamp as well as the value, so a machine
+that reports the same value twice gives two readings. A connector runs once: ``stop`` is final.
 
 Usage (the service layer passes ``on_batch``)::
 
@@ -63,9 +63,6 @@ def _micros(t: datetime) -> int:
     """Microseconds since the epoch, exactly (a float timestamp loses the last digit)."""
     td = t - _EPOCH
     return (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
-
-
-# Builtin numeric data types (ns=0) and the abstract Number/Integer/UInteger; Boolean counts as 0/1.
 
 
 # -- the connector -------------------------------------------------------------------------------
@@ -266,6 +263,14 @@ class OpcUaConnector:
                     if asyncio.iscoroutine(res):
                         await res
                 sub = await self._subscribe(client)
+            except (OSError, TimeoutError, ua.UaError) as e:  # lost while setting up: again
+                await disconnect(client)
+                self._last_error = f"setting up the subscription failed: {e!r}"
+                log.warning("%s; retrying in %.1f s", self._last_error, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                delay = min(delay * 2, self.reconnect_max_delay)
+                continue
             except BaseException:
                 await disconnect(client)
                 raise

@@ -153,7 +153,7 @@ async def resolve(client: Client, mapping: Mapping) -> list[NodeInfo]:
     if by_path:
         results = await client.translate_browsepaths(
             ua.NodeId(ua.ObjectIds.RootFolder),
-            ["/" + "/".join(it.browse_path.split("/")) for it in by_path],
+            [_relative_path(it.browse_path) for it in by_path],
         )
         for it, r in zip(by_path, results, strict=True):
             if r.StatusCode.is_good() and r.Targets:
@@ -231,6 +231,20 @@ async def engineering_units(client: Client, ids: list[ua.NodeId]) -> list[str | 
         if isinstance(eu, ua.EUInformation):
             out[i] = eu.DisplayName.Text or _cefact(eu.UnitId) or None
     return out
+
+
+def _relative_path(path: str) -> ua.RelativePath:
+    """``0:Objects/2:Pump1/2:Temp.PV`` as hierarchical steps (names may hold '.', '#', '!')."""
+    rp = ua.RelativePath()
+    for step in path.split("/"):
+        ns, name = step.split(":", 1)
+        el = ua.RelativePathElement()
+        el.ReferenceTypeId = ua.NodeId(ua.ObjectIds.HierarchicalReferences)
+        el.IsInverse = False
+        el.IncludeSubtypes = True
+        el.TargetName = ua.QualifiedName(name, int(ns))
+        rp.Elements.append(el)
+    return rp
 
 
 def _plain(target: ua.NodeId) -> ua.NodeId:

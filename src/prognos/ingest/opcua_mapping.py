@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from asyncua import ua
 
 from prognos.errors import ConfigError, ValidationFailed
 
@@ -142,7 +143,7 @@ def _item(i: int, raw: Any, source: str) -> MappingItem:
     node, path = raw.get("node"), raw.get("browse_path")
     if (node is None) == (path is None):
         raise ValidationFailed(f"{where}: give exactly one of 'node' or 'browse_path'")
-    if node is not None and not _NODE_ID.match(str(node)):
+    if node is not None and not _is_node_id(str(node)):
         raise ValidationFailed(
             f"{where}: {node!r} is not a node id",
             hint="write it like ns=2;i=5 or ns=2;s=Pump1.Temp",
@@ -165,6 +166,16 @@ def _item(i: int, raw: Any, source: str) -> MappingItem:
         browse_path=str(path).strip("/") if path is not None else None,
         unit=str(raw["unit"]) if raw.get("unit") is not None else None,
     )
+
+
+def _is_node_id(text: str) -> bool:
+    if not _NODE_ID.match(text):
+        return False
+    try:
+        ua.NodeId.from_string(text)
+    except ua.UaError:
+        return False
+    return True
 
 
 def _security(raw: Any, base: Path, source: str) -> Security | None:
