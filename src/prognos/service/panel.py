@@ -697,9 +697,10 @@ def calendar_view(
     ]
     sites = [s for s in platform.list_sites(p) if s.customer_id == customer_id]
     rows = []
+    lo = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    hi = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
     for s in sites:
-        cal_doc = platform.store.get_document(CALENDAR, s.id)
-        cal = SiteCalendar.model_validate(cal_doc) if cal_doc else None
+        cal = _calendar_between(platform.store.get_document(CALENDAR, s.id), lo, hi)
         kinds = _day_kinds(cal, day_list) if cal else {}
         jobs: dict[date, list[WorkOrder]] = {}
         for o in orders:
@@ -740,6 +741,15 @@ def calendar_view(
         "crews": crew_rows,
         "jobs": [o for o in orders if o.site_id in {s.id for s in sites}],
     }
+
+
+def _calendar_between(doc: dict | None, lo: datetime, hi: datetime) -> SiteCalendar | None:
+    """The calendar with only the windows that touch [lo, hi): a year of shifts is validated
+    in milliseconds, not tens of them."""
+    if doc is None:
+        return None
+    windows = [w for w in doc.get("windows", []) if _utc(w["start"]) < hi and _utc(w["end"]) > lo]
+    return SiteCalendar.model_validate({**doc, "windows": windows})
 
 
 def _day_kinds(cal: SiteCalendar, days: list[date]) -> dict[date, str]:
