@@ -128,8 +128,8 @@ def run_mqtt(
     n_messages = assets * ticks
     readings = n_messages * channels
     tick = _first_tick()
-    t_bare: list[float] = []
-    t_platform: list[float] = []
+    t_bare: list[tuple[float, float]] = []
+    t_platform: list[tuple[float, float]] = []
     with devservers.mosquitto() as broker, _store(store) as (db, label):
         platform = _open(db, assets, channels)
         try:
@@ -182,8 +182,8 @@ def run_mqtt(
             platform.close()
     if stored < readings * repeat:
         raise RuntimeError(f"stored {stored} readings, expected {readings * repeat}")
-    platform_rate = readings / statistics.median(t_platform)
-    broker_rate = readings / statistics.median(t_bare)
+    platform_rate = readings / statistics.median(t for t, _ in t_platform)
+    broker_rate = readings / statistics.median(t for t, _ in t_bare)
     return {
         "platform_readings_per_s": round(platform_rate),
         "broker_readings_per_s": round(broker_rate),
@@ -193,8 +193,16 @@ def run_mqtt(
         "readings": readings,
         "channels_per_message": channels,
         "runs": repeat,
-        "platform_seconds": [round(t, 3) for t in t_platform],
-        "broker_seconds": [round(t, 3) for t in t_bare],
+        "platform_seconds": [round(t, 3) for t, _ in t_platform],
+        "broker_seconds": [round(t, 3) for t, _ in t_bare],
+        # CPU of this process (worker or bare subscriber; the publisher and Mosquitto run
+        # elsewhere) per reading: what the platform costs, whatever else shares the machine
+        "platform_cpu_us_per_reading": round(
+            statistics.median(c for _, c in t_platform) / readings * 1e6, 2
+        ),
+        "broker_cpu_us_per_reading": round(
+            statistics.median(c for _, c in t_bare) / readings * 1e6, 2
+        ),
         "max_batch": max_batch,
         "max_wait_ms": max_wait_s * 1000,
     }
@@ -249,8 +257,11 @@ class _BareSubscriber:
         self.client.loop_stop()
 
 
-def _timed_stream(port: int, assets: int, channels: int, ticks: int, first: int, done) -> float:
-    """Seconds from the publisher's start signal until ``done()`` holds."""
+def _timed_stream(
+    port: int, assets: int, channels: int, ticks: int, first: int, done
+) -> tuple[float, float]:
+    """Seconds from the publisher's start signal until ``done()`` holds, and the CPU seconds
+    this process used meanwhile."""
     pub = subprocess.Popen(
         [sys.executable, "-m", "prognos.bench.ingest", str(port), str(assets)]
         + [str(channels), str(ticks), str(first)],
@@ -261,7 +272,7 @@ def _timed_stream(port: int, assets: int, channels: int, ticks: int, first: int,
     try:
         if pub.stdout.readline().strip() != "ready":
             raise RuntimeError("the publisher did not start")
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         pub.stdin.write("go\n")
         pub.stdin.flush()
         deadline = t0 + 600
@@ -269,10 +280,10 @@ def _timed_stream(port: int, assets: int, channels: int, ticks: int, first: int,
             if time.perf_counter() > deadline:
                 raise RuntimeError("the stream did not arrive within 600 s")
             time.sleep(0.002)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         pub.stdin.close()
         pub.wait(60)
-        return elapsed
+        return elapsed, cpu
     finally:
         if pub.poll() is None:
             pub.kill()
