@@ -13,3 +13,11 @@ from threadpoolctl import threadpool_limits
 def _single_threaded() -> Iterator[None]:
     with threadpool_limits(1):
         yield
+
+
+@pytest.fixture(scope="session")
+def fd001():
+    """The shipped FD001 subset, parsed once (tests copy before changing it)."""
+    from prognos.analytics.cmapss import load_subset
+
+    return load_subset("FD001")

@@ -77,10 +77,10 @@ def test_outlier_detector_face(model):
     assert np.all(model.predict(x.iloc[:10]) == -1)
 
 
-def test_turbofans_lose_health_towards_failure():
-    from prognos.analytics.cmapss import SENSORS, load_subset
+def test_turbofans_lose_health_towards_failure(fd001):
+    from prognos.analytics.cmapss import SENSORS
 
-    train = load_subset("FD001").train
+    train = fd001.train
     train = train[train["unit"] <= 20]
     sensors = [s for s in SENSORS if train[s].nunique() > 2]
     m = HealthModel(window=10).fit(train.loc[train["cycle"] <= 30, sensors])

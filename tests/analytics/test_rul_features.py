@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prognos.analytics.cmapss import SENSORS, SETTINGS, load_subset, run_to_failure_rul
+from prognos.analytics.cmapss import SENSORS, SETTINGS, run_to_failure_rul
 from prognos.analytics.features import window_features
 from prognos.analytics.regimes import RegimeNormalizer, find_regimes
 
@@ -47,8 +47,8 @@ def test_features_of_a_row_do_not_look_ahead():
 
 
 @pytest.fixture(scope="module")
-def fd001_head() -> pd.DataFrame:
-    train = load_subset("FD001").train
+def fd001_head(fd001) -> pd.DataFrame:
+    train = fd001.train
     return train[train["unit"] <= 12].reset_index(drop=True)
 
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from test_rul_features import six_regimes
 
-from prognos.analytics.cmapss import load_subset
 from prognos.analytics.rul import RulEstimator, SensorRulModel
 from prognos.domain.forecast import DEFAULT_LEVELS, FailureForecast
 
@@ -91,8 +90,8 @@ def test_conformal_coverage_is_near_nominal_on_grouped_data():
     assert np.mean((hi - lo)[xt[:, 0] > 8]) > 2 * np.mean((hi - lo)[xt[:, 0] < 2])
 
 
-def test_fd001_smoke_end_to_end():
-    data = load_subset("FD001")
+def test_fd001_smoke_end_to_end(fd001):
+    data = fd001
     train = data.train[data.train["unit"] <= 15]
     test = data.test[data.test["unit"] <= 4]
     model = SensorRulModel(estimator=RulEstimator(n_estimators=30, n_folds=3), random_state=0)
@@ -116,8 +115,8 @@ def test_fd001_smoke_end_to_end():
     assert again.p50 == pytest.approx(fc.p50, abs=30)
 
 
-def test_six_operating_regimes_are_normalised_before_learning():
-    data = load_subset("FD001")
+def test_six_operating_regimes_are_normalised_before_learning(fd001):
+    data = fd001
     train = six_regimes(data.train[data.train["unit"] <= 30], seed=1)
     test = six_regimes(data.test[data.test["unit"] <= 20], seed=2)
     model = SensorRulModel(estimator=RulEstimator(**SMALL), random_state=0).fit(train)
