@@ -338,7 +338,7 @@ class LiveFleet:
         path = p["path"]
         e = np.interp(age, np.arange(len(path)), path)
         local = self._local(st, ts)
-        hour, wd = local.hour.to_numpy(), local.weekday.to_numpy()
+        hour, wd = local.hour.to_numpy(), local.day_of_week.to_numpy()
         on = np.isin(wd, st.spec.workdays) & (hour >= SHIFT_HOURS[0]) & (hour < SHIFT_HOURS[1])
         load = np.where(on, p["rated"] + 8.0 * z[:, 2], 2.0 + 1.0 * np.abs(z[:, 2]))
         load = np.clip(load, 0.0, 120.0)
