@@ -18,7 +18,6 @@ from prognos.sim.live import (
     LiveAsset,
     LiveFleet,
     load_turbofan_pool,
-    to_batch,
 )
 from prognos.sim.world import CHAIN_LIMIT
 

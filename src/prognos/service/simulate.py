@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
+import numpy as np
+
 from prognos.domain import Asset
 from prognos.errors import ConfigError
 from prognos.service.demo_world import (
@@ -226,11 +228,12 @@ def _turbofan_life(a: Asset, last: datetime | None, ruls: dict, data_dir) -> flo
     m = _TEST_UNIT.match(a.serial)
     if m is None or last is None:
         return None
-    from prognos.analytics.cmapss import load_subset
+    from prognos.data import dataset_dir, open_text
 
     sub, unit = m.group(1), int(m.group(2))
     if sub not in ruls:
-        ruls[sub] = load_subset(sub, data_dir).test_rul
+        with open_text(dataset_dir("cmapss", data_dir), f"RUL_{sub}.txt") as fh:
+            ruls[sub] = np.loadtxt(fh, dtype=float, ndmin=1)
     age = round((last - a.installed_at).total_seconds() / 86400.0)
     return float(age + ruls[sub][unit - 1])
 
