@@ -51,6 +51,8 @@ def create_server_app(
             task = asyncio.create_task(w.run(), name="prognos-opcua")
             task.add_done_callback(_log_crash)
             workers["opcua"] = w
+            # a bad node or a refused login stops the server now, not later in a log line
+            await w.wait_ready(timeout=30)
 
     async def stop_workers() -> None:
         for name, w in reversed(list(workers.items())):
