@@ -45,14 +45,19 @@ def create_server_app(
             w.start()
             workers["mqtt"] = w
         if settings.opcua_mapping:
+            from prognos.ingest.opcua_client import ServerUnreachable
             from prognos.service.opcua_worker import OpcUaWorker
 
             w = OpcUaWorker.from_file(platform, settings.opcua_mapping)
             task = asyncio.create_task(w.run(), name="prognos-opcua")
             task.add_done_callback(_log_crash)
             workers["opcua"] = w
-            # a bad node or a refused login stops the server now, not later in a log line
-            await w.wait_ready(timeout=30)
+            # a bad node or a refused login stops the server now, not later in a log line; an
+            # unreachable OPC UA server does not: the worker keeps retrying with backoff
+            try:
+                await w.wait_ready(timeout=30)
+            except ServerUnreachable as e:
+                log.warning("%s; the OPC UA worker keeps trying", e)
 
     async def stop_workers() -> None:
         for name, w in reversed(list(workers.items())):
