@@ -99,3 +99,6 @@ def test_azure_pdm_lives_and_fits():
         assert r["n_events"] + r["n_censored"] == r["n_lives"]
         assert 1.0 < r["shape"] < 4.0 and 50 < r["mean_life"] < 500
         assert r["weibull_better_by_aic"]
+    # the covariate path on real data: older machines wear comp4 out faster
+    assert rep["components"]["comp4"]["life_ratio_per_machine_year"] < 0.95
+    assert rep["components"]["comp4"]["aic_weibull_age"] < rep["components"]["comp4"]["aic_weibull"]
