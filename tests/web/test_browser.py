@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from panel_world import forecast
 from playwright.sync_api import Page, expect
 
 from prognos.domain import ReadingBatch
+from prognos.web import data
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -74,8 +76,11 @@ def test_asset_page_draws_sensors_and_the_forecast(page: Page, keys, shot):
     shot(page, "asset", full_page=True)
 
 
-def test_live_readings_reach_the_open_asset_page(page: Page, keys, world):
+def test_live_readings_and_forecasts_reach_the_open_asset_page(
+    page: Page, keys, world, monkeypatch
+):
     platform, _ = world
+    monkeypatch.setattr(data, "FORECAST_POLL_S", 0.3)
     login(page, keys["aerolinea"])
     page.goto("/assets/aerolinea-e02")
     expect(page.locator("#live-state")).to_have_attribute("data-state", "on")
@@ -96,6 +101,9 @@ def test_live_readings_reach_the_open_asset_page(page: Page, keys, world):
     )
     expect(page.locator("#sensors")).to_have_attribute("data-received", "4")
     expect(page.locator("#sensors")).not_to_have_attribute("data-last", before or "")
+    expect(page.locator("#fan-chart")).to_have_attribute("data-points", "8")
+    platform.store.save_forecast(forecast("aerolinea-e02", at, 93.0))  # a refresh lands
+    expect(page.locator("#fan-chart")).to_have_attribute("data-points", "9")
 
 
 def test_calendar_shows_the_job_in_the_planned_stop(page: Page, keys, shot):
