@@ -357,3 +357,22 @@ def test_two_workers_in_one_group_split_the_load(broker, pg_server, spawn, tmp_p
         ).fetchone()
     assert n == distinct == total
     assert value_sum == fleet.expected_sum(n_assets, n_channels, ticks)
+
+
+@pytest.mark.integration
+def test_the_command_says_so_when_a_server_holds_the_duckdb_file(broker, tmp_path):
+    db = str(tmp_path / "held.duckdb")
+    holder = open_platform(Settings(db=db, artifacts_dir=tmp_path / "a"))
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "prognos", "ingest", "mqtt", "--broker", broker.url],
+            env={**os.environ, "PROGNOS_DB": db},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        holder.close()
+    assert run.returncode == 2, run.stderr
+    assert "open in another prognos process" in run.stderr
+    assert "Traceback" not in run.stderr
