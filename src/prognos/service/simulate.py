@@ -339,6 +339,12 @@ class Simulator:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def backlog_s(self) -> float:
+        """Simulated seconds the fleet is behind the simulated clock (catching up, capped ticks)."""
+        due = self.fleet.next_due
+        return max((self.sim_time - due).total_seconds(), 0.0) if due else 0.0
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.tick()
@@ -399,6 +405,7 @@ class Simulator:
             "speed": self.speed,
             "sim_time": self.sim_time.isoformat(),
             "lag_s": max((self.clock() - self.sim_time).total_seconds(), 0.0),
+            "backlog_s": self.backlog_s,
             "assets": len(self.fleet.assets),
             "readings": self.readings,
             "ticks": self.ticks,
