@@ -143,6 +143,7 @@ class Prognos:
     solves: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     infeasible: int = 0
+    seen: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def jobs(self, fleet: Fleet, ctx: Context) -> list[int]:
         d, w = fleet.day, ctx.world
@@ -150,12 +151,17 @@ class Prognos:
             self.orders.pop(e["asset"], None)
         q = ctx.quantiles(fleet)
         week = ctx.usage[fleet.site, min(d + 7, ctx.usage.shape[1] - 1)] - ctx.usage[fleet.site, d]
+        if len(self.seen) != len(q):
+            self.seen = np.zeros(len(q))
         p_week = np.array(
             [np.interp(u, qq, LEVELS, left=0.0, right=1.0) for u, qq in zip(week, q, strict=True)]
         )
         uncovered = np.array([i not in self.orders for i in range(len(q))])
-        if d - self.last >= self.every or (uncovered & (p_week > self.trigger_p)).any():
+        # re-plan early only on news: an uncovered asset whose weekly risk has doubled
+        jump = uncovered & (p_week > self.trigger_p) & (p_week > 2 * self.seen[: len(q)])
+        if d - self.last >= self.every or jump.any():
             self._replan(fleet, ctx, q)
+            self.seen = p_week
         today = w.start + timedelta(days=d)
         done = [i for i, o in self.orders.items() if o.day <= today]
         for i in done:

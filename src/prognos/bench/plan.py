@@ -135,7 +135,7 @@ def run_fleet(seed: int = 0, data_dir: Path | None = None, progress=None) -> dic
     return out
 
 
-def run_scale(seed: int = 0, time_limit_s: float = 50.0, horizon: int = 90) -> dict[str, Any]:
+def run_scale(seed: int = 0, time_limit_s: float = 40.0, horizon: int = 90) -> dict[str, Any]:
     """One plan for 10,000 assets; forecasts are the simulator's truth blurred by a lognormal."""
     from datetime import UTC, datetime
 
@@ -152,8 +152,8 @@ def run_scale(seed: int = 0, time_limit_s: float = 50.0, horizon: int = 90) -> d
         seed,
         n_customers=500,
         n_regions=25,
-        turbofans_per_site=9.5,
-        chains_per_site=9.5,
+        turbofans_per_site=10.2,
+        chains_per_site=10.2,
         n_days=horizon + 10,
     )
     fleet = Fleet(w, seed)

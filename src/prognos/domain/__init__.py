@@ -22,3 +22,37 @@ __all__ = [
 from prognos.domain.registry import Registry  # noqa: E402
 
 __all__ += ["Registry"]
+
+from prognos.domain.planning import (  # noqa: E402
+    CostModel,
+    Crew,
+    Explanation,
+    Finding,
+    PartStock,
+    Plan,
+    PlanAsset,
+    PlannedJob,
+    SiteCalendar,
+    Travel,
+    Window,
+    WindowKind,
+    WorkOrder,
+    WorkOrderStatus,
+)
+
+__all__ += [
+    "CostModel",
+    "Crew",
+    "Explanation",
+    "Finding",
+    "PartStock",
+    "Plan",
+    "PlanAsset",
+    "PlannedJob",
+    "SiteCalendar",
+    "Travel",
+    "Window",
+    "WindowKind",
+    "WorkOrder",
+    "WorkOrderStatus",
+]

@@ -119,6 +119,7 @@ class Fleet:
             t.wasted.append(int(self._life[i] - self.age[i]))
             t.total_cost += cost
             self._book(self.kind[i], "planned_jobs", 1)
+            self._book(self.kind[i], "wasted_life", int(self._life[i] - self.age[i]))
             self._book(self.kind[i], "cost", cost)
             self.events.append(
                 {"day": self.day, "asset": i, "kind": "replacement", "age": int(self.age[i])}
