@@ -272,7 +272,7 @@ def demo_world(
             prefix = "el" if type_id == ELEVATOR else "ch"
             for k in range(count):
                 ago = float(rng.uniform(*history_days))
-                start = (end - timedelta(days=ago)).replace(minute=0, second=0)
+                start = (end - timedelta(days=ago)).replace(minute=0, second=0, microsecond=0)
                 assets.append(
                     Asset(
                         id=f"{site.id}-{prefix}{k + 1:02d}",

@@ -119,6 +119,7 @@ class MqttPublisher:
                 f"broker URL {url!r} is not mqtt://HOST:PORT", hint="e.g. mqtt://127.0.0.1:1883"
             )
         self.dropped = 0
+        self._pending: list[Any] = []  # unacknowledged publishes; paho caps them at max_queued
         self._connected = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         self.client.max_queued_messages_set(max_queued)  # bounded while the broker is away
@@ -149,6 +150,7 @@ class MqttPublisher:
         import paho.mqtt.client as mqtt
 
         sent = 0
+        self._pending = [i for i in self._pending if not i.is_published()]
         for s in samples:
             recs = s.records()
             payload = json.dumps(recs[0] if len(recs) == 1 else recs, separators=(",", ":"))
@@ -157,6 +159,7 @@ class MqttPublisher:
             )
             if info.rc == mqtt.MQTT_ERR_SUCCESS or info.rc == mqtt.MQTT_ERR_NO_CONN:
                 sent += s.values.size  # queued: paho sends it once (re)connected
+                self._pending.append(info)
             else:
                 self.dropped += s.values.size
         return sent
@@ -167,9 +170,20 @@ class MqttPublisher:
     def replaced(self) -> dict[str, datetime]:
         return {}
 
-    def close(self) -> None:
-        self.client.loop_stop()
+    def close(self, flush_s: float = 5.0) -> None:
+        """Wait (a while) for the broker to acknowledge what was published, then disconnect."""
+        deadline = time.monotonic() + flush_s
+        for info in self._pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._connected.is_set():
+                break
+            try:
+                info.wait_for_publish(left)
+            except (RuntimeError, ValueError):
+                break
+        self._pending = []
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 # -- fleets -------------------------------------------------------------------------------------
@@ -239,12 +253,21 @@ def _turbofan_life(a: Asset, last: datetime | None, ruls: dict, data_dir) -> flo
 
 
 def world_fleet(
-    seed: int = 0, now: datetime | None = None, catch_up_days: float = 28.0
+    seed: int = 0,
+    now: datetime | None = None,
+    catch_up_days: float = 28.0,
+    subset: str | None = "FD001",
+    data_dir=None,
 ) -> LiveFleet:
     """The demo world's fleet without a database (``prognos simulate --broker``): the same
-    elevators and chains ``build_demo_world`` would write for the same seed and day."""
+    elevators, chains and in-service C-MAPSS engines ``build_demo_world`` writes for the same
+    seed and day, continuing from where their histories end."""
+    from prognos.analytics.cmapss import load_subset
+    from prognos.service.cmapss_fleet import AIRLINES
+
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     world = demo_world(seed, now - timedelta(days=catch_up_days))
+    end = world.history_end
     current, _ = run_history(None, world, 120.0)
     sites = {s.id: s for s in world.sites}
     assets = [
@@ -253,13 +276,31 @@ def world_fleet(
             a.customer_id,
             a.type_id,
             current[a.id],
-            last_ts=world.history_end,
+            last_ts=end,
             timezone=sites[a.site_id].timezone,
             workdays=world.workdays[a.site_id],
         )
         for a in world.assets
     ]
-    return LiveFleet(assets, seed)
+    pool = None
+    if subset:
+        data = load_subset(subset, data_dir)
+        last = data.test.groupby("unit")["cycle"].max()
+        for u, cycles in last.items():
+            cid, _, tz, _ = AIRLINES[(u - 1) % len(AIRLINES)]
+            assets.append(
+                LiveAsset(
+                    f"{subset.lower()}-e{u:03d}",
+                    cid,
+                    TURBOFAN,
+                    end - timedelta(days=int(cycles)),
+                    last_ts=end,
+                    timezone=tz,
+                    life=float(cycles + data.test_rul[u - 1]),
+                )
+            )
+        pool = _pool({subset}, data_dir)
+    return LiveFleet(assets, seed, turbofan_pool=pool)
 
 
 # -- the simulator ------------------------------------------------------------------------------
