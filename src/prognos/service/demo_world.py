@@ -11,12 +11,13 @@ event and was replaced (a new life), which is what training learns from.
 History ends ``catch_up_days`` before now: readings may not lie in the future, so the simulator
 replays that stretch at its time-acceleration factor and then runs at the speed of the clock.
 
-    summary = build_demo_world(platform, seed=0)      # ~30 s with the full FD001 fleet
+    summary = build_demo_world(platform, seed=0)      # ~40 s with the full FD001 fleet
     fleet = simulate.live_fleet(platform)            # continues where the history ends
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -279,7 +280,7 @@ def demo_world(
                         customer_id=cid,
                         site_id=site.id,
                         type_id=type_id,
-                        serial=f"{prefix.upper()}-{zlib_serial(site.id, k)}",
+                        serial=f"{prefix.upper()}-{_serial(site.id, k)}",
                         model="DoorDrive 3" if type_id == ELEVATOR else "Conveyor 16B duplex",
                         installed_at=start,
                     )
@@ -287,9 +288,7 @@ def demo_world(
     return DemoWorld(seed, end, customers, sites, specs, assets, workdays)
 
 
-def zlib_serial(site_id: str, k: int) -> str:
-    import zlib
-
+def _serial(site_id: str, k: int) -> str:
     return f"{zlib.crc32(site_id.encode()) % 100000:05d}{k:02d}"
 
 

@@ -98,12 +98,17 @@ class InProcess:
 
 
 class MqttPublisher:
-    """Publish wide JSON records, one message per asset and tick, QoS 1."""
+    """Publish wide JSON records, one message per asset and tick, QoS 1.
+
+    With a ``platform`` (the simulator inside ``prognos serve``), failures are recorded there
+    and replacements made through work orders are followed, as in process.
+    """
 
     def __init__(
         self,
         url: str,
         *,
+        platform: Platform | None = None,
         client_id: str = "",
         username: str | None = None,
         password: str | None = None,
@@ -118,6 +123,7 @@ class MqttPublisher:
             raise ConfigError(
                 f"broker URL {url!r} is not mqtt://HOST:PORT", hint="e.g. mqtt://127.0.0.1:1883"
             )
+        self.local = InProcess(platform) if platform is not None else None
         self.dropped = 0
         self._pending: list[Any] = []  # unacknowledged publishes; paho caps them at max_queued
         self._connected = threading.Event()
@@ -166,9 +172,11 @@ class MqttPublisher:
 
     def failed(self, f: Failure, new_life: datetime) -> None:
         log.info("simulator: %s failed at %s; replaced", f.asset_id, f.at.isoformat())
+        if self.local is not None:
+            self.local.failed(f, new_life)
 
     def replaced(self) -> dict[str, datetime]:
-        return {}
+        return self.local.replaced() if self.local is not None else {}
 
     def close(self, flush_s: float = 5.0) -> None:
         """Wait (a while) for the broker to acknowledge what was published, then disconnect."""
@@ -307,7 +315,8 @@ def world_fleet(
 class Simulator:
     """Streams a ``LiveFleet`` in a background thread; ``start()``, ``stop()``, ``status()``.
 
-    ``target`` is a ``Platform`` (in-process), a broker URL ``mqtt://...`` or a ``Transport``.
+    ``target`` is a ``Platform`` (in-process), a broker URL ``mqtt://...`` or a ``Transport``;
+    with a broker URL, ``platform`` (optional) records failures and follows replacements.
     """
 
     def __init__(
@@ -316,6 +325,7 @@ class Simulator:
         fleet: LiveFleet,
         speed: float = 3600.0,
         *,
+        platform: Platform | None = None,
         tick_s: float = 1.0,
         start: datetime | None = None,
         max_per_asset: int = 144,
@@ -325,7 +335,7 @@ class Simulator:
         if isinstance(target, Platform):
             self.transport: Any = InProcess(target)
         elif isinstance(target, str):
-            self.transport = MqttPublisher(target)
+            self.transport = MqttPublisher(target, platform=platform)
         else:
             self.transport = target
         self.fleet = fleet
