@@ -75,8 +75,8 @@ async def events(request: Request, asset: str, viewer: Viewer):
         await run_in_threadpool(platform.get_asset, viewer, asset)
     except PrognosError as e:
         return _error(e)
-    sub = panel.hub.subscribe(asset)
     stamp = await run_in_threadpool(views.latest_forecast_stamp, platform, asset)
+    sub = panel.hub.subscribe(asset)
 
     async def stream():
         nonlocal stamp
