@@ -195,6 +195,10 @@ def test_good_and_bad_messages_are_stored_or_quarantined_and_all_acked(seeded, b
         assert worker.wait_subscribed(10)
         publish(broker.port, messages)
         wait_until(lambda: worker.stats.acked == len(messages), 10, "every message acked")
+        st = worker.status()
+        assert st["state"] == "connected" and st["acked"] == 6
+        # rejections: tenancy 1, unknown asset 2 readings, not JSON 1, out of range 1
+        assert (st["accepted"], st["rejected"]) == (4, 5)
     finally:
         worker.stop()
     assert seeded.store.count_readings() == 4

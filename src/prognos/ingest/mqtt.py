@@ -252,6 +252,26 @@ class MqttWorker:
     def connected(self) -> bool:
         return self._connected
 
+    def status(self) -> dict[str, Any]:
+        """Connection state and counters, for health checks (``/api/v1/status``)."""
+        st = self.stats
+        out: dict[str, Any] = {
+            "state": "connected" if self._connected else "connecting",
+            "broker": f"{self.address.host}:{self.address.port}",
+            "subscription": self.subscription,
+            "client_id": self.client_id,
+            "received": st.received,
+            "acked": st.acked,
+            "batches": st.batches,
+            "connects": st.connects,
+            "errors": st.handler_errors,
+            "last_error": st.last_error,
+        }
+        handler_status = getattr(self.handler, "status", None)
+        if callable(handler_status):
+            out.update(handler_status())
+        return out
+
     def idle_s(self) -> float:
         """Seconds since the last batch was done; 0 while messages wait or a batch is in hand."""
         if self._busy or not self._queue.empty() or not self._prepared.empty():
