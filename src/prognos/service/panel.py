@@ -17,6 +17,7 @@ Every query takes the calling ``Principal``: a customer sees only what it owns.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -445,13 +446,11 @@ def forecast_chart(
     planned job, when there is one, is placed on it with the probability of failing first.
     """
     a = platform.get_asset(p, asset_id)
-    hist = platform.store.forecast_history(asset_id, limit=history)
-    hist = [f for f in hist if not f.component] or hist
-    hist.sort(key=lambda f: f.as_of)
-    if not hist:
+    bodies = _forecast_bodies(platform, asset_id, history)
+    if not bodies:
         return {"asset_id": asset_id, "fan": [], "curve": None, "time_unit": None}
-    fan = [{"as_of": f.as_of.isoformat(), "q": _fan_quantiles(f)} for f in hist]
-    last = hist[-1]
+    fan = [{"as_of": b["as_of"], "q": _fan_quantiles(b)} for b in bodies]
+    last = FailureForecast.from_dict(bodies[-1])
     unit_s = TimeUnit(last.time_unit).seconds if last.time_unit in TimeUnit.__members__ else 86400.0
     top = max(last.quantile(0.99), 1e-6)
     t = np.linspace(0.0, top, points)
@@ -489,12 +488,24 @@ def forecast_chart(
 FAN_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 
 
-def _fan_quantiles(f: FailureForecast) -> dict[str, float]:
+def _forecast_bodies(platform: Platform, asset_id: str, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` stored forecasts of the asset itself (else of its components), oldest
+    first, as their JSON bodies: a fan of 90 needs no 90 distribution objects."""
+    sql = "SELECT body FROM forecasts WHERE asset_id = ?{} ORDER BY as_of DESC, created_at DESC"
+    for extra in (" AND component = ''", ""):
+        rows = _rows(platform, sql.format(extra) + f" LIMIT {int(limit)}", [asset_id])
+        if rows:
+            return [json.loads(r[0]) if isinstance(r[0], str | bytes) else r[0] for r in rows][::-1]
+    return []
+
+
+def _fan_quantiles(body: dict[str, Any]) -> dict[str, float]:
     """The fan's quantiles: the stored ones where the model reported them, else interpolated."""
-    stored = dict(zip(f.levels, f.values, strict=True))
-    return {
-        f"{lv:g}": round(stored[lv] if lv in stored else f.quantile(lv), 4) for lv in FAN_LEVELS
-    }
+    stored = {round(float(k), 6): float(v) for k, v in body["quantiles"].items()}
+    if all(lv in stored for lv in FAN_LEVELS):
+        return {f"{lv:g}": round(stored[lv], 4) for lv in FAN_LEVELS}
+    f = FailureForecast.from_dict(body)
+    return {f"{lv:g}": round(f.quantile(lv), 4) for lv in FAN_LEVELS}
 
 
 def latest_forecast_stamp(platform: Platform, asset_id: str) -> str | None:
