@@ -61,9 +61,10 @@ def create_server_app(
 
     async def stop_workers() -> None:
         for name, w in reversed(list(workers.items())):
-            result = w.stop()
-            if asyncio.iscoroutine(result):
-                await result
+            if asyncio.iscoroutinefunction(w.stop):
+                await w.stop()
+            else:  # thread-based workers commit their batch in hand before returning
+                await asyncio.to_thread(w.stop)
             log.info("stopped %s worker", name)
 
     app.state.startup_hooks.append(start_workers)

@@ -137,7 +137,7 @@ def test_fleet_scoring_on_a_dask_cluster_matches_in_process(trained):
 
     p, _ = trained
     ids = [f"fd001-e{u:03d}" for u in range(1, 11)]
-    prognostics.forecast_fleet(p, ids, chunk=4)
+    prognostics.forecast_fleet(p, ids)  # one chunk in-process, four-asset chunks on Dask
     local = {a: p.store.latest_forecast(a).values for a in ids}
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"

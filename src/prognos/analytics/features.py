@@ -56,6 +56,17 @@ def window_features(
     """
     v = np.asarray(values, dtype=float)
     t = np.asarray(times, dtype=float)
+    u = np.asarray(units)
+    bounds = np.flatnonzero(np.r_[True, u[1:] != u[:-1], True]) if len(u) else np.array([0])
+    if len(bounds) > 2:
+        # one unit at a time: running sums over the whole batch would round differently with
+        # the batch's composition, and a unit's features must not depend on its neighbours
+        kw = dict(windows=windows, slope_windows=slope_windows, spans=spans, baseline=baseline)
+        parts = [
+            window_features(v[lo:hi], u[lo:hi], t[lo:hi], names, **kw)
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        return pd.concat(parts, ignore_index=True)
     n, c = v.shape
     idx = np.arange(n)
     start = _starts(np.asarray(units))
