@@ -5,7 +5,9 @@ the wall clock until it reaches now; from then on it keeps pace with the clock (
 lie in the future). Each tick sends what came due: into the platform (``InProcess``), or as one
 MQTT message per asset to ``prognos/<customer>/<asset>/telemetry`` (``MqttPublisher``).
 Memory stays bounded: a tick sends at most ``max_per_asset`` samples per asset (a fleet that fell
-behind catches up over several ticks) and the MQTT client's outgoing queue is capped.
+behind catches up over several ticks) and the MQTT client's outgoing queue is capped. A tick
+that fails (store away, broker queue full) is logged and its readings are dropped, not kept:
+the stream goes on with the next tick.
 
     sim = Simulator(platform, live_fleet(platform), speed=3600)   # 1 simulated hour a second
     sim.start()
