@@ -109,3 +109,15 @@ def test_time_limit_zero_falls_back_to_the_greedy_plan():
 def test_blackout_day_is_never_used():
     p = run([forecast("a", 11, 12, 13)], [asset("a")], cal=calendar(blackout_days=(9,)))
     assert all(j.day != DAY9 for j in p.jobs)
+
+
+def test_capped_candidates_keep_a_valid_bound():
+    # with one candidate day per component the two twins compete for the day-9 stop; the bound
+    # still comes from the full model, so it stays below the (now worse) plan
+    fcs = [forecast("a", 11, 12, 13), forecast("b", 11, 12, 13)]
+    full = run(fcs, [asset("a"), asset("b")], crews=[crew(hours=6.0)])
+    capped = run(fcs, [asset("a"), asset("b")], crews=[crew(hours=6.0)], max_candidates=1)
+    assert len(capped.jobs) == 1
+    assert capped.objective > full.objective
+    assert capped.lower_bound <= full.objective + 1e-6
+    assert full.lower_bound == pytest.approx(full.objective, rel=1e-6)

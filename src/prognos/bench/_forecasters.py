@@ -15,7 +15,7 @@ import numpy as np
 
 # fine lower levels: the planner's risk lives in the lower tail (FailureForecast extends the CDF
 # linearly to 0 below the lowest level, which over-states near-term risk when that level is coarse)
-LEVELS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98)
+LEVELS = (0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98)
 TF_WIDTH, CH_WIDTH = 30, 60
 
 

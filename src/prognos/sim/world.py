@@ -20,6 +20,8 @@ from prognos.sim.cmapss import Trajectory, load_trajectories, split
 TURBOFAN, CHAIN = "turbofan", "chain"
 CHAIN_LIMIT = 3.0  # percent elongation at which a chain counts as failed
 CHAIN_NOISE = 0.03  # measurement noise, percent
+# six-day rotas: the second crew of a region covers Sundays, when six-day plants stand still
+ROTAS = ({0, 1, 2, 3, 4, 5}, {1, 2, 3, 4, 5, 6})
 
 COSTS = {
     # a line stops while its engine is repaired: parts flown in, 48 h of lost production
@@ -131,7 +133,7 @@ def build_world(
             skills={TURBOFAN, CHAIN},
             home_region=r,
             hours_per_day=10.0,
-            working_weekdays={0, 1, 2, 3, 4, 5},
+            working_weekdays=ROTAS[k % len(ROTAS)],
             cost_per_hour=95.0,
             callout_cost=400.0,
         )
