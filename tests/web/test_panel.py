@@ -294,6 +294,13 @@ def test_login_sets_an_httponly_lax_cookie_and_logout_clears_it(client, fleet):
     assert r.status_code == 303 and 'prognos_key=""' in r.headers["set-cookie"]
 
 
+def test_a_page_past_the_end_goes_to_the_last(client, fleet):
+    client.cookies.set("prognos_key", fleet[1]["maker"])
+    r = client.get("/?size=5&page=99&sort=health")
+    assert r.status_code == 303 and r.headers["location"] == "/?sort=health&page=3&size=5"
+    assert "sort=health" in client.get("/?sort=health&desc=1").text  # sort links keep it
+
+
 def test_customer_cannot_reach_other_customers_things(client, fleet):
     client.cookies.set("prognos_key", fleet[1]["aerolinea"])
     page = client.get("/")

@@ -7,7 +7,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from prognos.errors import PrognosError
 from prognos.service import panel as views
@@ -55,6 +55,8 @@ def fleet_page(
         result = views.fleet(platform, viewer, query)
     except PrognosError as e:
         return error_page(request, e, viewer)
+    if result.total and query.page > result.pages:  # past the end: the last page
+        return RedirectResponse(_fleet_link(query, page=result.pages), status_code=303)
 
     def sort_link(col: str) -> str:
         return _fleet_link(
