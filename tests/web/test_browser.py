@@ -142,9 +142,11 @@ def test_alarms_acknowledge_and_silenced(page: Page, keys, shot):
     page.goto("/alarms")
     expect(page.locator("tr[data-alarm='al-2001']")).to_be_visible()
     expect(page.locator("tr[data-alarm='al-2002']")).to_have_count(0)  # silenced: wo-1002 ran
+    expect(page.locator("#nav-alarms")).to_have_text("2")
     shot(page, "alarms")
     page.locator("tr[data-alarm='al-2003'] button").click()
     expect(page.locator("tr[data-alarm='al-2003']")).to_have_count(0)
+    expect(page.locator("#nav-alarms")).to_have_text("1")
     page.goto("/alarms?status=silenced")
     expect(page.locator("tr[data-alarm='al-2002']")).to_contain_text("wo-1002")
 

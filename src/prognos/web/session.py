@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from prognos.domain import Principal
 from prognos.errors import AccessDenied, PrognosError
+from prognos.service import panel as views
 from prognos.web import i18n
 
 COOKIE = "prognos_key"
@@ -56,8 +57,9 @@ def render(
 ) -> HTMLResponse:
     panel = panel_of(request)
     lang = lang_of(request)
-    who = None
+    who, open_alarms = None, 0
     if principal is not None:
+        open_alarms = views.alarm_counts(panel.platform, principal).get("open", 0)
         if principal.is_manufacturer:
             who = {"label": i18n.translator(lang)("who.manufacturer"), "customer": None}
         else:
@@ -73,6 +75,7 @@ def render(
         "js_strings": i18n.js_strings(lang),
         "principal": principal,
         "who": who,
+        "open_alarms": open_alarms,
         "path": request.url.path,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **ctx,
