@@ -144,3 +144,23 @@ async def test_downsampled_telemetry_for_charts(api, seeded):
     assert r["downsampled"] and list(r["channels"]) == ["temp"]
     t = r["channels"]["temp"]
     assert len(t["ts"]) == 50 and max(t["max"]) == 99.0 and sum(t["count"]) == 500
+
+
+def test_a_batch_of_messages_is_one_commit_with_indices_across_the_batch(seeded):
+    msgs = [
+        ("acme-p1", json.dumps({"ts": "2025-06-01T00:00:00Z", "values": {"temp": 20.0}}).encode()),
+        ("acme-p2", b"not json"),
+        (
+            "acme-p2",
+            json.dumps(
+                [
+                    {"ts": "2025-06-01T00:00:00Z", "values": {"temp": 20.0}},
+                    {"ts": "2025-06-01T00:01:00Z", "values": {"temp": 999.0}},
+                ]
+            ).encode(),
+        ),
+    ]
+    res = seeded.ingest_messages(msgs)
+    assert res.accepted == 2
+    assert sorted((r.index, r.field) for r in res.rejected) == [(1, "payload"), (3, "value")]
+    assert seeded.store.count_quarantine() == 2

@@ -231,35 +231,8 @@ class Platform:
         transaction each, so workers hand over what arrived in the last few milliseconds at once.
         Record indices in rejections count across the batch in order.
         """
-        frames, rejected, offset = [], [], 0
-        for asset_id, body in messages:
-            if len(body) > self.settings.max_payload_bytes:
-                rejected.append(
-                    Rejection(
-                        offset,
-                        "payload",
-                        f"payload of {len(body)} bytes exceeds the limit of "
-                        f"{self.settings.max_payload_bytes} bytes",
-                        body[:2000].decode("utf-8", "replace"),
-                        source,
-                        asset_id,
-                    )
-                )
-                offset += 1
-                continue
-            df, rej = records.from_json_bytes(body, source, asset_id)
-            n_records = int(df["record"].max()) + 1 if len(df) else 0
-            n_records = max([n_records] + [r.index + 1 for r in rej if r.index is not None])
-            df["record"] = df["record"] + offset
-            for r in rej:
-                r.index = offset if r.index is None else r.index + offset
-            frames.append(df)
-            rejected += rej
-            offset += max(n_records, 1)
-        long = (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else pd.DataFrame(columns=records.LONG_COLUMNS)
+        long, rejected = records.from_json_messages(
+            messages, source, self.settings.max_payload_bytes
         )
         return self.ingest_long(long, p, source, rejected)
 
