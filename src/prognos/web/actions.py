@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from prognos.domain.planning import WorkOrderStatus
 from prognos.errors import AccessDenied, PrognosError
 from prognos.service import panel as views
 from prognos.web import i18n
@@ -80,7 +81,7 @@ def workorders_page(
         orders=orders,
         status=status,
         error=error,
-        statuses=[s.value for s in views.WorkOrderStatus],
+        statuses=[s.value for s in WorkOrderStatus],
     )
 
 
