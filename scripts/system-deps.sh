@@ -6,6 +6,7 @@ need=()
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto mosquitto-clients)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)  # the panel in Chinese
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null; then
   echo "prognos needs: ${need[*]} (Debian package names); install them with your package manager." >&2

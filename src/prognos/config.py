@@ -54,6 +54,15 @@ class Settings(BaseSettings):
         description="Seconds between forecast refreshes for assets that received readings "
         "(0 turns the in-server refresh off).",
     )
+    simulate: bool = Field(
+        False,
+        description="Run the fleet simulator inside `prognos serve` (the demo does): over MQTT when "
+        "PROGNOS_MQTT_BROKER is set, else straight into the store.",
+    )
+    simulate_speed: float = Field(
+        3600.0,
+        description="Simulated seconds per wall-clock second while the simulator catches up.",
+    )
     max_payload_bytes: int = Field(
         16 * 1024 * 1024, description="Largest telemetry payload accepted over HTTP or MQTT."
     )

@@ -44,6 +44,14 @@ def create_server_app(
             w = mqtt_worker(platform, settings)
             w.start()
             workers["mqtt"] = w
+        if settings.simulate:
+            from prognos.service.simulate import Simulator, live_fleet
+
+            fleet = await asyncio.to_thread(live_fleet, platform)
+            target = settings.mqtt_broker or platform
+            workers["simulator"] = Simulator(
+                target, fleet, settings.simulate_speed, platform=platform
+            ).start()
         if settings.opcua_mapping:
             from prognos.ingest.opcua_client import ServerUnreachable
             from prognos.service.opcua_worker import OpcUaWorker

@@ -128,6 +128,8 @@ async def test_work_order_lifecycle_feeds_the_finding_back(world, seeded):
         skip.status_code == 409
         and "cannot go from scheduled to in_progress" in skip.json()["error"]["message"]
     )
+    denied = await world["acme"].patch(f"/api/v1/workorders/{oid}", json={"status": "dispatched"})
+    assert denied.status_code == 403  # the manufacturer's crews do the work; customers watch
     for status in ("dispatched", "in_progress"):
         assert (
             await world["maker"].patch(f"/api/v1/workorders/{oid}", json={"status": status})

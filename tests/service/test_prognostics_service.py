@@ -160,6 +160,12 @@ def test_health_model_scores_assets_and_names_drivers(trained):
     assert worn.score < young.score
     assert worn.drivers and abs(sum(worn.drivers.values()) - 1) < 0.05
     assert p.store.latest_health("fd001-r001").score == worn.score
+    # anomalous channels raise one alarm per asset and day, naming the worst channel
+    assert worn.anomalies, "an engine at its failure should show anomalous channels"
+    alarms = p.store.list_documents("alarm", asset_id="fd001-r001")
+    assert len(alarms) == 1 and alarms[0]["channels"] == worn.anomalies
+    p.forecaster.health(p.store.get_asset("fd001-r001"), p.asset_type("turbofan"))
+    assert len(p.store.list_documents("alarm", asset_id="fd001-r001")) == 1
 
 
 def test_wear_trend_assets_are_forecast_from_their_own_history(platform):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -28,7 +29,13 @@ def _run(settings) -> None:
         f"[bold green]prognos[/] serving {settings.db} on [link]http://{settings.host}:{settings.port}[/] "
         f"(API docs: http://{settings.host}:{settings.port}/docs); Ctrl-C stops it"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=3,  # open live-update streams must not hold Ctrl-C
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -64,6 +71,10 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--serve/--no-serve", help="Serve when set up.")
         ] = True,
         port: Annotated[int | None, typer.Option(help="Port (default: PROGNOS_PORT).")] = None,
+        live_mqtt: Annotated[
+            bool,
+            typer.Option("--mqtt/--no-mqtt", help="Stream the simulator over a local Mosquitto."),
+        ] = True,
     ) -> None:
         """Set up a demo fleet on the embedded store, print logins, and serve it."""
         from prognos.service.demo import setup_demo
@@ -98,18 +109,36 @@ def register(app: typer.Typer) -> None:
         url = f"http://{s.host}:{s.port}"
         console.rule("[bold]prognos demo is ready")
         console.print(
-            f"fleet: {info['assets']} assets, {info['readings']:,} readings, {info['customers']} customers"
+            f"{info['assets']} assets at {info['customers']} customers, {info['readings']:,} readings; "
+            f"{info['forecasts']} forecasts, a plan of {info['jobs']} jobs ({info['setup_seconds']} s)"
         )
-        console.print(f"open [bold]{url}[/] (API docs at {url}/docs)")
+        console.print(f"open [bold]{url}[/] and log in with a key (API docs at {url}/docs)")
         console.print(
-            f"manufacturer key (sees every customer): [bold]{info['manufacturer_key']}[/]"
+            f"manufacturer login (sees every customer): [bold]{info['manufacturer_key']}[/]"
         )
         console.print(
-            f"customer '{info['customer']}' key (sees only its engines): [bold]{info['customer_key']}[/]"
+            f"customer '{info['customer']}' login (sees only its assets): [bold]{info['customer_key']}[/]"
         )
         console.print(
             f"try: curl -H 'X-API-Key: {info['manufacturer_key']}' {url}/api/v1/assets?limit=3"
         )
-        console.print(f"[dim]the keys are also in {folder / 'logins.txt'}[/]")
-        if serve_after:
+        console.print(f"[dim]the logins are also in {folder / 'logins.txt'}[/]")
+        if not serve_after:
+            return
+        s = s.model_copy(update={"simulate": True})
+        with contextlib.ExitStack() as stack:
+            if live_mqtt:
+                from prognos import devservers
+
+                try:
+                    b = stack.enter_context(devservers.mosquitto())
+                    # one in-server worker: a plain subscription survives broker restarts
+                    s = s.model_copy(update={"mqtt_broker": b.url, "mqtt_group": ""})
+                    console.print(
+                        f"live telemetry: simulator -> MQTT {b.url} -> ingest worker -> store"
+                    )
+                except devservers.ServerUnavailable:
+                    console.print(
+                        "live telemetry: simulator -> store (install mosquitto to stream over MQTT)"
+                    )
             _run(s)

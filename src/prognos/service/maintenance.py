@@ -88,7 +88,9 @@ def list_calendars(platform: Platform, p: Principal) -> list[SiteCalendar]:
 # -- crews, parts, costs, travel (the manufacturer's own resources) --------------------------------
 def _maker(p: Principal) -> None:
     if not p.is_manufacturer:
-        raise Forbidden("crews, parts and costs are the manufacturer's to change")
+        raise Forbidden(
+            "only the manufacturer's keys may do this: crews, parts, costs, plans and work orders are its own"
+        )
 
 
 def put_crew(platform: Platform, p: Principal, crew: Crew) -> Crew:
@@ -283,7 +285,11 @@ def get_order(platform: Platform, p: Principal, order_id: str) -> WorkOrder:
 def transition(
     platform: Platform, p: Principal, order_id: str, to: str, finding: Finding | None = None
 ) -> WorkOrder:
-    """Move an order along its lifecycle; ``done`` needs the finding, which feeds the models."""
+    """Move an order along its lifecycle; ``done`` needs the finding, which feeds the models.
+
+    Only the manufacturer moves orders: its crews do the work. Customers see them.
+    """
+    _maker(p)
     o = get_order(platform, p, order_id)
     asset = platform.store.get_asset(o.asset_id)
     if to == WorkOrderStatus.done:

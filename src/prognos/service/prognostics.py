@@ -343,7 +343,22 @@ class Forecaster:
         h = model.health(wide[cols], asset.id, as_of=wide.index[-1].to_pydatetime())
         if save:
             self.platform.store.save_health(h)
+            if h.anomalies:
+                raise_health_alarm(self.platform, h)
         return h
+
+
+def raise_health_alarm(platform: Platform, h) -> dict[str, Any] | None:
+    """One alarm per asset and day while channels are anomalous (silenced inside maintenance)."""
+    from prognos.service.panel.orders import raise_alarm
+
+    alarm_id = f"al-{h.asset_id}-{h.as_of:%Y%m%d}"
+    if platform.store.get_document("alarm", alarm_id) is not None:
+        return None
+    worst = max(h.anomalies, key=lambda c: abs(h.anomalies[c]))
+    message = f"{worst} unusual (z {h.anomalies[worst]:+.1f}); health {h.score:.0f}/100"
+    severity = "critical" if h.score < 40 else "warning"
+    return raise_alarm(platform, h.asset_id, message, h.anomalies, severity, h.as_of, alarm_id)
 
 
 def forecast_fleet(
