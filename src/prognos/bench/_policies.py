@@ -143,12 +143,14 @@ class Prognos:
     solves: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     infeasible: int = 0
+    failed_with_order: int = 0
     seen: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def jobs(self, fleet: Fleet, ctx: Context) -> list[int]:
         d, w = fleet.day, ctx.world
         for e in (e for e in fleet.events if e["day"] == d - 1 and e["kind"] == "failure"):
-            self.orders.pop(e["asset"], None)
+            if self.orders.pop(e["asset"], None) is not None:
+                self.failed_with_order += 1  # planned, but the risk it accepted came true
         q = ctx.quantiles(fleet)
         week = ctx.usage[fleet.site, min(d + 7, ctx.usage.shape[1] - 1)] - ctx.usage[fleet.site, d]
         if len(self.seen) != len(q):

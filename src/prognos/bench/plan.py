@@ -111,6 +111,7 @@ def run_fleet(seed: int = 0, data_dir: Path | None = None, progress=None) -> dic
             res["max_solve_seconds"] = round(max(pol.solves, default=0.0), 2)
             res["solver_status"] = pol.statuses
             res["infeasible_replans"] = pol.infeasible
+            res["failures_with_open_order"] = pol.failed_with_order
         out["policies"][pol.name] = res
     p, fi = out["policies"]["prognos"], out["policies"]["fixed_interval"]
     best = min(v["total_cost"] for k, v in out["policies"].items() if k != "prognos")
