@@ -64,41 +64,24 @@ class DuckDBStore(SqlStore):
     def write_readings(self, batch: ReadingBatch) -> int:
         """Store a validated batch in one transaction; returns how many were new.
 
-        The batch goes to DuckDB as an Arrow table (no per-string conversion). It is first
-        inserted plainly: the primary key still refuses duplicates, but without the cost of
-        ``ON CONFLICT`` (and of looking for repeats inside the batch) on every row. Only a batch
-        that does hold a duplicate (a re-sent payload, an MQTT redelivery, a reading twice in
-        one payload) is inserted again, reduced to the last of repeated readings, with
-        ``ON CONFLICT DO NOTHING``.
+        The batch goes to DuckDB as an Arrow table (no per-string conversion), reduced to the
+        last of any reading repeated inside it, and is inserted less the readings already stored:
+        an anti-join against the stored readings of the batch's time range, which zone maps keep
+        to the few row groups that can hold them. All writes go through this store's lock, so
+        nothing can slip in between the check and the insert.
         """
         if not len(batch):
             return 0
-        try:
-            with self._cursor() as cur:
-                return self._insert_arrow(cur, _arrow_batch(batch), on_conflict=False)
-        except duckdb.ConstraintException:
-            with self._cursor() as cur:
-                return self._insert_arrow(cur, _arrow_batch(batch, dedupe=True), on_conflict=True)
-
-    def _insert_arrow(self, cur: Any, table: pa.Table, on_conflict: bool) -> int:
-        # On a failed insert the transaction is aborted and the cursor closed with its view, so
-        # the view is dropped only after success.
-        cur.register("incoming", table)
-        n = cur.execute(
-            "INSERT INTO telemetry SELECT asset_id, channel, ts, value FROM incoming"
-            + (" ON CONFLICT DO NOTHING" if on_conflict else "")
-        ).fetchall()[0][0]
-        cur.unregister("incoming")
-        return int(n)
-
-    def _insert_readings(self, cur: Any, df: pd.DataFrame) -> int:
-        cur.register("incoming", df)
-        try:
+        table = _arrow_batch(batch, dedupe=True)
+        with self._cursor() as cur:
+            cur.register("incoming", table)
+            lo, hi = cur.execute("SELECT min(ts), max(ts) FROM incoming").fetchone()
             n = cur.execute(
-                "INSERT INTO telemetry SELECT asset_id, channel, ts, value FROM incoming "
-                "ON CONFLICT DO NOTHING"
+                "INSERT INTO telemetry SELECT i.asset_id, i.channel, i.ts, i.value FROM incoming i "
+                "ANTI JOIN (SELECT asset_id, channel, ts FROM telemetry WHERE ts BETWEEN ? AND ?) t "
+                "USING (asset_id, channel, ts)",
+                [lo, hi],
             ).fetchall()[0][0]
-        finally:
             cur.unregister("incoming")
         return int(n)
 
@@ -131,8 +114,8 @@ def _arrow_batch(batch: ReadingBatch, dedupe: bool = False) -> pa.Table:
     ts = np.asarray(batch.ts).astype("datetime64[us]")
     value = np.asarray(batch.value, dtype=np.float64)
     if dedupe:
-        # A reading twice in one batch would violate the key before ON CONFLICT sees it; the
-        # later one wins, as in a payload. Checked on integer codes.
+        # A reading twice in one batch is stored once, the later one winning as in a payload.
+        # Checked on integer codes.
         a_codes, _ = pd.factorize(asset)
         c_codes, _ = pd.factorize(channel)
         key = pd.DataFrame(

@@ -45,6 +45,7 @@ def _json_load(v: Any) -> Any:
     return json.loads(v) if isinstance(v, str | bytes) else v
 
 
+_ENGINES = ("duckdb", "postgresql")
 _ASSET_COLS = "id, customer_id, site_id, type_id, serial, model, installed_at, parent_id"
 
 
@@ -107,7 +108,11 @@ class SqlStore:
                 continue
             with self._cursor() as cur:
                 for st in statements:
-                    cur.execute(st.replace("{json}", self.json_type))
+                    engine, _, body = (
+                        st.partition(":") if st.split(":", 1)[0] in _ENGINES else ("", "", st)
+                    )
+                    if engine in ("", self.kind):
+                        cur.execute(body.replace("{json}", self.json_type))
                 cur.execute(
                     self._sql("INSERT INTO schema_migrations VALUES (?, ?, ?)"),
                     (version, name, to_naive_utc(datetime.now(UTC))),
