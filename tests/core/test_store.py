@@ -108,3 +108,17 @@ def test_model_versions_increase(seeded):
     assert s.save_model("m1", "pump", {"metrics": {"rmse": 1}}) == 1
     assert s.save_model("m2", "pump", {"metrics": {"rmse": 2}}) == 2
     assert s.latest_model("pump")["id"] == "m2"
+
+
+def test_a_reading_twice_in_one_batch_is_stored_once_and_the_later_value_wins(seeded):
+    s = seeded.store
+    t = np.array([np.datetime64("2025-06-01T00:00:00", "us")] * 2)
+    batch = ReadingBatch(
+        np.array(["acme-p1"] * 2, dtype=object),
+        np.array(["temp"] * 2, dtype=object),
+        t,
+        np.array([1.0, 2.0]),
+    )
+    assert s.write_readings(batch) == 1
+    assert s.read_telemetry("acme-p1")["value"].tolist() == [2.0]
+    assert s.write_readings(batch) == 0  # and again: the stored reading stays
