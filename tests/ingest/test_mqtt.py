@@ -312,7 +312,7 @@ def test_worker_reconnects_after_a_broker_restart_and_continues(broker, tmp_path
         if group:
             # Mosquitto 2.0.11 restores a persistent session's plain subscriptions after a
             # restart but not its shared ones: until the worker subscribes again, messages
-            # for the group find no subscriber (docs/benchmarks_ingest.md, "Broker restarts").
+            # for the group find no subscriber (docs/bench/ingest.md, "Broker restarts").
             wait_until(lambda: worker.stats.subscribes >= 2, 30, "the worker to resubscribe")
         publish(broker.port, after)
         wait_until(lambda: p.store.count_readings() == total, 60, f"{total} readings stored")
