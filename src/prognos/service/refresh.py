@@ -59,6 +59,8 @@ class ForecastRefresher:
             dirty, self._dirty = self._dirty, set()
         n = 0
         for asset_id in sorted(dirty):
+            if self._stop.is_set():  # shutting down: the rest waits for the next start
+                break
             asset = self.platform.store.get_asset(asset_id)
             if asset is None:
                 continue
