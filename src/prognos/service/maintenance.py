@@ -237,7 +237,7 @@ def make_plan(
         changed = set(result.created) | set(result.moved) | set(result.cancelled)
         for o in result.orders:
             if o.id in changed:
-                _save_order(platform, o, owner[o.asset_id])
+                save_order(platform, o, owner[o.asset_id])
     return {
         "plan": result.plan.as_dict(),
         "created": result.created,
@@ -248,7 +248,13 @@ def make_plan(
 
 
 # -- work orders --------------------------------------------------------------------------------
-def _save_order(platform: Platform, o: WorkOrder, customer_id: str) -> None:
+def save_order(platform: Platform, o: WorkOrder, customer_id: str | None = None) -> WorkOrder:
+    """Store a work order as the document the planner, the API and the panel share."""
+    if customer_id is None:
+        a = platform.store.get_asset(o.asset_id)
+        if a is None:
+            raise NotFound(f"work order {o.id}: asset {o.asset_id!r} does not exist")
+        customer_id = a.customer_id
     platform.store.put_document(
         ORDER,
         o.id,
@@ -257,6 +263,7 @@ def _save_order(platform: Platform, o: WorkOrder, customer_id: str) -> None:
         asset_id=o.asset_id,
         status=o.status.value,
     )
+    return o
 
 
 def list_orders(
@@ -304,7 +311,7 @@ def transition(
         _feed_back(platform, o, asset)
     else:
         o = o.transition(to)
-    _save_order(platform, o, asset.customer_id)
+    save_order(platform, o, asset.customer_id)
     return o
 
 

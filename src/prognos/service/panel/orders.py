@@ -34,22 +34,7 @@ ACTIONS = {"dispatch": WorkOrderStatus.dispatched, "start": WorkOrderStatus.in_p
 # The lifecycle, its tenancy and the feedback of findings live in ``service.maintenance`` (the
 # API's PATCH goes there too); the panel adds its policy: the manufacturer's service team moves
 # orders, customers watch.
-def save_order(platform: Platform, o: WorkOrder, customer_id: str | None = None) -> WorkOrder:
-    """Store a work order as the document the panel and the planner share."""
-    if customer_id is None:
-        a = platform.store.get_asset(o.asset_id)
-        if a is None:
-            raise NotFound(f"work order {o.id}: asset {o.asset_id!r} does not exist")
-        customer_id = a.customer_id
-    platform.store.put_document(
-        WORKORDER,
-        o.id,
-        o.model_dump(mode="json"),
-        customer_id=customer_id,
-        asset_id=o.asset_id,
-        status=o.status.value,
-    )
-    return o
+save_order = maintenance.save_order
 
 
 def get_order(platform: Platform, p: Principal, order_id: str) -> WorkOrder:
