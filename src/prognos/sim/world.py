@@ -143,7 +143,7 @@ def build_world(
     ring = {f"{a}|{b}": 3.0 for i, a in enumerate(regions) for b in regions[i + 1 : i + 2]}
     travel = Travel(hours_between=ring, same_region=1.0, default=6.0)
     # 8 cores per region: the baselines never wait for parts, so a scarcer stock (4 was tried,
-    # see docs/benchmarks_plan.md) would charge the scarcity to the planner alone
+    # see docs/bench/plan.md) would charge the scarcity to the planner alone
     depots = [
         PartStock(
             depot_id=f"D-{r}-{p}", part=COSTS[kind].part, on_hand=n, lead_time_days=lt, regions={r}
