@@ -297,19 +297,12 @@ def plan(
         s: c if isinstance(c, DayProfile) else day_profile(c, today, horizon_days + 1)
         for s, c in calendars.items()
     }
-    pr = build(
-        forecasts,
-        assets,
-        profiles,
-        crews,
-        stock,
-        costs,
-        committed,
-        travel or Travel(),
-        today,
-        horizon_days,
-        **options,
-    )
+
+    def build_with(**opts) -> Problem:
+        return build(forecasts, assets, profiles, crews, stock, costs, committed, travel or Travel(),
+                     today, horizon_days, **opts)  # fmt: skip
+
+    pr = build_with(**options)
     sol = greedy(pr)
     status, bound = "heuristic", -np.inf
     left = time_limit_s - (time.perf_counter() - t0)
@@ -324,19 +317,7 @@ def plan(
     if with_bound:
         if options.get("max_candidates") is not None:  # restricted model: bound the full one
             full = {**options, "max_candidates": None}
-            pr_full = build(
-                forecasts,
-                assets,
-                profiles,
-                crews,
-                stock,
-                costs,
-                committed,
-                travel or Travel(),
-                today,
-                horizon_days,
-                **full,
-            )
+            pr_full = build_with(**full)
             bound = lp_bound(pr_full)
         else:
             bound = max(bound, lp_bound(pr))
