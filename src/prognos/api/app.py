@@ -12,7 +12,7 @@ from prognos.api import errors
 from prognos.config import Settings
 from prognos.service.platform import Platform, open_platform
 
-API_ROUTERS = ("assets", "telemetry", "forecasts", "planning")
+API_ROUTERS = ("assets", "telemetry", "forecasts", "planning", "keys")
 
 
 def create_app(

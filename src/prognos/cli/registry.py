@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from prognos.cli import _context as ctx
+from prognos.domain.keys import ApiKey
 from prognos.service.keys import describe
 
 console = Console()
@@ -38,6 +39,70 @@ def register(app: typer.Typer) -> None:
         print(key)
         console.print(
             "[dim]use it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'; it is not shown again[/]"
+        )
+
+    @keys.command("list")
+    def keys_list(
+        customer: Annotated[str | None, typer.Option(help="Only this customer's keys.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        db: DbOpt = None,
+    ) -> None:
+        """List keys by id and prefix (never the secret), revoked ones with their time."""
+        s = ctx.settings(db)
+        p = ctx.try_local(s)
+        if p is None:  # a running server holds the DuckDB file: ask it
+            params = {"customer": customer} if customer else {}
+            items = [ApiKey.model_validate(k) for k in ctx.remote_get(s, "/api/v1/keys", **params)]
+        else:
+            try:
+                items = p.list_keys(customer)
+            finally:
+                p.close()
+        if as_json:
+            print(json.dumps([k.model_dump(mode="json") for k in items], indent=2))
+            return
+        if not items:
+            console.print("no API keys yet: create one with `prognos keys create`")
+            return
+        t = Table(
+            title=f"API keys ({sum(not k.revoked for k in items)} of {len(items)} active)",
+            caption="a key reads pk_<id>_<secret>; times in UTC",
+        )
+        t.add_column("id", no_wrap=True)
+        t.add_column("name")
+        t.add_column("for")
+        t.add_column("created", no_wrap=True)
+        t.add_column("revoked", no_wrap=True)
+        for k in items:
+            t.add_row(
+                k.id,
+                k.name,
+                k.customer_id or "manufacturer",
+                f"{k.created_at:%Y-%m-%d %H:%M}",
+                f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+                style="dim" if k.revoked else None,
+            )
+        console.print(t)
+
+    @keys.command("revoke")
+    def keys_revoke(
+        key_id: Annotated[str, typer.Argument(metavar="ID", help="The key's id (`keys list`).")],
+        db: DbOpt = None,
+    ) -> None:
+        """Revoke a key: from its next request on it is refused like an unknown one."""
+        s = ctx.settings(db)
+        p = ctx.try_local(s)
+        if p is None:  # a running server holds the DuckDB file: ask it
+            k = ApiKey.model_validate(ctx._remote(s, "DELETE", f"/api/v1/keys/{key_id}"))
+        else:
+            try:
+                k = p.revoke_key(key_id)
+            finally:
+                p.close()
+        owner = f"customer {k.customer_id}" if k.customer_id else "the manufacturer"
+        console.print(
+            f"[green]revoked[/] key {k.id} ({k.prefix}…, {k.name!r}, {owner}) "
+            f"as of {k.revoked_at.isoformat(timespec='seconds')}"
         )
 
     app.add_typer(keys, name="keys")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, computed_field
 
 
 @dataclass(frozen=True)
@@ -22,3 +25,24 @@ class Principal:
 
 
 MANUFACTURER = Principal(key_id="local", customer_id=None, name="local manufacturer")
+
+
+class ApiKey(BaseModel):
+    """A stored key as it may be shown: never the secret, never its hash."""
+
+    id: str
+    name: str
+    customer_id: str | None  # None: the manufacturer
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def prefix(self) -> str:
+        """How the key starts. Keys read ``pk_<id>_<secret>``: the id is not secret, the 192
+        random bits after it are."""
+        return f"pk_{self.id}_"
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None

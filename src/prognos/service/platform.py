@@ -18,7 +18,7 @@ import pandas as pd
 
 from prognos.config import Settings
 from prognos.domain import Asset, AssetType, Customer, Principal, ReadingBatch, Registry, Site
-from prognos.domain.keys import MANUFACTURER
+from prognos.domain.keys import MANUFACTURER, ApiKey
 from prognos.domain.telemetry import IngestResult, Rejection
 from prognos.errors import AccessDenied, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from prognos.ingest import records
@@ -85,6 +85,29 @@ class Platform:
         key_id, key, digest = keyring.new_key()
         self.store.add_api_key(key_id, digest, customer_id, name or (customer_id or "manufacturer"))
         return key, Principal(key_id=key_id, customer_id=customer_id, name=name)
+
+    def list_keys(
+        self, customer_id: str | None = None, p: Principal = MANUFACTURER
+    ) -> list[ApiKey]:
+        """Every key (or one customer's), revoked ones included, oldest first."""
+        self.require_manufacturer(p)
+        if customer_id is not None and self.store.get_customer(customer_id) is None:
+            raise NotFound(
+                f"customer {customer_id!r} does not exist",
+                hint="list customers with `prognos registry customers`",
+            )
+        return self.store.list_api_keys(customer_id)
+
+    def revoke_key(self, key_id: str, p: Principal = MANUFACTURER) -> ApiKey:
+        """Revoke a key from the next request on; revoking it again changes nothing."""
+        self.require_manufacturer(p)
+        if self.store.get_api_key(key_id) is None:
+            raise NotFound(
+                f"API key {key_id!r} does not exist",
+                hint="list keys and their ids with `prognos keys list`",
+            )
+        self.store.revoke_api_key(key_id, utcnow())
+        return self.store.get_api_key(key_id)
 
     @staticmethod
     def require_manufacturer(p: Principal) -> None:

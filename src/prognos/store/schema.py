@@ -126,4 +126,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "duckdb:ALTER TABLE telemetry_v3 RENAME TO telemetry",
         ],
     ),
+    (
+        4,
+        "revocable API keys",
+        [
+            # A revoked key stays listed (who had it, since when, until when) but no longer
+            # authenticates. Keys read pk_<id>_<secret>, so the id already shows a key by its
+            # start without revealing it: no prefix column is needed.
+            "ALTER TABLE api_keys ADD COLUMN revoked_at TIMESTAMP",
+        ],
+    ),
 ]

@@ -1,0 +1,24 @@
+"""API keys: the manufacturer lists and revokes them. Creating one stays a CLI command."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from prognos.api.deps import PlatformDep, PrincipalDep
+from prognos.domain.keys import ApiKey
+
+router = APIRouter(tags=["keys"])
+
+
+@router.get("/keys")
+def list_keys(
+    platform: PlatformDep, principal: PrincipalDep, customer: str | None = None
+) -> list[ApiKey]:
+    """Every key (or one customer's) by id and prefix, revoked ones with their time."""
+    return platform.list_keys(customer, principal)
+
+
+@router.delete("/keys/{key_id}")
+def revoke_key(key_id: str, platform: PlatformDep, principal: PrincipalDep) -> ApiKey:
+    """Revoke a key: from the next request on it answers 401 like an unknown one."""
+    return platform.revoke_key(key_id, principal)
