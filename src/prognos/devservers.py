@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MOSQUITTO = "/usr/sbin/mosquitto"
+MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
@@ -50,6 +51,7 @@ class Mosquitto:
     folder: Path
     process: subprocess.Popen | None = None
     persistence: bool = False
+    users: dict[str, str] | None = None  # user -> password; then anonymous clients are refused
 
     @property
     def url(self) -> str:
@@ -62,10 +64,22 @@ class Mosquitto:
         lines = [
             "user root",
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
             "max_queued_messages 0",
             "log_dest stderr",
         ]
+        if self.users:
+            passwd = self.folder / "passwd"
+            passwd.write_text("")
+            for user, password in self.users.items():
+                subprocess.run(
+                    [MOSQUITTO_PASSWD, "-b", str(passwd)]
+                    + [user, password],
+                    check=True,
+                    capture_output=True,
+                )
+            lines += ["allow_anonymous false", f"password_file {passwd}"]
+        else:
+            lines.append("allow_anonymous true")
         if self.persistence:
             lines += ["persistence true", f"persistence_location {self.folder}/"]
         else:
@@ -90,10 +104,12 @@ class Mosquitto:
 
 
 @contextmanager
-def mosquitto(persistence: bool = False) -> Iterator[Mosquitto]:
+def mosquitto(
+    persistence: bool = False, users: dict[str, str] | None = None
+) -> Iterator[Mosquitto]:
     folder = Path(tempfile.mkdtemp(prefix="prognos-mqtt-"))
     os.chmod(folder, 0o755)
-    broker = Mosquitto(port=free_port(), folder=folder, persistence=persistence)
+    broker = Mosquitto(port=free_port(), folder=folder, persistence=persistence, users=users)
     broker.start()
     try:
         yield broker

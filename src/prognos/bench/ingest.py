@@ -2,10 +2,11 @@
 
 MQTT: one run starts its own Mosquitto and a publisher process that sends a fleet's stream
 (``--assets`` x ``--ticks`` messages of ``--channels`` readings, QoS 1). The same stream is
-sent twice: once to a bare subscriber (how fast the broker hands the messages over) and once to
-the platform's MQTT worker (published -> validated -> committed -> acknowledged). Both rates
-run from the publisher's start signal to the last message received / the last reading
-committed, so ``ratio`` is the share of the broker's own rate the platform keeps.
+sent three times: to a bare subscriber built on the worker's own MQTT client (how fast the
+broker hands the messages over), to a bare paho-mqtt subscriber (for reference), and to the
+platform's MQTT worker (published -> validated -> committed -> acknowledged). All rates run
+from the publisher's start signal to the last message received / the last reading committed,
+so ``ratio`` is the share of the broker's own rate the platform keeps.
 
 HTTP: wide-JSON batches POSTed to the ASGI app in process; each request is parsed, validated
 and committed before the next goes out.
@@ -129,27 +130,30 @@ def run_mqtt(
     readings = n_messages * channels
     tick = _first_tick()
     t_bare: list[tuple[float, float]] = []
+    t_paho: list[tuple[float, float]] = []
     t_platform: list[tuple[float, float]] = []
     with devservers.mosquitto() as broker, _store(store) as (db, label):
         platform = _open(db, assets, channels)
         try:
             for _ in range(repeat):
-                # 1. the broker alone: a bare subscriber, same publisher, same stream
-                bare = _BareSubscriber(broker.port)
-                try:
-                    t_bare.append(
-                        _timed_stream(
-                            broker.port,
-                            assets,
-                            channels,
-                            ticks,
-                            tick,
-                            lambda b=bare: b.count >= n_messages,
+                # 1. the broker alone: a bare subscriber, same publisher, same stream; once
+                # with the worker's own MQTT client (the reference) and once with paho-mqtt
+                for kind, times in ((_BareSubscriber, t_bare), (_PahoSubscriber, t_paho)):
+                    bare = kind(broker.port)
+                    try:
+                        times.append(
+                            _timed_stream(
+                                broker.port,
+                                assets,
+                                channels,
+                                ticks,
+                                tick,
+                                lambda b=bare: b.count >= n_messages,
+                            )
                         )
-                    )
-                finally:
-                    bare.close()
-                tick += ticks
+                    finally:
+                        bare.close()
+                    tick += ticks
                 # 2. the platform: the MQTT worker, committing before it acknowledges
                 worker = mqtt_worker(
                     platform,
@@ -184,17 +188,22 @@ def run_mqtt(
         raise RuntimeError(f"stored {stored} readings, expected {readings * repeat}")
     platform_rate = readings / statistics.median(t for t, _ in t_platform)
     broker_rate = readings / statistics.median(t for t, _ in t_bare)
+    paho_rate = readings / statistics.median(t for t, _ in t_paho)
     return {
         "platform_readings_per_s": round(platform_rate),
         "broker_readings_per_s": round(broker_rate),
         "ratio": round(platform_rate / broker_rate, 3),
         "store": label,
+        # the same bare subscriber written with paho-mqtt, and the platform's share of it
+        "paho_subscriber_readings_per_s": round(paho_rate),
+        "ratio_to_paho": round(platform_rate / paho_rate, 3),
         "messages": n_messages,
         "readings": readings,
         "channels_per_message": channels,
         "runs": repeat,
         "platform_seconds": [round(t, 3) for t, _ in t_platform],
         "broker_seconds": [round(t, 3) for t, _ in t_bare],
+        "paho_seconds": [round(t, 3) for t, _ in t_paho],
         # CPU of this process (worker or bare subscriber; the publisher and Mosquitto run
         # elsewhere) per reading: what the platform costs, whatever else shares the machine
         "platform_cpu_us_per_reading": round(
@@ -224,7 +233,40 @@ def _forget_session(port: int, client_id: str) -> None:
 
 
 class _BareSubscriber:
-    """A plain paho subscriber at QoS 1 that only counts what arrives."""
+    """A subscriber at QoS 1 that only counts what arrives and acknowledges it at once: the
+    platform worker's own MQTT client (``prognos.ingest.mqtt_subscriber``) with nothing behind
+    it, so the ratio is what parsing, validating, storing and acking after commit cost."""
+
+    def __init__(self, port: int):
+        from prognos.ingest.mqtt_subscriber import Subscriber
+
+        self.count = 0
+        self._subscribed = threading.Event()
+        self.client = Subscriber(
+            "127.0.0.1",
+            port,
+            "prognos/+/+/telemetry",
+            client_id=f"bench-bare-{uuid.uuid4().hex[:6]}",
+            on_messages=self._on_messages,
+            clean_start=True,
+            session_expiry_s=0,
+            receive_maximum=4000,  # the worker's own setting
+            on_subscribed=self._subscribed.set,
+        )
+        self.client.start()
+        if not self._subscribed.wait(10):
+            raise RuntimeError("the bare subscriber did not subscribe")
+
+    def _on_messages(self, generation: int, messages: list, packet_ids: list[int]) -> None:
+        self.client.ack(generation, packet_ids)
+        self.count += len(messages)
+
+    def close(self) -> None:
+        self.client.stop()
+
+
+class _PahoSubscriber:
+    """The same, with paho-mqtt (what the worker used before its own client): for reference."""
 
     def __init__(self, port: int):
         import paho.mqtt.client as mqtt
@@ -236,18 +278,18 @@ class _BareSubscriber:
         self._subscribed = threading.Event()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"bench-bare-{uuid.uuid4().hex[:6]}",
+            client_id=f"bench-paho-{uuid.uuid4().hex[:6]}",
             protocol=mqtt.MQTTv5,
         )
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("prognos/+/+/telemetry", qos=1)
         self.client.on_subscribe = lambda *a: self._subscribed.set()
         self.client.on_message = self._on_message
         props = Properties(PacketTypes.CONNECT)
-        props.ReceiveMaximum = 4000  # the worker's own setting: no 20-message window either
+        props.ReceiveMaximum = 4000
         self.client.connect("127.0.0.1", port, properties=props)
         self.client.loop_start()
         if not self._subscribed.wait(10):
-            raise RuntimeError("the bare subscriber did not subscribe")
+            raise RuntimeError("the paho subscriber did not subscribe")
 
     def _on_message(self, client, userdata, msg) -> None:
         self.count += 1

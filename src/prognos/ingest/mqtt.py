@@ -11,16 +11,16 @@ telemetry key makes them so.
     ...
     worker.stop()           # finishes the batch in hand, acknowledges it, disconnects
 
-Threads: paho's network thread puts messages on a queue; a prepare thread takes what arrived
-in the last few milliseconds (up to ``max_batch`` messages) and lets the handler parse it while
-a commit thread stores the batch before (the store works outside the GIL, so the two overlap),
-then acknowledges its messages in the order they came. A step that raises (store down) is
-retried with backoff; its messages stay unacknowledged meanwhile. A handler is a callable
-(one step) or has ``prepare`` and ``commit`` (see ``BatchHandler``).
+Threads: the connection thread (``mqtt_subscriber``) puts what each socket read held on a queue;
+a prepare thread takes what arrived in the last few milliseconds (up to ``max_batch`` messages)
+and lets the handler parse it while a commit thread stores the batch before (the store works
+outside the GIL, so the two overlap), then acknowledges its messages in one write. A step that
+raises (store down) is retried with backoff; its messages stay unacknowledged meanwhile. A
+handler is a callable (one step) or has ``prepare`` and ``commit`` (see ``BatchHandler``).
 
-MQTT 5 is used so the worker can tell the broker how many unacknowledged messages it may hold
-(Receive Maximum): Mosquitto's default of 20 in flight per client would cap a batch at 20.
-Several workers split the load through a shared subscription (``$share/<group>/<filter>``).
+MQTT 5 lets the worker tell the broker how many unacknowledged messages it may hold (Receive
+Maximum): Mosquitto's default of 20 in flight per client would cap a batch at 20. Several
+workers split the load through a shared subscription (``$share/<group>/<filter>``).
 """
 
 from __future__ import annotations
@@ -35,26 +35,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-
 from prognos.errors import ValidationFailed
+from prognos.ingest.mqtt_subscriber import NEVER_EXPIRES, Message, Subscriber
 
 log = logging.getLogger(__name__)
 
 _STOPPED = object()
-NEVER_EXPIRES = 0xFFFFFFFF  # MQTT 5 session expiry interval: keep the session until it returns
+__all__ = ["NEVER_EXPIRES", "BatchHandler", "Message", "MqttWorker", "parse_broker_url"]
 
-
-@dataclass(frozen=True)
-class Message:
-    """One received message, as the handler sees it."""
-
-    topic: str
-    payload: bytes
-    dup: bool = False
+# What the connection thread hands over: (connection generation, messages, packet ids)
+_Chunk = tuple[int, list[Message], list[int]]
 
 
 class BatchHandler(Protocol):
@@ -162,59 +152,44 @@ class MqttWorker:
         self.max_wait_s = max_wait_s
         self.retry_delay_s = retry_delay_s
         self.stats = WorkerStats()
-        self._queue: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()
+        self._queue: queue.Queue[_Chunk] = queue.Queue()
+        self._carry: _Chunk | None = None  # the part of a chunk the last batch had no room for
         self._stop = threading.Event()
         self._subscribed = threading.Event()
-        # A message is acked only on the connection it came in on: after a reconnect the broker
-        # sends it again with the same packet id, and an ack for that id on the new connection
-        # could acknowledge a different message that reused it.
-        self._conn_lock = threading.Lock()
-        self._generation = 0
-        self._connected = False
         self._threads: list[threading.Thread] = []
         # prepared batches wait here for the committer; one waiting is enough to overlap
-        self._prepared: queue.Queue[tuple[list, Any] | None] = queue.Queue(maxsize=1)
+        self._prepared: queue.Queue[tuple[list[_Chunk], Any] | None] = queue.Queue(maxsize=1)
         self._busy = 0  # batches taken from the queue and not yet done
         self._busy_lock = threading.Lock()
-
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
+        self._subscriber = Subscriber(
+            self.address.host,
+            self.address.port,
+            self.subscription,
             client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
+            on_messages=self._on_messages,
+            tls=self.address.tls,
+            username=username or self.address.username,
+            password=password or self.address.password,
+            keepalive_s=keepalive_s,
+            session_expiry_s=NEVER_EXPIRES,
+            clean_start=False,
+            receive_maximum=min(65535, max(2 * self.max_batch, 20)),
+            reconnect_delay_s=reconnect_delay_s,
+            on_connect=self._on_connect,
+            on_subscribed=self._on_subscribed,
+            on_disconnect=self._on_disconnect,
         )
-        user = username or self.address.username
-        if user:
-            self._client.username_pw_set(user, password or self.address.password)
-        if self.address.tls:
-            self._client.tls_set()
-        self._client.reconnect_delay_set(*reconnect_delay_s)
-        self._keepalive = keepalive_s
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
         """Connect (retrying until the broker answers) and start consuming; returns at once."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = NEVER_EXPIRES
-        props.ReceiveMaximum = min(65535, max(2 * self.max_batch, 20))
-        self._client.connect_async(
-            self.address.host,
-            self.address.port,
-            keepalive=self._keepalive,
-            clean_start=False,
-            properties=props,
-        )
         self._threads = [
             threading.Thread(target=loop, name=f"mqtt-{name}-{self.client_id}", daemon=True)
             for name, loop in (("prepare", self._prepare_loop), ("commit", self._commit_loop))
         ]
         for t in self._threads:
             t.start()
-        self._client.loop_start()
+        self._subscriber.start()
         log.info(
             "MQTT ingest: %s:%s, subscription %s, client id %s",
             self.address.host,
@@ -231,13 +206,7 @@ class MqttWorker:
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
-        self._client.disconnect()
-        self._client.loop_stop()
-        # paho closes its wake-up socket pair only when the client is garbage-collected; the
-        # callbacks make the client and this worker a cycle, so close it now.
-        reset = getattr(self._client, "_reset_sockets", None)
-        if reset is not None:
-            reset()
+        self._subscriber.stop(max(1.0, deadline - time.monotonic()))
         log.info(
             "MQTT ingest stopped: %d messages received, %d acknowledged",
             self.stats.received,
@@ -250,13 +219,13 @@ class MqttWorker:
 
     @property
     def connected(self) -> bool:
-        return self._connected
+        return self._subscriber.connected
 
     def status(self) -> dict[str, Any]:
         """Connection state and counters, for health checks (``/api/v1/status``)."""
         st = self.stats
         out: dict[str, Any] = {
-            "state": "connected" if self._connected else "connecting",
+            "state": "connected" if self.connected else "connecting",
             "broker": f"{self.address.host}:{self.address.port}",
             "subscription": self.subscription,
             "client_id": self.client_id,
@@ -265,7 +234,7 @@ class MqttWorker:
             "batches": st.batches,
             "connects": st.connects,
             "errors": st.handler_errors,
-            "last_error": st.last_error,
+            "last_error": st.last_error or self._subscriber.last_error,
         }
         handler_status = getattr(self.handler, "status", None)
         if callable(handler_status):
@@ -274,7 +243,12 @@ class MqttWorker:
 
     def idle_s(self) -> float:
         """Seconds since the last batch was done; 0 while messages wait or a batch is in hand."""
-        if self._busy or not self._queue.empty() or not self._prepared.empty():
+        if (
+            self._busy
+            or self._carry is not None
+            or not self._queue.empty()
+            or not self._prepared.empty()
+        ):
             return 0.0
         return time.monotonic() - (self.stats.last_message_at or self.stats.started_at)
 
@@ -285,63 +259,62 @@ class MqttWorker:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    # -- paho callbacks (network thread) ------------------------------------------------------
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            self.stats.last_error = f"broker refused the connection: {reason_code}"
-            log.error("MQTT: %s", self.stats.last_error)
-            return
-        with self._conn_lock:
-            self._connected = True
+    # -- connection callbacks (connection thread) ---------------------------------------------
+    def _on_connect(self, session_present: bool) -> None:
         self.stats.connects += 1
         log.info(
             "MQTT connected (session present: %s); subscribing to %s",
-            flags.session_present,
+            session_present,
             self.subscription,
         )
-        client.subscribe(self.subscription, qos=1)
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        if any(rc.is_failure for rc in reason_codes):
-            self.stats.last_error = f"subscription refused: {reason_codes}"
-            log.error("MQTT: %s", self.stats.last_error)
-            return
+    def _on_subscribed(self) -> None:
         log.info("MQTT subscribed to %s", self.subscription)
         self.stats.subscribes += 1
         self._subscribed.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        with self._conn_lock:
-            self._connected = False
-            self._generation += 1
+    def _on_disconnect(self, why: str) -> None:
         if not self._stop.is_set():
-            log.warning("MQTT connection lost (%s); reconnecting", reason_code)
+            log.warning("MQTT connection lost (%s); reconnecting", why)
 
-    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
-        self.stats.received += 1
-        self._queue.put((self._generation, msg))
+    def _on_messages(self, generation: int, messages: list[Message], packet_ids: list[int]) -> None:
+        self.stats.received += len(messages)
+        self._queue.put((generation, messages, packet_ids))
 
-    # -- committer thread ----------------------------------------------------------------------
-    def _next_batch(self) -> list[tuple[int, mqtt.MQTTMessage]]:
-        try:
-            first = self._queue.get(timeout=0.1)
-        except queue.Empty:
+    # -- prepare and commit threads ------------------------------------------------------------
+    def _take(self, room: int, timeout: float | None) -> _Chunk | None:
+        """The next chunk, cut to ``room`` messages (the rest is carried to the next batch)."""
+        if self._carry is not None:
+            chunk, self._carry = self._carry, None
+        else:
+            try:
+                chunk = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
+            except queue.Empty:
+                return None
+        gen, msgs, pids = chunk
+        if len(msgs) > room:
+            self._carry = (gen, msgs[room:], pids[room:])
+            chunk = (gen, msgs[:room], pids[:room])
+        return chunk
+
+    def _next_batch(self) -> list[_Chunk]:
+        first = self._take(self.max_batch, 0.1)
+        if first is None:
             return []
         batch = [first]
+        n = len(first[1])
         deadline = time.monotonic() + self.max_wait_s
-        while len(batch) < self.max_batch:
-            try:
-                batch.append(self._queue.get_nowait())
-                continue
-            except queue.Empty:
-                pass
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                batch.append(self._queue.get(timeout=left))
-            except queue.Empty:
-                break
+        while n < self.max_batch:
+            chunk = self._take(self.max_batch - n, None)
+            if chunk is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                chunk = self._take(self.max_batch - n, left)
+                if chunk is None:
+                    break
+            batch.append(chunk)
+            n += len(chunk[1])
         return batch
 
     def _prepare_loop(self) -> None:
@@ -351,8 +324,8 @@ class MqttWorker:
                 continue
             with self._busy_lock:
                 self._busy += 1
-            messages = [Message(m.topic, m.payload, bool(m.dup)) for _, m in batch]
-            prepared = self._retrying(self._steps.prepare, messages, len(batch))
+            messages = [m for _, msgs, _ in batch for m in msgs]
+            prepared = self._retrying(self._steps.prepare, messages, len(messages))
             if self._stop.is_set():
                 return  # unacknowledged: the broker delivers the batch again
             while not self._stop.is_set():
@@ -369,11 +342,12 @@ class MqttWorker:
             except queue.Empty:
                 continue
             batch, prepared = item
+            n = sum(len(msgs) for _, msgs, _ in batch)
             try:
-                if self._retrying(self._steps.commit, prepared, len(batch)) is _STOPPED:
+                if self._retrying(self._steps.commit, prepared, n) is _STOPPED:
                     return  # stopping: leave the batch unacknowledged for redelivery
                 self.stats.batches += 1
-                self._ack(batch)
+                self._ack(batch, n)
             finally:
                 self.stats.last_message_at = time.monotonic()
                 with self._busy_lock:
@@ -393,12 +367,14 @@ class MqttWorker:
                 return _STOPPED
             delay = min(delay * 2, self.retry_delay_s[1])
 
-    def _ack(self, batch: list[tuple[int, mqtt.MQTTMessage]]) -> None:
+    def _ack(self, batch: list[_Chunk], n_messages: int) -> None:
+        """One write per connection generation; QoS 0 messages (packet id 0) need none."""
         n = 0
-        with self._conn_lock:
-            for gen, m in batch:
-                if m.qos > 0 and gen == self._generation and self._connected:
-                    self._client.ack(m.mid, m.qos)
-                    n += 1
+        by_generation: dict[int, list[int]] = {}
+        for gen, _, pids in batch:
+            by_generation.setdefault(gen, []).extend(p for p in pids if p)
+        for gen, pids in by_generation.items():
+            if pids and self._subscriber.ack(gen, pids):
+                n += len(pids)
         self.stats.acked += n
-        log.debug("acked %d of %d messages (total %d)", n, len(batch), self.stats.acked)
+        log.debug("acked %d of %d messages (total %d)", n, n_messages, self.stats.acked)
