@@ -36,6 +36,19 @@ class Settings(BaseSettings):
     )
     mqtt_username: str | None = Field(None, description="MQTT user name, if the broker needs one.")
     mqtt_password: str | None = Field(None, description="MQTT password, if the broker needs one.")
+    mqtt_ca_file: Path | None = Field(
+        None,
+        description="CA certificate (PEM) that signed an mqtts:// broker's certificate, for a "
+        "private CA (default: the system's CAs).",
+    )
+    mqtt_cert_file: Path | None = Field(
+        None,
+        description="Client certificate (PEM) for an mqtts:// broker that asks for one; "
+        "PROGNOS_MQTT_KEY_FILE holds its key unless the file has both.",
+    )
+    mqtt_key_file: Path | None = Field(
+        None, description="Private key (PEM) of PROGNOS_MQTT_CERT_FILE."
+    )
     mqtt_topic: str = Field(
         "prognos/+/+/telemetry",
         description="Topic filter the MQTT ingest worker subscribes to.",

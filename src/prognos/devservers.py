@@ -45,6 +45,16 @@ def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> 
             time.sleep(0.02)
 
 
+@dataclass(frozen=True)
+class MosquittoTls:
+    """PEM files for a TLS listener; with ``require_certificate`` clients must show one too."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    require_certificate: bool = False
+
+
 @dataclass
 class Mosquitto:
     port: int
@@ -52,10 +62,11 @@ class Mosquitto:
     process: subprocess.Popen | None = None
     persistence: bool = False
     users: dict[str, str] | None = None  # user -> password; then anonymous clients are refused
+    tls: MosquittoTls | None = None
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         if not Path(MOSQUITTO).exists():
@@ -67,13 +78,19 @@ class Mosquitto:
             "max_queued_messages 0",
             "log_dest stderr",
         ]
+        if self.tls is not None:
+            lines += [
+                f"cafile {self.tls.ca_file}",
+                f"certfile {self.tls.cert_file}",
+                f"keyfile {self.tls.key_file}",
+                f"require_certificate {'true' if self.tls.require_certificate else 'false'}",
+            ]
         if self.users:
             passwd = self.folder / "passwd"
             passwd.write_text("")
             for user, password in self.users.items():
                 subprocess.run(
-                    [MOSQUITTO_PASSWD, "-b", str(passwd)]
-                    + [user, password],
+                    [MOSQUITTO_PASSWD, "-b", str(passwd)] + [user, password],
                     check=True,
                     capture_output=True,
                 )
@@ -105,11 +122,15 @@ class Mosquitto:
 
 @contextmanager
 def mosquitto(
-    persistence: bool = False, users: dict[str, str] | None = None
+    persistence: bool = False,
+    users: dict[str, str] | None = None,
+    tls: MosquittoTls | None = None,
 ) -> Iterator[Mosquitto]:
     folder = Path(tempfile.mkdtemp(prefix="prognos-mqtt-"))
     os.chmod(folder, 0o755)
-    broker = Mosquitto(port=free_port(), folder=folder, persistence=persistence, users=users)
+    broker = Mosquitto(
+        port=free_port(), folder=folder, persistence=persistence, users=users, tls=tls
+    )
     broker.start()
     try:
         yield broker

@@ -28,14 +28,16 @@ from __future__ import annotations
 import logging
 import queue
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from prognos.errors import ValidationFailed
+from prognos.errors import ConfigError, ValidationFailed
 from prognos.ingest.mqtt_subscriber import NEVER_EXPIRES, Message, Subscriber
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,26 @@ def parse_broker_url(url: str) -> BrokerAddress:
     )
 
 
+def tls_context(
+    ca_file: str | Path | None = None,
+    cert_file: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> ssl.SSLContext:
+    """Verify the broker against ``ca_file`` (else the system's CAs); present ``cert_file``
+    when the broker asks for a client certificate."""
+    try:
+        ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        if cert_file:
+            ctx.load_cert_chain(str(cert_file), str(key_file) if key_file else None)
+    except (OSError, ssl.SSLError) as e:
+        raise ConfigError(
+            f"cannot load the MQTT TLS files: {e}",
+            hint="check PROGNOS_MQTT_CA_FILE, PROGNOS_MQTT_CERT_FILE and PROGNOS_MQTT_KEY_FILE "
+            "(PEM files readable by this process)",
+        ) from e
+    return ctx
+
+
 def shared_topic(topic: str, group: str | None) -> str:
     """The subscription filter: ``$share/<group>/<topic>`` when a group is given."""
     return f"$share/{group}/{topic}" if group else topic
@@ -135,6 +157,9 @@ class MqttWorker:
         client_id: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        ca_file: str | Path | None = None,
+        cert_file: str | Path | None = None,
+        key_file: str | Path | None = None,
         max_batch: int = 2000,
         max_wait_s: float = 0.02,
         keepalive_s: int = 30,
@@ -167,7 +192,7 @@ class MqttWorker:
             self.subscription,
             client_id=self.client_id,
             on_messages=self._on_messages,
-            tls=self.address.tls,
+            ssl_context=tls_context(ca_file, cert_file, key_file) if self.address.tls else None,
             username=username or self.address.username,
             password=password or self.address.password,
             keepalive_s=keepalive_s,

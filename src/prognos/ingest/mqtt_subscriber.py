@@ -14,7 +14,7 @@ so an acknowledgement is sent only on the connection its messages came in on; ac
 older generation are dropped (the broker redelivers those messages).
 
 The protocol is the subscriber's half of MQTT 5 (``mqtt_packets``) over asyncio streams, TLS
-included; asyncio runs in this object's thread only, so callers need no event loop.
+included (``ssl_context``); asyncio runs in this object's thread only, so callers need no event loop.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Subscriber:
         *,
         client_id: str,
         on_messages: OnMessages,
-        tls: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
         username: str | None = None,
         password: str | None = None,
         keepalive_s: int = 30,
@@ -72,7 +72,7 @@ class Subscriber:
         on_subscribed: Callable[[], None] | None = None,
         on_disconnect: Callable[[str], None] | None = None,
     ):
-        self.host, self.port, self.tls = host, port, tls
+        self.host, self.port, self.ssl_context = host, port, ssl_context
         self.topic_filter = topic_filter
         self.client_id = client_id
         self.username, self.password = username, password
@@ -201,9 +201,9 @@ class Subscriber:
 
     async def _connection(self) -> bool:
         """One connection, from CONNECT until it ends; True once the subscription held."""
-        ctx = ssl.create_default_context() if self.tls else None
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port, ssl=ctx), self.connect_timeout_s
+            asyncio.open_connection(self.host, self.port, ssl=self.ssl_context),
+            self.connect_timeout_s,
         )
         sock = writer.get_extra_info("socket")
         if sock is not None:

@@ -175,6 +175,9 @@ def mqtt_worker(
         client_id=client_id,
         username=s.mqtt_username,
         password=s.mqtt_password,
+        ca_file=s.mqtt_ca_file,
+        cert_file=s.mqtt_cert_file,
+        key_file=s.mqtt_key_file,
         **options,
     )
     return worker
