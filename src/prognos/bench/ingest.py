@@ -60,6 +60,14 @@ def register(bench_app: typer.Typer) -> None:
             float, typer.Option(help="MQTT worker: batch collection time.")
         ] = 20.0,
         concurrency: Annotated[int, typer.Option(help="HTTP: requests in flight at once.")] = 2,
+        publisher: Annotated[
+            str,
+            typer.Option(
+                help="MQTT: paho (a paho-mqtt client publishing the fleet's messages, as a "
+                "gateway would) or raw (pre-built QoS 1 packets, as fast as the broker takes "
+                "them: the most Mosquitto can hand over, a stress test)."
+            ),
+        ] = "paho",
         repeat: Annotated[
             int,
             typer.Option(
@@ -69,11 +77,15 @@ def register(bench_app: typer.Typer) -> None:
         ] = 3,
     ) -> None:
         """Ingest throughput: MQTT end to end against the bare broker, or HTTP batches."""
+        if publisher not in ("paho", "raw"):
+            raise typer.BadParameter(f"unknown publisher {publisher!r}: use paho or raw")
         if http:
             result = run_http(store, assets, channels, ticks, concurrency)
             title = "HTTP batch ingest"
         else:
-            result = run_mqtt(store, assets, channels, ticks, max_batch, max_wait_ms / 1000, repeat)
+            result = run_mqtt(
+                store, assets, channels, ticks, max_batch, max_wait_ms / 1000, repeat, publisher
+            )
             title = "MQTT ingest: platform vs bare broker"
         emit(result, as_json=as_json, title=title)
 
@@ -122,6 +134,7 @@ def run_mqtt(
     max_batch: int,
     max_wait_s: float,
     repeat: int = 1,
+    publisher: str = "paho",
 ) -> dict[str, Any]:
     from prognos import devservers
     from prognos.service.workers import mqtt_worker
@@ -149,6 +162,7 @@ def run_mqtt(
                                 ticks,
                                 tick,
                                 lambda b=bare: b.count >= n_messages,
+                                publisher,
                             )
                         )
                     finally:
@@ -174,6 +188,7 @@ def run_mqtt(
                             ticks,
                             tick,
                             lambda h=worker.handler: h.accepted >= readings,
+                            publisher,
                         )
                     )
                 finally:
@@ -214,6 +229,7 @@ def run_mqtt(
         ),
         "max_batch": max_batch,
         "max_wait_ms": max_wait_s * 1000,
+        "publisher": publisher,
     }
 
 
@@ -300,13 +316,13 @@ class _PahoSubscriber:
 
 
 def _timed_stream(
-    port: int, assets: int, channels: int, ticks: int, first: int, done
+    port: int, assets: int, channels: int, ticks: int, first: int, done, publisher: str = "paho"
 ) -> tuple[float, float]:
     """Seconds from the publisher's start signal until ``done()`` holds, and the CPU seconds
     this process used meanwhile."""
     pub = subprocess.Popen(
         [sys.executable, "-m", "prognos.bench.ingest", str(port), str(assets)]
-        + [str(channels), str(ticks), str(first)],
+        + [str(channels), str(ticks), str(first), publisher],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -337,13 +353,23 @@ def _timed_stream(
 
 def _publisher_main(argv: list[str]) -> None:
     """The publisher process: build the stream, say ready, publish it at QoS 1 on 'go'."""
+    from prognos.bench import fleet
+
+    port, assets, channels, ticks, first = map(int, argv[:5])
+    kind = argv[5] if len(argv) > 5 else "paho"
+    messages = list(fleet.fleet_messages(assets, channels, ticks, first_tick=first))
+    if kind == "raw":
+        _publish_raw(port, messages)
+    elif kind == "paho":
+        _publish_paho(port, messages)
+    else:
+        raise SystemExit(f"unknown publisher {kind!r}: use paho or raw")
+
+
+def _publish_paho(port: int, messages: list[tuple[str, bytes]]) -> None:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from prognos.bench import fleet
-
-    port, assets, channels, ticks, first = map(int, argv)
-    messages = list(fleet.fleet_messages(assets, channels, ticks, first_tick=first))
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port)
@@ -355,6 +381,57 @@ def _publisher_main(argv: list[str]) -> None:
         info.wait_for_publish(120)
     client.disconnect()
     client.loop_stop()
+
+
+def _publish_raw(port: int, messages: list[tuple[str, bytes]], window: int = 2000) -> None:
+    """MQTT 3.1.1 QoS 1 publishing as fast as the broker takes it: the packets are built before
+    'go', written in blocks, with up to ``window`` awaiting their PUBACK. A Python publisher
+    through paho spends more CPU per message than the subscribers being measured, which then
+    all wait for it and look alike."""
+    import select
+    import socket
+
+    from prognos.ingest.mqtt_packets import encode_varint
+
+    def utf8(s: str) -> bytes:
+        b = s.encode()
+        return len(b).to_bytes(2, "big") + b
+
+    packets = []
+    for i, (topic, payload) in enumerate(messages):
+        body = utf8(topic) + (i % 65535 + 1).to_bytes(2, "big") + payload
+        packets.append(b"\x32" + encode_varint(len(body)) + body)
+    cid = f"bench-pub-{uuid.uuid4().hex[:6]}"
+    connect = utf8("MQTT") + b"\x04\x02\x00\x3c" + utf8(cid)  # 3.1.1, clean session, 60 s
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(b"\x10" + encode_varint(len(connect)) + connect)
+    connack = sock.recv(4)
+    if len(connack) != 4 or connack[0] != 0x20 or connack[3] != 0:
+        raise RuntimeError(f"the broker refused the publisher: {connack!r}")
+    print("ready", flush=True)
+    sys.stdin.readline()
+    n, sent, received = len(packets), 0, 0
+    pending = memoryview(b"")
+    sock.setblocking(False)
+    while received < 4 * n:  # every PUBACK of 3.1.1 is four bytes
+        acked = received // 4
+        if not pending and sent < n and sent - acked < window:
+            upto = min(n, acked + window)
+            pending, sent = memoryview(b"".join(packets[sent:upto])), upto
+        readable, writable, _ = select.select([sock], [sock] if pending else [], [], 60)
+        if not readable and not writable:
+            raise RuntimeError(f"the broker stopped acknowledging after {acked} of {n}")
+        if readable:
+            data = sock.recv(1 << 16)
+            if not data:
+                raise RuntimeError("the broker closed the publisher's connection")
+            received += len(data)
+        if writable and pending:
+            pending = pending[sock.send(pending) :]
+    sock.setblocking(True)
+    sock.sendall(b"\xe0\x00")
+    sock.close()
 
 
 # -- HTTP -------------------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+"""``prognos bench ingest`` on a small fleet: every stream arrives whole, through each publisher,
+and the JSON carries the fields docs/benchmarks.md quotes. Speeds are not asserted here."""
+
+from __future__ import annotations
+
+import pytest
+
+from prognos.bench.ingest import run_http, run_mqtt
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("publisher", ["paho", "raw"])
+def test_the_mqtt_benchmark_stores_every_reading_it_published(publisher):
+    # run_mqtt raises unless the store holds every reading of every platform run
+    out = run_mqtt("duckdb", 20, 5, 3, max_batch=50, max_wait_s=0.01, repeat=1, publisher=publisher)
+    assert out["readings"] == 20 * 5 * 3 and out["messages"] == 60
+    assert out["publisher"] == publisher
+    for key in (
+        "platform_readings_per_s",
+        "broker_readings_per_s",
+        "paho_subscriber_readings_per_s",
+    ):
+        assert out[key] > 0
+    assert out["ratio"] == pytest.approx(
+        out["platform_readings_per_s"] / out["broker_readings_per_s"], rel=0.01
+    )
+
+
+def test_the_http_benchmark_stores_every_reading_it_posted():
+    out = run_http("duckdb", 50, 4, 3, concurrency=2)
+    assert out["readings"] == 600 and out["http_readings_per_s"] > 0
