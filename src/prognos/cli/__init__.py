@@ -22,7 +22,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_TOPICS = ("serve", "ingest", "ingest_files", "registry", "train", "plan", "opcua", "simulate", "bench")
+_TOPICS = (
+    "serve",
+    "ingest",
+    "ingest_files",
+    "registry",
+    "train",
+    "plan",
+    "opcua",
+    "simulate",
+    "bench",
+)
 for _topic in _TOPICS:
     importlib.import_module(f"prognos.cli.{_topic}").register(app)
 

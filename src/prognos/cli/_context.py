@@ -48,6 +48,10 @@ def remote_post(s: Settings, path: str, **kw: Any) -> Any:
     return _remote(s, "POST", path, **kw)
 
 
+def remote_delete(s: Settings, path: str) -> Any:
+    return _remote(s, "DELETE", path)
+
+
 def _remote(s: Settings, method: str, path: str, **kw: Any) -> Any:
     if not s.api_key:
         raise Conflict(

@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         s = ctx.settings(db)
         p = ctx.try_local(s)
         if p is None:  # a running server holds the DuckDB file: ask it
-            k = ApiKey.model_validate(ctx._remote(s, "DELETE", f"/api/v1/keys/{key_id}"))
+            k = ApiKey.model_validate(ctx.remote_delete(s, f"/api/v1/keys/{key_id}"))
         else:
             try:
                 k = p.revoke_key(key_id)
