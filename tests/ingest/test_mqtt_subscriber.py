@@ -156,6 +156,7 @@ def test_a_hung_broker_is_noticed_by_keep_alive_and_left_for_a_new_connection(su
         os.kill(broker.process.pid, signal.SIGSTOP)  # alive but silent, as behind a dead link
         try:
             wait_until(lambda: not sub.connected, 10, "the client to give the broker up")
+            assert "no word from the broker" in (sub.last_error or "")
         finally:
             os.kill(broker.process.pid, signal.SIGCONT)
         wait_until(lambda: sub.connected and sub.generation >= 2, 20, "a new connection")

@@ -96,6 +96,7 @@ class Subscriber:
         self._wake: asyncio.Event | None = None
         self._attempt: asyncio.Task | None = None
         self._last_read = self._last_write = 0.0
+        self._silence: str | None = None  # why keep-alive gave the broker up
 
     # -- any thread -------------------------------------------------------------------------
     def start(self) -> None:
@@ -189,15 +190,15 @@ class Subscriber:
             delay = min(delay * 2, high)
 
     def _lost(self, why: str) -> None:
+        if not self._stopping:
+            self.last_error = why  # before ``connected`` drops: a watcher reads them in order
         was = self.connected
         self.connected = False
         w, self._writer = self._writer, None
         if w is not None and not w.is_closing():
             w.close()
-        if not self._stopping:
-            self.last_error = why
-            if self._on_disconnect is not None and was:
-                self._on_disconnect(why)
+        if not self._stopping and self._on_disconnect is not None and was:
+            self._on_disconnect(why)
 
     async def _connection(self) -> bool:
         """One connection, from CONNECT until it ends; True once the subscription held."""
@@ -233,6 +234,7 @@ class Subscriber:
             self._on_connect(connack.session_present)
         writer.write(mp.encode_subscribe(1, self.topic_filter, qos=1))
         self._last_read = self._last_write = time.monotonic()
+        self._silence = None
         pinger = asyncio.create_task(self._keep_alive(writer, keepalive))
         try:
             return await self._receive(reader, buf, generation)
@@ -300,7 +302,7 @@ class Subscriber:
             if not chunk:
                 if self._stopping:
                     return subscribed
-                raise ConnectionError("the broker closed the connection")
+                raise ConnectionError(self._silence or "the broker closed the connection")
             self._last_read = time.monotonic()
             buf += chunk
 
@@ -314,9 +316,8 @@ class Subscriber:
             await asyncio.sleep(tick)
             now = time.monotonic()
             if now - self._last_read > 1.5 * keepalive:
-                log.warning(
-                    "MQTT: no word from the broker for %.0f s; reconnecting", now - self._last_read
-                )
+                self._silence = f"no word from the broker for {now - self._last_read:.0f} s"
+                log.warning("MQTT: %s; reconnecting", self._silence)
                 writer.close()
                 return
             if now - self._last_write >= keepalive / 2:
