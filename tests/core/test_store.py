@@ -92,6 +92,20 @@ def test_forecasts_keep_history_and_latest_wins(seeded):
     assert s.latest_health("acme-p1").anomalies == {"temp": 3.2}
 
 
+def test_health_keeps_a_history_newest_first_and_a_rescore_replaces_its_moment(seeded):
+    s = seeded.store
+    t0 = datetime(2025, 6, 1, tzinfo=UTC)
+    for k, score in enumerate([95.0, 90.0, 71.5]):
+        s.save_health(HealthScore("acme-p1", t0 + timedelta(days=k), score))
+    s.save_health(HealthScore("acme-p1", t0 + timedelta(days=1), 88.0))  # the same moment again
+    s.save_health(HealthScore("globex-p1", t0, 50.0))
+    hist = s.health_history("acme-p1")
+    assert [h.score for h in hist] == [71.5, 88.0, 95.0]
+    assert hist[0].as_of == t0 + timedelta(days=2)
+    assert [h.score for h in s.health_history("acme-p1", limit=1)] == [71.5]
+    assert s.health_history("nobody") == []
+
+
 def test_documents_filter_by_customer_and_status(seeded):
     s = seeded.store
     s.put_document(

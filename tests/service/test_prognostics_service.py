@@ -131,6 +131,26 @@ async def test_forecast_api_respects_tenancy(trained):
         assert all(0 <= i["prob_fail_within_horizon"] <= 1 for i in fleet["items"])
 
 
+async def test_health_api_gives_the_newest_score_and_on_request_its_history(trained):
+    from prognos.domain import HealthScore
+
+    p, _ = trained
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    for k, score in enumerate([97.0, 93.5, 80.0, 61.0]):
+        p.store.save_health(HealthScore("fd001-e004", t0 + timedelta(days=k), score, {"T50": 1.0}))
+    p.store.save_health(HealthScore("fd001-e005", t0, 50.0))  # another customer's engine
+    app = create_app(platform=p)
+    key, _ = p.create_key("aerolinea")  # owns engines 1, 4, 7, ...
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"X-API-Key": key}
+    ) as c:
+        now = (await c.get("/api/v1/assets/fd001-e004/health")).json()
+        assert now["score"] == 61.0 and now["drivers"] == {"T50": 1.0} and "history" not in now
+        hist = (await c.get("/api/v1/assets/fd001-e004/health", params={"history": 3})).json()
+        assert [h["score"] for h in hist["history"]] == [61.0, 80.0, 93.5]
+        assert (await c.get("/api/v1/assets/fd001-e005/health")).status_code == 404  # not theirs
+
+
 @pytest.mark.integration
 def test_fleet_scoring_on_a_dask_cluster_matches_in_process(trained):
     from distributed import LocalCluster

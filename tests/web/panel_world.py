@@ -175,6 +175,10 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
                 store.save_forecast(forecast(e.id, as_of, (RUL_TODAY[i] + k) * noise))
             anomalies = {"T50": 4.2, "T30": 2.6} if i == 0 else {}
             drivers = {"T50": 0.45, "T30": 0.3, "P30": 0.1} if i < 2 else {}
+            for k in range(7, 0, -1):  # a score a day before today's, drifting down to it
+                store.save_health(
+                    HealthScore(e.id, NOW - timedelta(days=k), min(100.0, HEALTH[i] + 3 * k))
+                )
             store.save_health(HealthScore(e.id, NOW, HEALTH[i], drivers, anomalies))
         store.save_forecast(forecast(f"{engine_id(cid, 0)}-hpc", NOW, RUL_TODAY[0] * 1.3))
         store.save_health(HealthScore(f"{engine_id(cid, 0)}-hpc", NOW, 45.0))

@@ -71,6 +71,10 @@ def test_asset_page_draws_sensors_and_the_forecast(page: Page, keys, shot):
     curve = page.locator("#curve-chart")
     expect(curve.locator("path.curve")).to_have_count(1)
     expect(curve.locator("text.marker-label").first).to_contain_text("planned job")
+    health = page.locator("#health-chart")
+    expect(health).to_have_attribute("data-points", "8")  # one per stored score
+    assert health.locator("path.health-line").count() == 1
+    assert health.locator("rect.zone-critical").count() == 1
     expect(page.locator("#anomalies li").first).to_contain_text("T50")
     expect(page.locator("#live-state")).to_have_attribute("data-state", "on")
     shot(page, "asset", full_page=True)

@@ -306,8 +306,9 @@ def test_customer_cannot_reach_other_customers_things(client, fleet):
     page = client.get("/")
     assert "aerolinea-e01" in page.text and "nordjet-e01" not in page.text
     assert (client.get("/assets/nordjet-e01")).status_code == 404
-    r = client.get("/panel/data/assets/nordjet-e01/telemetry")
-    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    for chart in ("telemetry", "forecast", "health"):
+        r = client.get(f"/panel/data/assets/nordjet-e01/{chart}")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     assert "wo-1003" not in (client.get("/workorders")).text
     r = client.post("/workorders/wo-1001/dispatch")
     assert r.status_code == 303 and "error=" in r.headers["location"]
@@ -327,6 +328,9 @@ def test_data_endpoints_serve_the_charts(client, fleet):
     )
     f = (client.get("/panel/data/assets/aerolinea-e01/forecast")).json()
     assert f["time_unit"] == "cycles" and len(f["fan"]) == 8
+    h = (client.get("/panel/data/assets/aerolinea-e01/health")).json()
+    assert len(h["ts"]) == len(h["score"]) == 8 and h["ts"] == sorted(h["ts"])
+    assert h["score"][-1] == pw.HEALTH[0] and h["bands"] == {"good": 70.0, "watch": 40.0}
 
 
 def test_language_switch_and_query_parameter(client, fleet):
@@ -438,6 +442,7 @@ def test_pages_render_before_any_forecast_plan_or_calendar(tmp_path):
                 assert c.get(url).status_code == 200, url
             assert c.get("/panel/data/assets/solo-e1/forecast").json()["fan"] == []
             assert c.get("/panel/data/assets/solo-e1/telemetry").json()["channels"] == {}
+            assert c.get("/panel/data/assets/solo-e1/health").json()["ts"] == []
         finally:
             c.close()
     finally:

@@ -504,6 +504,14 @@ class SqlStore:
         )
         return self._health(rows[0][0]) if rows else None
 
+    def health_history(self, asset_id: str, limit: int = 500) -> list[HealthScore]:
+        """The asset's health scores, newest first."""
+        rows = self._rows(
+            f"SELECT body FROM health WHERE asset_id = ? ORDER BY as_of DESC LIMIT {int(limit)}",
+            (asset_id,),
+        )
+        return [self._health(r[0]) for r in rows]
+
     def latest_healths(self, asset_ids=None) -> dict[str, HealthScore]:
         rows = self._rows(
             "SELECT asset_id, body FROM (SELECT asset_id, body, row_number() OVER "

@@ -62,6 +62,14 @@ def forecast(request: Request, asset_id: str, viewer: Viewer):
         return _error(e)
 
 
+@router.get("/panel/data/assets/{asset_id}/health")
+def health(request: Request, asset_id: str, viewer: Viewer):
+    try:
+        return JSONResponse(views.health_chart(panel_of(request).platform, viewer, asset_id))
+    except PrognosError as e:
+        return _error(e)
+
+
 def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
 

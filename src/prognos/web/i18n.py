@@ -84,6 +84,9 @@ EN: dict[str, str] = {
     "asset.curve": "Probability of failure",
     "asset.curve_help": "Chance the asset fails within the time on the axis, from the latest forecast.",
     "asset.job_marker": "planned job",
+    "asset.health_history": "Health over time",
+    "asset.health_history_help": "Each health score the model gave (0-100): good from 70, watch from 40, critical below.",
+    "asset.no_health": "no health scores yet: train a health model for this type",
     "asset.anomalies": "Anomalies and the channels that drove them",
     "asset.no_anomalies": "No anomaly in the latest health assessment.",
     "asset.drivers": "Health drivers",
@@ -214,6 +217,9 @@ ZH: dict[str, str] = {
     "asset.curve": "故障概率",
     "asset.curve_help": "根据最新预测，设备在横轴时间内发生故障的概率。",
     "asset.job_marker": "计划作业",
+    "asset.health_history": "健康度变化",
+    "asset.health_history_help": "模型给出的每次健康评分（0–100）：70 及以上良好，40 起需关注，40 以下危急。",
+    "asset.no_health": "尚无健康评分：请为该类型训练健康模型",
     "asset.anomalies": "异常及其驱动通道",
     "asset.no_anomalies": "最新健康评估中没有异常。",
     "asset.drivers": "健康度影响因素",
@@ -295,5 +301,12 @@ def translator(lang: str) -> Callable[..., str]:
 def js_strings(lang: str) -> dict[str, str]:
     """The words the page scripts need (charts, live status)."""
     _ = translator(lang)
-    keys = ("asset.live", "asset.offline", "asset.job_marker", "asset.no_data", "asset.no_forecast")
+    keys = (
+        "asset.live",
+        "asset.offline",
+        "asset.job_marker",
+        "asset.no_data",
+        "asset.no_forecast",
+        "asset.no_health",
+    )
     return {k: _(k) for k in keys}

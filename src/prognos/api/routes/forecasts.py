@@ -41,12 +41,26 @@ def get_forecast(
 
 
 @router.get("/assets/{asset_id}/health")
-def get_health(asset_id: str, platform: PlatformDep, principal: PrincipalDep) -> dict:
+def get_health(
+    asset_id: str,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    history: Annotated[
+        int, Query(ge=0, le=5000, description="also return this many earlier scores, newest first")
+    ] = 0,
+) -> dict:
+    """The newest health score (0-100, drivers, anomalies); ``history`` adds earlier ones."""
     platform.get_asset(principal, asset_id)
-    h = platform.store.latest_health(asset_id)
-    if h is None:
-        raise NotFound(f"asset {asset_id!r} has no health score yet")
-    return h.as_dict()
+    hist = platform.store.health_history(asset_id, limit=max(history, 1))
+    if not hist:
+        raise NotFound(
+            f"asset {asset_id!r} has no health score yet",
+            hint="train a health model for its type (prognos train) and send it telemetry",
+        )
+    out = hist[0].as_dict()
+    if history:
+        out["history"] = [{"as_of": h.as_of.isoformat(), "score": h.score} for h in hist]
+    return out
 
 
 @router.get("/fleet/forecasts")

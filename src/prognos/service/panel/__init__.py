@@ -26,7 +26,12 @@ from prognos.service.panel._common import (
     WORKORDER,
     band,
 )
-from prognos.service.panel.asset import asset_view, forecast_chart, latest_forecast_stamp
+from prognos.service.panel.asset import (
+    asset_view,
+    forecast_chart,
+    health_chart,
+    latest_forecast_stamp,
+)
 from prognos.service.panel.calendar import calendar_view
 from prognos.service.panel.fleet import SORTS, FleetPage, FleetQuery, filter_options, fleet
 from prognos.service.panel.orders import (
@@ -64,6 +69,7 @@ __all__ = [
     "filter_options",
     "fleet",
     "forecast_chart",
+    "health_chart",
     "get_order",
     "latest_forecast_stamp",
     "list_alarms",

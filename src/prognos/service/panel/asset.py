@@ -14,7 +14,9 @@ from prognos.domain.planning import (
 )
 from prognos.service.panel._common import (
     ALARM,
+    GOOD,
     PLANNED,
+    WATCH,
     WORKORDER,
     _rows,
     band,
@@ -148,6 +150,20 @@ def forecast_chart(
 
 
 FAN_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+def health_chart(
+    platform: Platform, p: Principal, asset_id: str, limit: int = 500
+) -> dict[str, Any]:
+    """The asset's health scores over time, oldest first, with the band limits to shade."""
+    platform.get_asset(p, asset_id)
+    hist = platform.store.health_history(asset_id, limit=limit)[::-1]
+    return {
+        "asset_id": asset_id,
+        "ts": [h.as_of.isoformat() for h in hist],
+        "score": [round(h.score, 2) for h in hist],
+        "bands": {"good": GOOD, "watch": WATCH},
+    }
 
 
 def _forecast_bodies(platform: Platform, asset_id: str, limit: int) -> list[dict[str, Any]]:

@@ -53,6 +53,14 @@
     });
   }
 
+  function drawHealth() {
+    return getJSON(base + "/health").then(function (d) {
+      var host = document.getElementById("health-chart");
+      if (!d.ts.length) { C.empty(host, T["asset.no_health"] || "no health scores"); return; }
+      C.health(host, d);
+    });
+  }
+
   /* Coalesce bursts of readings into at most one refetch per second. */
   function scheduleSensors() {
     if (pending) return;
@@ -87,11 +95,12 @@
       box.dataset.received = String((+box.dataset.received || 0) + d.count);
       scheduleSensors();
     });
-    es.addEventListener("forecast", function () { drawForecast(); });
+    es.addEventListener("forecast", function () { drawForecast(); drawHealth(); });
     es.onerror = function () { live.dataset.state = "off"; live.dataset.label = T["asset.offline"] || ""; };
   }
 
   drawSensors();
   drawForecast();
+  drawHealth();
   connect();
 })();

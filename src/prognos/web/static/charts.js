@@ -177,6 +177,25 @@
     hover(f, px, function (i) { return fmt(t[i]) + " " + d.time_unit + ": " + (p[i] * 100).toFixed(1) + "%"; });
   }
 
+  /* Health score over time on a fixed 0-100 axis, the good / watch / critical bands shaded. */
+  function health(host, d) {
+    var f = frame(host, { width: 1160, height: 190 });  // a full-width card: keep text the size of the others
+    var ts = d.ts.map(function (t) { return Date.parse(t); });
+    var t0 = ts[0], t1 = ts[ts.length - 1];
+    if (t1 === t0) { t0 -= 86400e3; t1 += 86400e3; }
+    var xs = f.sx(t0, t1), ys = f.sy(0, 100);
+    [[d.bands.good, 100, "zone-good"], [d.bands.watch, d.bands.good, "zone-watch"], [0, d.bands.watch, "zone-critical"]].forEach(function (z) {
+      el("rect", { "class": z[2], x: f.x0, width: f.x1 - f.x0, y: ys(z[1]), height: ys(z[0]) - ys(z[1]) }, f.svg);
+    });
+    axes(f, timeTicks(t0, t1, 5), xs, function (v) { return fmtDate(v, t1 - t0); }, [0, 40, 70, 100], ys, fmt);
+    var px = ts.map(xs);
+    el("path", { "class": "health-line", d: path(px.map(function (x, i) { return [x, ys(d.score[i])]; })) }, f.svg);
+    var n = px.length - 1;
+    el("circle", { "class": "marker-dot", cx: px[n], cy: ys(d.score[n]), r: 4 }, f.svg);
+    host.dataset.points = String(ts.length);
+    hover(f, px, function (i) { return new Date(ts[i]).toISOString().slice(0, 16).replace("T", " ") + "  " + fmt(d.score[i]) + "/100"; });
+  }
+
   function empty(host, text) {
     host.innerHTML = "";
     var p = document.createElement("p");
@@ -185,5 +204,5 @@
     host.appendChild(p);
   }
 
-  window.PrognosCharts = { timeSeries: timeSeries, fan: fan, curve: curve, empty: empty };
+  window.PrognosCharts = { timeSeries: timeSeries, fan: fan, curve: curve, health: health, empty: empty };
 })();
