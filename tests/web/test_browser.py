@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from panel_world import forecast
+from panel_world import NOW, forecast
 from playwright.sync_api import Page, expect
 
-from prognos.domain import ReadingBatch
-from prognos.web import data
+from prognos.domain import HealthScore, ReadingBatch
+from prognos.web import data, pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -108,6 +108,26 @@ def test_live_readings_and_forecasts_reach_the_open_asset_page(
     expect(page.locator("#fan-chart")).to_have_attribute("data-points", "8")
     platform.store.save_forecast(forecast("aerolinea-e02", at, 93.0))  # a refresh lands
     expect(page.locator("#fan-chart")).to_have_attribute("data-points", "9")
+
+
+def test_the_fleet_page_follows_new_scores_without_a_reload(page: Page, keys, world, monkeypatch):
+    platform, _ = world
+    monkeypatch.setattr(pages, "FLEET_POLL_S", 0.3)
+    login(page, keys["nordjet"])
+    expect(page.locator("#fleet-live")).to_have_attribute("data-state", "on")
+    critical = page.locator("#fleet-kpis .kpi.crit b")
+    before = int(critical.inner_text())
+    row = page.locator("#fleet-table tr[data-asset='nordjet-e04'] .badge")
+    expect(row).to_contain_text("93")
+    page.evaluate("document.title = 'not reloaded'")  # gone if the page reloads
+    platform.store.save_health(HealthScore("nordjet-e04", NOW + timedelta(minutes=5), 12.0))
+    try:
+        expect(critical).to_have_text(str(before + 1))
+        expect(row).to_contain_text("12")
+        assert page.title() == "not reloaded"
+        assert int(page.locator("#fleet-list").get_attribute("data-refreshed")) >= 1
+    finally:  # the world is shared: give the engine its score back
+        platform.store.save_health(HealthScore("nordjet-e04", NOW + timedelta(minutes=6), 93.0))
 
 
 def test_calendar_shows_the_job_in_the_planned_stop(page: Page, keys, shot):

@@ -454,7 +454,7 @@ def test_the_same_views_on_postgresql(pg_server, tmp_path):
     """The panel's SQL is the stores' common subset: the fleet, a page, the summary, an asset."""
     p = open_platform(Settings(db=pg_server.create_database("panel_views"), artifacts_dir=tmp_path))
     try:
-        pw.build(p, hours=48)
+        keys = pw.build(p, hours=48)
         page = panel.fleet(
             p, MANUFACTURER, panel.FleetQuery(sort="health", desc=True, size=5, page=2)
         )
@@ -474,5 +474,27 @@ def test_the_same_views_on_postgresql(pg_server, tmp_path):
         assert len(panel.forecast_chart(p, MANUFACTURER, "aerolinea-e01")["fan"]) == 8
         assert panel.asset_view(p, MANUFACTURER, "aerolinea-e01")["components"]
         assert panel.alarm_counts(p, MANUFACTURER) == {"open": 2, "silenced": 1}
+        assert len(panel.health_chart(p, MANUFACTURER, "aerolinea-e01")["score"]) == 8
+        aerolinea = p.authenticate(keys["aerolinea"])
+        assert panel.fleet_stamp(p, aerolinea) != panel.fleet_stamp(p, MANUFACTURER)
     finally:
         p.close()
+
+
+# runs last: it changes the module's shared fleet
+def test_the_fleet_stamp_moves_with_the_callers_own_assets_only(platform, aerolinea):
+    from prognos.domain import HealthScore
+
+    mine, everyone = (
+        panel.fleet_stamp(platform, aerolinea),
+        panel.fleet_stamp(platform, MANUFACTURER),
+    )
+    later = pw.NOW + timedelta(minutes=30)
+    platform.store.save_health(HealthScore("nordjet-e03", later, 50.0))
+    assert panel.fleet_stamp(platform, aerolinea) == mine  # another customer's engine
+    assert panel.fleet_stamp(platform, MANUFACTURER) != everyone
+    platform.store.save_health(HealthScore("aerolinea-e03", later, 50.0))
+    assert panel.fleet_stamp(platform, aerolinea) != mine
+    before_forecast = panel.fleet_stamp(platform, aerolinea)
+    platform.store.save_forecast(pw.forecast("aerolinea-e03", later, 40.0))
+    assert panel.fleet_stamp(platform, aerolinea) != before_forecast

@@ -62,6 +62,12 @@ def forecast(request: Request, asset_id: str, viewer: Viewer):
         return _error(e)
 
 
+@router.get("/panel/data/fleet/stamp")
+def fleet_stamp(request: Request, viewer: Viewer):
+    """What the fleet page polls: a new stamp means its numbers changed, so it refetches."""
+    return JSONResponse({"stamp": views.fleet_stamp(panel_of(request).platform, viewer)})
+
+
 @router.get("/panel/data/assets/{asset_id}/health")
 def health(request: Request, asset_id: str, viewer: Viewer):
     try:

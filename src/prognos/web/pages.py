@@ -15,6 +15,8 @@ from prognos.web.session import Viewer, error_page, panel_of, render
 
 router = APIRouter()
 
+FLEET_POLL_S = 10.0  # how often an open fleet page asks whether its numbers changed
+
 
 def _fleet_link(q: views.FleetQuery, **change) -> str:
     params = {
@@ -74,6 +76,7 @@ def fleet_page(
         sort_link=sort_link,
         page_link=lambda n: _fleet_link(query, page=n),
         rul_scale=rul_scale,
+        poll_s=FLEET_POLL_S,
     )
 
 

@@ -33,7 +33,14 @@ from prognos.service.panel.asset import (
     latest_forecast_stamp,
 )
 from prognos.service.panel.calendar import calendar_view
-from prognos.service.panel.fleet import SORTS, FleetPage, FleetQuery, filter_options, fleet
+from prognos.service.panel.fleet import (
+    SORTS,
+    FleetPage,
+    FleetQuery,
+    filter_options,
+    fleet,
+    fleet_stamp,
+)
 from prognos.service.panel.orders import (
     ACTIONS,
     acknowledge_alarm,
@@ -68,6 +75,7 @@ __all__ = [
     "complete_order",
     "filter_options",
     "fleet",
+    "fleet_stamp",
     "forecast_chart",
     "health_chart",
     "get_order",

@@ -296,3 +296,24 @@ def filter_options(platform: Platform, p: Principal) -> dict[str, list[tuple[str
         "sites": [(s.id, s.name) for s in platform.list_sites(p)],
         "types": sorted((t.id, t.name or t.id) for t in platform.registry().types.values()),
     }
+
+
+def fleet_stamp(platform: Platform, p: Principal) -> str:
+    """Changes whenever the fleet page would: a forecast or health score lands, a work order or
+    alarm moves, an asset is registered. One cheap statement, for pages that poll it; a
+    customer's stamp moves only with its own assets."""
+    if p.is_manufacturer:
+        mine, docs, params = "", "", []
+    else:
+        mine = " WHERE asset_id IN (SELECT id FROM assets WHERE customer_id = ?)"
+        docs = " WHERE customer_id = ?"
+        params = [p.customer_id] * 4
+    row = _rows(
+        platform,
+        f"SELECT (SELECT max(created_at) FROM forecasts{mine}), "
+        f"(SELECT count(*) FROM health{mine}), "
+        f"(SELECT max(updated_at) FROM documents{docs}), "
+        f"(SELECT count(*) FROM assets{docs})",
+        params,
+    )[0]
+    return "|".join("" if v is None else str(v) for v in row)
