@@ -54,6 +54,19 @@ def test_range_scan_returns_only_the_window(seeded):
     assert df["ts"].min() == datetime(2025, 6, 1, 1, tzinfo=UTC)
 
 
+def test_the_last_reading_time_is_kept_per_asset_and_channel(seeded):
+    s = seeded.store
+    s.write_readings(_batch("acme-p1", 60, "temp"))  # 00:00 .. 00:59
+    s.write_readings(_batch("acme-p1", 5, "pressure"))  # a slow channel: 00:00 .. 00:04
+    s.write_readings(_batch("globex-p1", 10, "temp"))
+    last = s.last_reading_times(["acme-p1", "acme-p2"])
+    assert last == {
+        ("acme-p1", "temp"): datetime(2025, 6, 1, 0, 59, tzinfo=UTC),
+        ("acme-p1", "pressure"): datetime(2025, 6, 1, 0, 4, tzinfo=UTC),
+    }
+    assert s.last_reading_times([]) == {}
+
+
 def test_downsampling_keeps_extremes_per_bucket(seeded):
     s = seeded.store
     s.write_readings(_batch("acme-p1", 1000))

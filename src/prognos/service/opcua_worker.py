@@ -22,8 +22,7 @@ Hosting it (``prognos serve`` lifespan, or the ``prognos ingest opcua`` command)
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,6 @@ from prognos.errors import ConfigError, ValidationFailed
 from prognos.ingest.opcua import OpcUaConnector
 from prognos.ingest.opcua_mapping import Mapping, MappingItem, same_unit
 from prognos.service.platform import Platform
-
-_RESUME_WINDOW_S = 60.0
 
 
 class OpcUaWorker:
@@ -138,23 +135,15 @@ class OpcUaWorker:
         )
 
     def _resume_points(self) -> dict[int, datetime]:
-        """The last stored sample of each mapped channel, so a restart reads the gap from history."""
-        by_asset: dict[str, list[MappingItem]] = defaultdict(list)
-        for it in self.mapping.items:
-            by_asset[it.asset].append(it)
-        out: dict[int, datetime] = {}
-        for asset, items in by_asset.items():
-            _, last, n = self.platform.store.telemetry_span(asset)
-            if not n or last is None:
-                continue
-            window = last - timedelta(seconds=_RESUME_WINDOW_S)
-            df = self.platform.store.read_telemetry(asset, [it.channel for it in items], window)
-            latest = df.groupby("channel")["ts"].max() if len(df) else {}
-            for it in items:
-                ts = latest.get(it.channel) if len(latest) else None
-                # no recent sample of this channel: start from the window; the store drops repeats
-                out[it.index] = ts.to_pydatetime() if ts is not None else window
-        return out
+        """The last stored sample of each mapped channel, so a restart reads the gap from history
+        (each channel from its own last sample: a slow channel's gap is as long as its own)."""
+        assets = sorted({it.asset for it in self.mapping.items})
+        last = self.platform.store.last_reading_times(assets)
+        return {
+            it.index: last[(it.asset, it.channel)]
+            for it in self.mapping.items
+            if (it.asset, it.channel) in last
+        }
 
     # -- delivery ------------------------------------------------------------------------------
     async def _deliver(self, batch: ReadingBatch) -> None:

@@ -326,6 +326,18 @@ class SqlStore:
         )[0]
         return from_db_time(r[0]), from_db_time(r[1]), int(r[2])
 
+    def last_reading_times(self, asset_ids: list[str]) -> dict[tuple[str, str], datetime]:
+        """The newest stored reading's time per (asset, channel): where a connector resumes."""
+        if not asset_ids:
+            return {}
+        marks = ", ".join("?" * len(asset_ids))
+        rows = self._rows(
+            f"SELECT asset_id, channel, max(ts) FROM telemetry WHERE asset_id IN ({marks}) "
+            "GROUP BY asset_id, channel",
+            list(asset_ids),
+        )
+        return {(r[0], r[1]): from_db_time(r[2]) for r in rows}
+
     def count_readings(self) -> int:
         return int(self._rows("SELECT count(*) FROM telemetry")[0][0])
 
