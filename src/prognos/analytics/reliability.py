@@ -8,7 +8,8 @@ covariates, the shape is shared. It is fitted by maximum likelihood with
   could never have been seen).
 
 Given a part's age ``a``, the remaining life ``R`` has ``P(R > t) = S(a + t) / S(a)``; its
-quantiles feed :class:`~prognos.domain.forecast.FailureForecast`.
+quantiles feed :class:`~prognos.domain.forecast.FailureForecast`, with a lower tail shaped like
+the Weibull's own (see :func:`lower_tail_shape`).
 
     model = WeibullModel().fit(None, durations, event=failed)
     forecast = model.forecast("pump-3", now, age=120.0, time_unit="days")
@@ -164,6 +165,7 @@ class WeibullModel(RegressorMixin, BaseEstimator):
         """Remaining-life forecast of one part of age ``age`` with covariates ``x``."""
         X = None if x is None else np.asarray(x, dtype=float).reshape(1, -1)
         q = self.remaining_life_quantiles(age, levels, X)[0]
+        scale = float(self.scale(X)[0])
         return FailureForecast(
             asset_id,
             as_of or datetime.now(UTC),
@@ -173,8 +175,27 @@ class WeibullModel(RegressorMixin, BaseEstimator):
             model="weibull-aft",
             model_version="1",
             component=component,
-            extra={"age": age, "shape": self.shape_, "scale": float(self.scale(X)[0])},
+            extra={"age": age, "shape": self.shape_, "scale": scale},
+            lower_tail_shape=lower_tail_shape(self.shape_, scale, age, min(levels), float(q.min())),
         )
+
+
+def lower_tail_shape(shape: float, scale: float, age: float, p0: float, t0: float) -> float:
+    """The power ``k`` of the forecast's tail ``p0 * (t / t0) ** k`` below its lowest quantile.
+
+    A new part (``age == 0``) fails early like ``(t / scale) ** shape``: ``k = shape`` is exact as
+    ``t -> 0``. A part of age ``a > 0`` has the hazard ``h(a)`` for a while, so its conditional CDF
+    starts as a straight line (``k = 1``), bending towards ``t ** shape`` only once ``t`` is no
+    longer small against ``a``. Where that happens inside the tail (a young part), ``k`` is the one
+    power law through the conditional CDF at ``t0 / 2`` and ``t0``, kept between 1 and ``shape``.
+    """
+    if age <= 0 or t0 <= 0:
+        return float(shape)
+    h0 = (age / scale) ** shape
+    f_half = -np.expm1(h0 - ((age + 0.5 * t0) / scale) ** shape)
+    k = np.log(max(f_half, 1e-300) / p0) / np.log(0.5)
+    lo, hi = sorted((1.0, float(shape)))
+    return float(np.clip(k, lo, hi))
 
 
 def kaplan_meier(durations, event) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,12 @@ Posterior draws of the trend give draws of the time the *trend* crosses the thre
 quantiles are the forecast. Measurement noise enters through the posterior of the trend, not as
 failure by a single noisy reading.
 
+Below the lowest quantile the forecast's CDF is ``p0 * (t / t0) ** lower_tail_shape`` (default 2).
+Reaching the threshold at a small fraction of ``t0`` needs a wear rate far above the trend's, and
+with a normal posterior of the rate that probability falls faster than any power of ``t``; the
+posterior knows nothing of a rate that changes (a chain whose lubrication fails), so the tail is
+kept at a cautious power 2 rather than read off the draws.
+
     model = WearTrendModel(threshold=3.0, form="linear", random_state=0).fit(t[:, None], wear)
     forecast = model.forecast("chain-12", now, time_unit="hours")
 """
@@ -37,6 +43,7 @@ class WearTrendModel(RegressorMixin, BaseEstimator):
         form: str = "linear",
         prior_precision: float = 1e-6,
         n_samples: int = 4000,
+        lower_tail_shape: float = 2.0,
         random_state: int | None = None,
     ):
         self.threshold = threshold
@@ -44,6 +51,7 @@ class WearTrendModel(RegressorMixin, BaseEstimator):
         self.form = form
         self.prior_precision = prior_precision
         self.n_samples = n_samples
+        self.lower_tail_shape = lower_tail_shape
         self.random_state = random_state
 
     @staticmethod
@@ -158,4 +166,5 @@ class WearTrendModel(RegressorMixin, BaseEstimator):
                 "horizon": horizon,
                 "power": self.power_,
             },  # fmt: skip
+            lower_tail_shape=self.lower_tail_shape,
         )

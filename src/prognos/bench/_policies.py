@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from prognos.bench._forecasters import CH_WIDTH, LEVELS, TF_WIDTH
+from prognos.bench._forecasters import CH_WIDTH, LEVELS, LOWER_TAIL_SHAPE, TF_WIDTH
 from prognos.domain.forecast import FailureForecast
 from prognos.domain.planning import PartStock, WorkOrder, WorkOrderStatus
 from prognos.errors import Infeasible
@@ -174,7 +174,10 @@ class Prognos:
         w, d = ctx.world, fleet.day
         now = datetime.combine(w.start + timedelta(days=d), datetime.min.time(), UTC)
         fcs = {
-            a.key: FailureForecast(a.key, now, LEVELS, tuple(q[i])) for i, a in enumerate(w.assets)
+            a.key: FailureForecast(
+                a.key, now, LEVELS, tuple(q[i]), lower_tail_shape=LOWER_TAIL_SHAPE
+            )
+            for i, a in enumerate(w.assets)
         }
         index = {a.key: i for i, a in enumerate(w.assets)}
         soon = now.date() + timedelta(days=2)

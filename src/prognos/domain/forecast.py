@@ -3,8 +3,14 @@
 A ``FailureForecast`` is the only thing the planner consumes. It holds the distribution of the
 time to failure as monotone quantiles (in the asset type's time unit, counted from ``as_of``);
 ``survival`` and ``prob_fail_before`` interpolate its CDF linearly between them. Beyond the
-outermost quantiles the tails are extended linearly to CDF 0 at time 0 and to CDF 1 at
-``upper_tail`` times the last quantile, so every question has an answer.
+outermost quantiles the tails are extended so every question has an answer:
+
+* below the lowest quantile ``t0`` (at level ``p0``) the CDF is the power law
+  ``p0 * (t / t0) ** lower_tail_shape``. Shape 1 (the default, and the meaning of every forecast
+  stored before the field existed) is a straight line from CDF 0 at time 0; wear-out failures
+  start slower, like ``t ** k`` with ``k > 1`` (a Weibull of shape ``k`` near zero), and a
+  straight line would overstate the risk of failing soon by orders of magnitude at small ``t``;
+* above the last quantile the CDF rises linearly to 1 at ``upper_tail`` times that quantile.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ class FailureForecast:
     component: str | None = None
     upper_tail: float = 1.5
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # last, so that positional construction up to ``extra`` keeps working
+    lower_tail_shape: float = 1.0
 
     def __post_init__(self) -> None:
         lv = np.asarray(self.levels, dtype=float)
@@ -43,10 +51,19 @@ class FailureForecast:
             raise ValueError("levels must be strictly increasing inside (0, 1)")
         if not np.all(np.isfinite(vv)):
             raise ValueError("quantile values must be finite")
+        try:
+            k = float(self.lower_tail_shape)
+        except (TypeError, ValueError):
+            k = float("nan")
+        if not (np.isfinite(k) and k > 0):
+            raise ValueError(
+                f"lower_tail_shape must be finite and > 0, not {self.lower_tail_shape!r}"
+            )
         # Quantile crossing is a modelling artefact; sorting is the standard repair.
         vv = np.maximum(np.sort(vv), 0.0)
         object.__setattr__(self, "levels", tuple(float(x) for x in lv))
         object.__setattr__(self, "values", tuple(float(x) for x in vv))
+        object.__setattr__(self, "lower_tail_shape", float(k))
 
     @classmethod
     def from_quantiles(
@@ -79,7 +96,12 @@ class FailureForecast:
         xs, ps = self._knots()
         # duplicate knots (equal quantiles) are fine for np.interp with increasing xs; make them so
         xs = np.maximum.accumulate(xs + np.arange(len(xs)) * 1e-12)
-        out = np.interp(np.asarray(t, dtype=float), xs, ps, left=0.0, right=1.0)
+        tt = np.asarray(t, dtype=float)
+        out = np.interp(tt, xs, ps, left=0.0, right=1.0)
+        t0 = self.values[0]
+        if self.lower_tail_shape != 1.0 and t0 > 0:  # shape 1 is the line np.interp already drew
+            low = (tt > 0) & (tt < t0)
+            out = np.where(low, ps[1] * (np.where(low, tt, 0.0) / t0) ** self.lower_tail_shape, out)
         return float(out) if np.ndim(out) == 0 else out
 
     def prob_fail_before(self, t: float | np.ndarray) -> float | np.ndarray:
@@ -92,7 +114,10 @@ class FailureForecast:
         return 1.0 - c
 
     def quantile(self, q: float) -> float:
+        """The time by which the asset has failed with probability ``q`` (inverse of ``cdf``)."""
         xs, ps = self._knots()
+        if self.lower_tail_shape != 1.0 and 0.0 < q < ps[1]:
+            return float(xs[1] * (q / ps[1]) ** (1.0 / self.lower_tail_shape))
         return float(np.interp(q, ps, xs))
 
     @property
@@ -125,6 +150,7 @@ class FailureForecast:
             self.component,
             self.upper_tail,
             dict(self.extra),
+            self.lower_tail_shape,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -136,6 +162,8 @@ class FailureForecast:
             "model": self.model,
             "model_version": self.model_version,
             "quantiles": {f"{lv:g}": v for lv, v in zip(self.levels, self.values, strict=True)},
+            "upper_tail": self.upper_tail,
+            "lower_tail_shape": self.lower_tail_shape,
             "p10": self.p10,
             "p50": self.p50,
             "p90": self.p90,
@@ -149,6 +177,7 @@ class FailureForecast:
         as_of = d["as_of"]
         if isinstance(as_of, str):
             as_of = datetime.fromisoformat(as_of)
+        tails = {k: float(d[k]) for k in ("upper_tail", "lower_tail_shape") if d.get(k) is not None}
         return cls.from_quantiles(
             d["asset_id"],
             as_of,
@@ -158,6 +187,7 @@ class FailureForecast:
             model_version=d.get("model_version", ""),
             component=d.get("component"),
             extra=d.get("extra") or {},
+            **tails,
         )
 
 

@@ -209,7 +209,8 @@ def _fail_and_tail(fcs: list[FailureForecast], use: np.ndarray):
     for levels, idx in groups.items():
         vals = np.array([fcs[i].values for i in idx])
         upper = np.array([fcs[i].upper_tail for i in idx])
-        f[idx], tail[idx] = batch_fail_and_tail(vals, np.array(levels), upper, use[idx])
+        shape = np.array([fcs[i].lower_tail_shape for i in idx])
+        f[idx], tail[idx] = batch_fail_and_tail(vals, np.array(levels), upper, use[idx], shape)
     return f, tail
 
 
