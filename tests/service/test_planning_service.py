@@ -185,3 +185,24 @@ async def test_ics_import(world):
     assert (
         await world["globex"].post("/api/v1/sites/acme-plant/calendar.ics", content=ics)
     ).status_code == 404
+
+
+def test_hour_forecasts_become_operating_days_with_both_tails_kept():
+    from prognos.service.maintenance import HOURS_PER_OPERATING_DAY, in_operating_days
+
+    f = FailureForecast(
+        "pump-1",
+        datetime(2026, 1, 1, tzinfo=UTC),
+        (0.1, 0.5, 0.9),
+        (160.0, 320.0, 640.0),
+        "hours",
+        upper_tail=2.0,
+        lower_tail_shape=3.0,
+    )
+    d = in_operating_days(f)
+    assert d.time_unit == "days" and d.values == tuple(
+        v / HOURS_PER_OPERATING_DAY for v in f.values
+    )
+    assert (d.upper_tail, d.lower_tail_shape) == (2.0, 3.0)
+    # the same probability at the same moment, counted in either unit
+    assert d.cdf(2.5) == pytest.approx(f.cdf(2.5 * HOURS_PER_OPERATING_DAY))

@@ -65,6 +65,11 @@ def test_fleet_forecasts_are_distributions_and_sensible(trained):
     assert np.sqrt(np.mean((pred - truth) ** 2)) < np.std(truth) * 1.1
     f = p.store.latest_forecast("fd001-e001")
     assert f.p10 <= f.p50 <= f.p90 and 0.0 <= f.prob_fail_before(f.p50) <= 1.0
+    # the model's wear-out lower tail reaches the store, by fleet scoring and one at a time
+    model = p.forecaster.model_for("turbofan")[1]
+    assert f.lower_tail_shape == model.lower_tail_shape == 2.0
+    one = p.forecaster.forecast(p.store.get_asset("fd001-e002"))
+    assert one.lower_tail_shape == 2.0 == p.store.latest_forecast("fd001-e002").lower_tail_shape
 
 
 def test_streamed_telemetry_changes_the_stored_forecast(trained):

@@ -8,6 +8,7 @@ orders committed (rolling re-planning); a completed order's finding becomes a la
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -149,17 +150,12 @@ def in_operating_days(f: FailureForecast) -> FailureForecast:
     """The planner counts life in operating days: cycles are one each, hours two shifts' worth."""
     if f.time_unit != "hours":
         return f
-    return FailureForecast(
-        f.asset_id,
-        f.as_of,
-        f.levels,
-        tuple(v / HOURS_PER_OPERATING_DAY for v in f.values),
-        "days",
-        f.model,
-        f.model_version,
-        f.component,
-        f.upper_tail,
-        dict(f.extra),
+    # dividing time by a constant keeps the shape of both tails
+    return dataclasses.replace(
+        f,
+        values=tuple(v / HOURS_PER_OPERATING_DAY for v in f.values),
+        time_unit="days",
+        extra=dict(f.extra),
     )
 
 

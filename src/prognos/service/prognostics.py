@@ -9,6 +9,7 @@ their training range and validation metrics, versioned per asset type in the sto
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import pickle
 import time
@@ -303,17 +304,11 @@ class Forecaster:
         f = model.forecast(
             frame, asset.id, as_of=as_of.to_pydatetime(), time_unit=t.time_unit.value
         )
-        f = FailureForecast(
-            f.asset_id,
-            f.as_of,
-            f.levels,
-            f.values,
-            f.time_unit,
-            f.model,
-            f"{meta['id']}",
-            None,
-            f.upper_tail,
-            {
+        f = dataclasses.replace(
+            f,
+            model_version=f"{meta['id']}",
+            component=None,
+            extra={
                 **f.extra,
                 "model_version_number": meta["version"],
                 "age": float(frame["cycle"].iloc[-1]),
@@ -409,6 +404,8 @@ def forecast_fleet(
     try:
         for type_id, group in by_type.items():
             meta, model = platform.forecaster.model_for(type_id)
+            # models pickled before the lower tail existed claim the old straight line
+            shape = getattr(model, "lower_tail_shape", 1.0)
             t = platform.asset_type(type_id)
             remote_model = client.scatter(model, broadcast=True) if client else None
             futures = []
@@ -427,13 +424,13 @@ def forecast_fleet(
                     )
                 else:
                     results += _to_forecasts(
-                        _score_chunk(model, frames, t.time_unit.value), part, t, meta
+                        _score_chunk(model, frames, t.time_unit.value), part, t, meta, shape
                     )
                     done += len(part)
                     if progress:
                         progress("forecasting", done, len(assets))
             for part, fut in futures:
-                results += _to_forecasts(fut.result(), part, t, meta)
+                results += _to_forecasts(fut.result(), part, t, meta, shape)
                 done += len(part)
                 if progress:
                     progress("forecasting", done, len(assets))
@@ -463,7 +460,9 @@ def _score_chunk(
     return {aid: (ages[aid], [float(v) for v in q.loc[aid].to_numpy()]) for aid in q.index}
 
 
-def _to_forecasts(scored, part: list[Asset], t: AssetType, meta: dict) -> list[FailureForecast]:
+def _to_forecasts(
+    scored, part: list[Asset], t: AssetType, meta: dict, lower_tail_shape: float = 1.0
+) -> list[FailureForecast]:
     from prognos.domain.forecast import DEFAULT_LEVELS
 
     out = []
@@ -485,6 +484,7 @@ def _to_forecasts(scored, part: list[Asset], t: AssetType, meta: dict) -> list[F
                 meta["id"],
                 None,
                 extra={"model_version_number": meta["version"], "age": age},
+                lower_tail_shape=lower_tail_shape,
             )
         )
     return out
