@@ -6,7 +6,8 @@ operations. Each failing reading becomes a ``Rejection`` naming its record, fiel
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -14,16 +15,20 @@ import pandas as pd
 from prognos.domain import Principal, ReadingBatch, Registry, Rejection
 
 _EPOCH_MIN = np.datetime64("1990-01-01", "us")
+_NAT = np.datetime64("NaT", "us")
+# What datetime.fromisoformat reads exactly as pandas' ISO 8601 parser does; anything else
+# (other ISO forms, digits as epoch seconds) goes the general way.
+_PLAIN_ISO = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d)?")
 
 
-def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Series]:
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Factorise a column: per-row codes (-1 for missing) and the distinct values.
 
     Batches repeat themselves (a wide record's time and asset stand on each of its channels),
     so the expensive per-value work runs on the few distinct values and is taken back by code.
     """
-    codes, uniques = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
-    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def _take(values: np.ndarray, codes: np.ndarray, missing) -> np.ndarray:
@@ -38,9 +43,32 @@ def _naive_utc(t: datetime) -> np.datetime64:
     return np.datetime64(t, "us")
 
 
-def _parse_time_values(t: pd.Series) -> pd.Series:
-    """Distinct non-missing ``ts`` values to UTC datetimes (NaT where unparseable)."""
-    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[us, UTC]")
+def _parse_time_values(t: np.ndarray) -> np.ndarray:
+    """Distinct non-missing ``ts`` values to naive UTC datetime64[us] (NaT where unparseable).
+
+    Plain ISO strings and whole epoch seconds, the usual cases, skip pandas' per-call cost.
+    """
+    out = np.full(len(t), _NAT)
+    rest = []
+    for j, v in enumerate(t):
+        if type(v) is str and _PLAIN_ISO.fullmatch(v):
+            try:
+                out[j] = _naive_utc(datetime.fromisoformat(v))
+                continue
+            except ValueError:  # out of range (month 13): pandas says what it makes of it
+                pass
+        elif type(v) is int and -(10**11) < v < 10**11:
+            out[j] = np.datetime64(v, "s")
+            continue
+        rest.append(j)
+    if rest:
+        out[rest] = _parse_time_values_pandas(pd.Series(t[rest], dtype=object)).to_numpy()
+    return out
+
+
+def _parse_time_values_pandas(t: pd.Series) -> pd.Series:
+    """The general way: epoch seconds (numbers or digit strings) and any ISO 8601 string."""
+    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
     numeric = pd.to_numeric(t, errors="coerce")
     is_num = numeric.notna() & t.map(
         lambda v: not isinstance(v, str) or v.strip().replace(".", "", 1).isdigit()
@@ -48,34 +76,30 @@ def _parse_time_values(t: pd.Series) -> pd.Series:
     if is_num.any():
         out.loc[is_num[is_num].index] = pd.to_datetime(
             numeric[is_num], unit="s", utc=True, errors="coerce"
-        )
+        ).dt.tz_convert(None)
     strs = t[~is_num]
     if len(strs):
         out.loc[strs.index] = pd.to_datetime(
             strs.astype(str), utc=True, errors="coerce", format="ISO8601"
-        )
+        ).dt.tz_convert(None)
     return out
 
 
 def _parse_times(
-    df: pd.DataFrame, registry: Registry, asset_codes: np.ndarray, asset_ids: pd.Series
-) -> pd.Series:
-    """UTC datetime64 per reading: ISO strings, epoch seconds, or cycle counted from installation."""
-    ts = df["ts"]
-    if isinstance(ts.dtype, pd.DatetimeTZDtype):  # already parsed upstream (simulator, loaders)
-        return ts.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
-    codes, uniques = _codes(ts)
-    parsed = _parse_time_values(uniques).dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    out = _take(parsed, codes, np.datetime64("NaT", "us"))
-    has_ts = codes >= 0
-    cyc = df["cycle"].notna().to_numpy() & ~has_ts
+    df: pd.DataFrame, raw_ts: np.ndarray, registry: Registry, asset_codes, asset_ids
+) -> np.ndarray:
+    """Naive UTC datetime64[us] per reading: ISO strings, epoch seconds, or cycle counted from
+    installation."""
+    codes, uniques = _codes(raw_ts)
+    out = _take(_parse_time_values(uniques), codes, _NAT)
+    cyc = codes < 0
+    if cyc.any():
+        cyc &= ~pd.isna(df["cycle"].to_numpy(dtype=object))
     if cyc.any():
         # per distinct asset: installation time and seconds per cycle (NaN when unknown)
         inst = np.array(
             [
-                _naive_utc(a.installed_at)
-                if (a := registry.assets.get(x)) is not None
-                else np.datetime64("NaT", "us")
+                _naive_utc(a.installed_at) if (a := registry.assets.get(x)) is not None else _NAT
                 for x in asset_ids
             ],
             dtype="datetime64[us]",
@@ -92,12 +116,46 @@ def _parse_times(
         i = asset_codes[cyc]
         secs = pd.to_numeric(df["cycle"][cyc], errors="coerce").to_numpy(dtype=float)
         secs = secs * _take(unit_s, i, np.nan)
-        start = _take(inst, i, np.datetime64("NaT", "us"))
+        start = _take(inst, i, _NAT)
         ok = ~np.isnat(start) & ~np.isnan(secs)
-        placed = np.full(len(secs), np.datetime64("NaT", "us"))
+        placed = np.full(len(secs), _NAT)
         placed[ok] = start[ok] + np.round(secs[ok] * 1e6).astype("timedelta64[us]")
         out[cyc] = placed
-    return pd.Series(out, index=df.index).dt.tz_localize("UTC")
+    return out
+
+
+def _channel_specs(
+    registry: Registry, known: list, asset_codes: np.ndarray, chans: np.ndarray, chan_codes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per reading: whether its channel belongs to its asset's type, and the valid min and max.
+
+    Looked up once per (type, channel) pair that occurs, then taken back by code.
+    """
+    type_ids = list(dict.fromkeys(a.type_id for a in known if a and a.type_id in registry.types))
+    row = {t: j for j, t in enumerate(type_ids)}
+    shape = (len(type_ids) + 1, len(chans) + 1)  # the last row and column: unknown type/channel
+    ok = np.zeros(shape, dtype=bool)
+    lo = np.full(shape, np.nan)
+    hi = np.full(shape, np.nan)
+    for j, t in enumerate(type_ids):
+        spec_of = {c.name: c for c in registry.types[t].channels}
+        for k, ch in enumerate(chans):
+            spec = spec_of.get(ch) if isinstance(ch, str) else None
+            if spec is not None:
+                ok[j, k] = True
+                lo[j, k] = np.nan if spec.min is None else spec.min
+                hi[j, k] = np.nan if spec.max is None else spec.max
+    unknown_row, unknown_col = shape[0] - 1, shape[1] - 1
+    type_row = _take(
+        np.array(
+            [row.get(a.type_id, unknown_row) if a else unknown_row for a in known],
+            dtype=np.int64,
+        ),
+        asset_codes,
+        unknown_row,
+    )
+    flat = type_row * shape[1] + np.where(chan_codes < 0, unknown_col, chan_codes)
+    return ok.reshape(-1)[flat], lo.reshape(-1)[flat], hi.reshape(-1)[flat]
 
 
 def validate(
@@ -122,72 +180,47 @@ def validate(
     def flag(mask: np.ndarray, f: str, why) -> None:
         """Mark readings not yet rejected; ``why`` is a string or a function of the mask giving
         one message per marked reading, so messages cost nothing on the (usual) all-good path."""
-        m = np.asarray(mask, dtype=bool) & ~rejected
+        if not mask.any():
+            return
+        m = mask & ~rejected
         if m.any():
             reason[m] = why if isinstance(why, str) else list(why(m))
             field[m] = f
             rejected[m] = True
 
+    asset = df["asset_id"].to_numpy(dtype=object)
+    channel = df["channel"].to_numpy(dtype=object)
+    val = df["value"].to_numpy(dtype=float)
+
     # Per distinct asset: owner and type; per row by code.
-    asset_codes, asset_ids = _codes(df["asset_id"])
+    asset_codes, asset_ids = _codes(asset)
     known = [registry.assets.get(a) for a in asset_ids]
-    owner = _take(
-        np.array([a.customer_id if a else None for a in known], dtype=object), asset_codes, None
-    )
+    owners = np.array([a.customer_id if a else None for a in known], dtype=object)
+    owner = _take(owners, asset_codes, None)
+    unknown = pd.isna(owner)
     flag(
-        pd.isna(owner),
+        unknown,
         "asset_id",
         "unknown asset: register it first (prognos registry / POST /api/v1/assets)",
     )
     if not principal.is_manufacturer:
         # Another customer's asset is answered as unknown: its existence is not this key's business.
-        flag(
-            ~pd.isna(owner) & (owner != principal.customer_id),
-            "asset_id",
-            "unknown asset for this key",
-        )
+        flag(~unknown & (owner != principal.customer_id), "asset_id", "unknown asset for this key")
 
     # Per (type, channel) pair that occurs: is the channel the type's, and its valid range.
-    types = list(registry.types)
-    type_index = {t: i for i, t in enumerate(types)}
-    type_code = _take(
-        np.array([type_index.get(a.type_id, -1) if a else -1 for a in known], dtype=np.int64),
-        asset_codes,
-        -1,
-    )
-    chan_codes, chans = _codes(df["channel"])
-    pair = np.where(
-        (type_code >= 0) & (chan_codes >= 0), type_code * (len(chans) + 1) + chan_codes, -1
-    )
-    pairs, pair_codes = np.unique(pair, return_inverse=True)
-    lo_p = np.full(len(pairs), np.nan)
-    hi_p = np.full(len(pairs), np.nan)
-    ok_p = np.zeros(len(pairs), dtype=bool)
-    for j, key in enumerate(pairs):
-        if key < 0:
-            continue
-        spec = registry.types[types[key // (len(chans) + 1)]].channel(
-            chans.iloc[key % (len(chans) + 1)]
-        )
-        if spec is not None:
-            ok_p[j] = True
-            lo_p[j] = np.nan if spec.min is None else spec.min
-            hi_p[j] = np.nan if spec.max is None else spec.max
-    pair_codes = pair_codes.reshape(-1)
-    channel = df["channel"]
+    chan_codes, chans = _codes(channel)
+    ok, lo, hi = _channel_specs(registry, known, asset_codes, chans, chan_codes)
     flag(
-        ~ok_p[pair_codes],
+        ~ok,
         "channel",
-        lambda m: ("unknown channel for this asset type: " + channel[m].astype(str)).tolist(),
+        lambda m: [f"unknown channel for this asset type: {c}" for c in channel[m]],
     )
 
-    val = df["value"].to_numpy(dtype=float)
     flag(np.isnan(val), "value", "NaN is not a reading")
     flag(np.isinf(val), "value", "infinite value")
-    lo, hi = lo_p[pair_codes], hi_p[pair_codes]
     with np.errstate(invalid="ignore"):
-        too_low = ~np.isnan(lo) & (val < lo)
-        too_high = ~np.isnan(hi) & (val > hi)
+        too_low = val < lo  # False where lo is NaN (no minimum)
+        too_high = val > hi
     flag(
         too_low,
         "value",
@@ -205,64 +238,60 @@ def validate(
         ],
     )
 
-    ts = _parse_times(df, registry, asset_codes, asset_ids)
-    t_na = ts.isna().to_numpy()
-    raw_ts = df["ts"]
+    if isinstance(df["ts"].dtype, pd.DatetimeTZDtype):  # parsed upstream (simulator, loaders)
+        ts = df["ts"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+        raw_ts = np.full(n, None, dtype=object)  # nothing left unparsed
+    else:
+        raw_ts = df["ts"].to_numpy(dtype=object)
+        ts = _parse_times(df, raw_ts, registry, asset_codes, asset_ids)
+    t_na = np.isnat(ts)
+    if t_na.any():
+        flag(
+            t_na & ~pd.isna(raw_ts),
+            "ts",
+            lambda m: [
+                f"unparseable time: {x} (use ISO 8601 UTC or epoch seconds)" for x in raw_ts[m]
+            ],
+        )
+        flag(t_na, "cycle", "cannot place cycle in time: unknown asset or asset type")
+    limit = np.datetime64(_naive_utc(now + timedelta(seconds=max_future_seconds)), "us")
     flag(
-        t_na & raw_ts.notna().to_numpy(),
+        ts > limit,
         "ts",
-        lambda m: (
-            "unparseable time: " + raw_ts[m].astype(str) + " (use ISO 8601 UTC or epoch seconds)"
-        ).tolist(),
+        lambda m: [
+            f"in the future: {pd.Timestamp(t, tz='UTC')} is after the server clock "
+            f"({now.isoformat()})"
+            for t in ts[m]
+        ],
     )
-    flag(t_na, "cycle", "cannot place cycle in time: unknown asset or asset type")
-    limit = pd.Timestamp(now) + pd.Timedelta(seconds=max_future_seconds)
-    flag(
-        (ts > limit).to_numpy(),
-        "ts",
-        lambda m: (
-            "in the future: "
-            + ts[m].astype(str)
-            + f" is after the server clock ({now.isoformat()})"
-        ).tolist(),
-    )
-    flag(
-        (ts < pd.Timestamp(_EPOCH_MIN, tz="UTC")).to_numpy(),
-        "ts",
-        "implausibly old: before 1990",
-    )
+    flag(ts < _EPOCH_MIN, "ts", "implausibly old: before 1990")
 
+    if not rejected.any():
+        return ReadingBatch(asset, channel, ts, val), []
     rejections = []
-    if rejected.any():
-        sub = df.loc[rejected]
-        for k, r in zip(np.flatnonzero(rejected), sub.itertuples(index=False), strict=True):
-            raw = (
-                raw_records[int(r.record)]
-                if raw_records is not None and r.record is not None
-                else {
-                    "asset_id": r.asset_id,
-                    "channel": r.channel,
-                    "ts": r.ts,
-                    "cycle": r.cycle,
-                    "value": r.value,
-                }
+    sub = df.loc[rejected]
+    for k, r in zip(np.flatnonzero(rejected), sub.itertuples(index=False), strict=True):
+        raw = (
+            raw_records[int(r.record)]
+            if raw_records is not None and r.record is not None
+            else {
+                "asset_id": r.asset_id,
+                "channel": r.channel,
+                "ts": r.ts,
+                "cycle": r.cycle,
+                "value": r.value,
+            }
+        )
+        rejections.append(
+            Rejection(
+                int(r.record) if r.record is not None else None,
+                str(field[k]),
+                str(reason[k]),
+                raw,
+                source,
+                r.asset_id,
             )
-            rejections.append(
-                Rejection(
-                    int(r.record) if r.record is not None else None,
-                    str(field[k]),
-                    str(reason[k]),
-                    raw,
-                    source,
-                    r.asset_id,
-                )
-            )
+        )
     good = ~rejected
-    ts_naive = ts.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    batch = ReadingBatch(
-        df["asset_id"].to_numpy(dtype=object)[good],
-        channel.to_numpy(dtype=object)[good],
-        ts_naive[good],
-        val[good],
-    )
+    batch = ReadingBatch(asset[good], channel[good], ts[good], val[good])
     return batch, rejections

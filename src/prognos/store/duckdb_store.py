@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ import pyarrow as pa
 from prognos.domain import ReadingBatch
 from prognos.errors import Conflict
 from prognos.store.sql import SqlStore
+
+_UNKNOWN = object()  # the newest stored reading's time, before it is looked up
+_MIN_US = np.iinfo(np.int64).min
 
 
 class DuckDBStore(SqlStore):
@@ -43,6 +47,11 @@ class DuckDBStore(SqlStore):
                 ) from e
             raise
         self._lock = threading.RLock()
+        # Read cursors come from a connection of their own that runs nothing itself, so taking
+        # one never meets a statement running on the writer's.
+        self._readers = self._con.cursor()
+        self._floor: int | object = _UNKNOWN  # see _newest_stored
+        self._newest: dict[str, int] = {}
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -58,32 +67,58 @@ class DuckDBStore(SqlStore):
             cur.execute("COMMIT")
             cur.close()
 
+    def _rows(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        """A query, on its own cursor and outside the store's lock.
+
+        DuckDB gives each statement a snapshot of what was committed, so reads need not queue
+        behind writes: an API request's key lookup runs while another request's readings are
+        being inserted, instead of after. Anything but a SELECT still takes the lock.
+        """
+        if sql.lstrip()[:6].upper() != "SELECT":
+            return super()._rows(sql, params)
+        with closing(self._readers.cursor()) as cur:
+            return cur.execute(self._sql(sql), params).fetchall()
+
     def _epoch(self, col: str) -> str:
         return f"epoch({col})"
 
     def write_readings(self, batch: ReadingBatch) -> int:
-        """Store a validated batch in one transaction; returns how many were new.
+        """Store a validated batch; returns how many were new.
 
-        The batch goes to DuckDB as an Arrow table (no per-string conversion), reduced to the
-        last of any reading repeated inside it, and is inserted less the readings already stored:
-        an anti-join against the stored readings of the batch's time range, which zone maps keep
-        to the few row groups that can hold them. All writes go through this store's lock, so
-        nothing can slip in between the check and the insert.
+        The batch goes to DuckDB as an Arrow table (strings dictionary-encoded: one Python string
+        converted per distinct asset and channel), reduced to the last of any reading repeated
+        inside it. When each of its assets' readings are newer than any stored for that asset
+        (live data, the usual case) it is appended as it is; otherwise it is inserted less the
+        readings already stored: an anti-join against the stored readings of the batch's time
+        range, which zone maps keep to the few row groups that can hold them. Either is one
+        statement, so one transaction; all writes go through this store's lock, so nothing can
+        slip in between the check and the insert.
         """
         if not len(batch):
             return 0
-        table = _arrow_batch(batch, dedupe=True)
-        with self._cursor() as cur:
-            cur.register("incoming", table)
-            lo, hi = cur.execute("SELECT min(ts), max(ts) FROM incoming").fetchone()
-            n = cur.execute(
-                "INSERT INTO telemetry SELECT i.asset_id, i.channel, i.ts, i.value FROM incoming i "
-                "ANTI JOIN (SELECT asset_id, channel, ts FROM telemetry WHERE ts BETWEEN ? AND ?) t "
-                "USING (asset_id, channel, ts)",
-                [lo, hi],
-            ).fetchall()[0][0]
-            cur.unregister("incoming")
-        return int(n)
+        enc = _encode(batch)
+        with self._lock, closing(self._con.cursor()) as cur:
+            floor, newest = self._newest_stored(cur)
+            self._floor = _UNKNOWN  # until this write is known to have gone through
+            before = np.array([newest.get(a, floor) for a in enc.assets], dtype=np.int64)
+            if (enc.firsts > before).all():
+                cur.from_arrow(enc.table).insert_into("telemetry")
+                n = enc.table.num_rows
+            else:
+                n = _insert_new(cur, enc.table, enc.ts.min(), enc.ts.max())
+            newest.update(zip(enc.assets, np.maximum(before, enc.lasts).tolist(), strict=True))
+            self._floor = floor
+        return n
+
+    def _newest_stored(self, cur: Any) -> tuple[int, dict[str, int]]:
+        """Microseconds since 1970 that no stored reading is later than: one bound for all
+        readings stored before this store was opened (or a write failed), and one per asset
+        written since. Only ``write_readings`` adds readings, so they are kept here."""
+        if self._floor is _UNKNOWN:
+            t = cur.execute("SELECT max(ts) FROM telemetry").fetchall()[0][0]
+            self._floor = _MIN_US if t is None else int(np.datetime64(t, "us").astype(np.int64))
+            self._newest = {}
+        return self._floor, self._newest
 
     def _insert_rows(self, table: str, width: int, rows: list[tuple]) -> None:
         # executemany costs about a millisecond a row here; a registered frame costs one statement
@@ -104,33 +139,81 @@ class DuckDBStore(SqlStore):
 
     def close(self) -> None:
         with self._lock:
+            self._readers.close()
             self._con.close()
 
 
-def _arrow_batch(batch: ReadingBatch, dedupe: bool = False) -> pa.Table:
-    """The batch as an Arrow table; with ``dedupe``, repeated readings reduced to the last."""
-    asset = np.asarray(batch.asset_id, dtype=object)
-    channel = np.asarray(batch.channel, dtype=object)
+def _insert_new(cur: Any, table: pa.Table, lo: np.datetime64, hi: np.datetime64) -> int:
+    """Insert the readings of ``table`` not stored yet; returns how many."""
+    cur.register("incoming", table)
+    try:
+        return cur.execute(
+            "INSERT INTO telemetry SELECT i.asset_id, i.channel, i.ts, i.value "
+            "FROM incoming i ANTI JOIN (SELECT asset_id, channel, ts FROM telemetry "
+            "WHERE ts BETWEEN ? AND ?) t USING (asset_id, channel, ts)",
+            [lo.item(), hi.item()],
+        ).fetchall()[0][0]
+    finally:
+        cur.unregister("incoming")
+
+
+def _strings(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """Codes, distinct values and a dictionary-encoded Arrow array of a string column."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    array = pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(np.int32)), pa.array(uniques, pa.string())
+    )
+    return codes, uniques, array
+
+
+@dataclass
+class _Encoded:
+    """A batch ready for DuckDB, and the first and last time of each of its assets (in us)."""
+
+    table: pa.Table
+    ts: np.ndarray  # datetime64[us], per reading
+    assets: list[str]
+    firsts: np.ndarray
+    lasts: np.ndarray
+
+
+def _encode(batch: ReadingBatch) -> _Encoded:
+    """The batch as an Arrow table, repeated readings reduced to the last."""
+    a_codes, assets, asset = _strings(np.asarray(batch.asset_id, dtype=object))
+    c_codes, _, channel = _strings(np.asarray(batch.channel, dtype=object))
     ts = np.asarray(batch.ts).astype("datetime64[us]")
     value = np.asarray(batch.value, dtype=np.float64)
-    if dedupe:
-        # A reading twice in one batch is stored once, the later one winning as in a payload.
-        # Checked on integer codes.
-        a_codes, _ = pd.factorize(asset)
-        c_codes, _ = pd.factorize(channel)
-        key = pd.DataFrame(
-            {
-                "k": a_codes.astype(np.int64) * (int(c_codes.max()) + 1) + c_codes,
-                "t": ts.view("i8"),
-            }
-        )
-        keep = ~key.duplicated(keep="last").to_numpy()
-        asset, channel, ts, value = asset[keep], channel[keep], ts[keep], value[keep]
-    return pa.table(
+    # A reading twice in one batch is stored once, the later one winning as in a payload.
+    # Checked on one integer key per reading: (asset, channel, time) codes combined.
+    t_codes, t_uniques = pd.factorize(ts.view("i8"))
+    n_c, n_t = len(channel.dictionary), len(t_uniques)
+    if len(assets) * n_c * n_t < 2**62:
+        key = (a_codes.astype(np.int64) * n_c + c_codes) * n_t + t_codes
+        dup = pd.Series(key).duplicated(keep="last").to_numpy()
+    else:  # too many distinct values for one integer: compare the columns
+        dup = pd.DataFrame({"a": a_codes, "c": c_codes, "t": t_codes}).duplicated(keep="last")
+        dup = dup.to_numpy()
+    if dup.any():
+        keep = ~dup
+        asset, channel = asset.filter(keep), channel.filter(keep)
+        a_codes, ts, value = a_codes[keep], ts[keep], value[keep]
+    us = ts.view(np.int64)
+    firsts = np.full(len(assets), np.iinfo(np.int64).max)
+    lasts = np.full(len(assets), _MIN_US)
+    np.minimum.at(firsts, a_codes, us)
+    np.maximum.at(lasts, a_codes, us)
+    table = pa.table(
         {
-            "asset_id": pa.array(asset, pa.string()),
-            "channel": pa.array(channel, pa.string()),
+            "asset_id": asset,
+            "channel": channel,
             "ts": pa.array(ts, pa.timestamp("us")),
             "value": pa.array(value, pa.float64()),
         }
     )
+    return _Encoded(table, ts, assets.tolist(), firsts, lasts)
+
+
+def _arrow_batch(batch: ReadingBatch) -> pa.Table:
+    """The batch as DuckDB gets it: an Arrow table, repeated readings reduced to the last."""
+    return _encode(batch).table
