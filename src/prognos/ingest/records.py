@@ -127,12 +127,16 @@ def _frame(record, asset_id, channel, ts, cycle, value) -> pd.DataFrame:
     cost more than the whole parse), and ``_from_arrays`` skips the per-column inference of the
     public constructor: half a millisecond a batch, more than the parse of a hundred messages.
     """
-    return pd.DataFrame._from_arrays(
-        [record, asset_id, channel, ts, cycle, value],
-        columns=_LONG_INDEX,
-        index=pd.RangeIndex(len(value)),
-        verify_integrity=False,
-    )
+    arrays = [record, asset_id, channel, ts, cycle, value]
+    try:  # a private constructor: fall back to the public one should pandas change it
+        return pd.DataFrame._from_arrays(
+            arrays, columns=_LONG_INDEX, index=pd.RangeIndex(len(value)), verify_integrity=False
+        )
+    except (AttributeError, TypeError):  # pragma: no cover - depends on the pandas release
+        df = pd.DataFrame(dict(zip(_LONG_INDEX, arrays, strict=True)), copy=False)
+        return df.astype(
+            {n: object for n, a in zip(_LONG_INDEX, arrays, strict=True) if a.dtype == object}
+        )
 
 
 def _add_record(
