@@ -3,8 +3,6 @@ neighbouring readings err alike, without paying for it in width when they do not
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from wear_calibration import THRESHOLD, calibration, simulate
@@ -61,16 +59,3 @@ def test_drifting_noise_counts_for_fewer_readings():
     assert drifting.noise_inflation_ > 8 and drifting.n_eff_ < 40  # true ratio (1+.95)/(1-.95)=39
     fc_white, fc_drift = white.forecast("a"), drifting.forecast("a")
     assert fc_drift.p90 - fc_drift.p10 > 2 * (fc_white.p90 - fc_white.p10)
-
-
-def test_fitting_a_power_law_to_a_few_hundred_readings_takes_milliseconds():
-    s = simulate("power", np.random.default_rng(4), noise="drift")
-    t = np.linspace(0, s.t[-1], 400)
-    wear = np.interp(t, s.t, s.wear)
-    m = WearTrendModel(threshold=THRESHOLD, form="power", n_samples=2000, random_state=0)
-    best = np.inf
-    for _ in range(5):
-        t0 = time.perf_counter()
-        m.fit(t[:, None], wear).forecast("a")
-        best = min(best, time.perf_counter() - t0)
-    assert best < 0.05
