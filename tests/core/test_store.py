@@ -105,6 +105,33 @@ def test_forecasts_keep_history_and_latest_wins(seeded):
     assert s.latest_health("acme-p1").anomalies == {"temp": 3.2}
 
 
+def test_many_forecasts_and_scores_in_one_call_replace_their_own_moments(seeded):
+    s = seeded.store
+    t0 = datetime(2025, 6, 1, tzinfo=UTC)
+
+    def fc(asset: str, hour: int, p50: float) -> FailureForecast:
+        return FailureForecast(asset, t0 + timedelta(hours=hour), (0.1, 0.5, 0.9), (1, p50, 99))
+
+    s.save_forecast(fc("acme-p1", 0, 50))
+    s.save_forecasts(
+        [fc("acme-p1", 0, 40), fc("acme-p1", 1, 30), fc("acme-p2", 0, 70), fc("acme-p2", 0, 60)]
+    )
+    assert [f.p50 for f in s.forecast_history("acme-p1")] == [30, 40]  # hour 0 replaced
+    assert [f.p50 for f in s.forecast_history("acme-p2")] == [60]  # a repeat: the last wins
+    s.save_forecasts([])
+    s.save_healths(
+        [
+            HealthScore("acme-p1", t0, 90.0),
+            HealthScore("acme-p2", t0, 80.0),
+            HealthScore("acme-p1", t0, 85.0),
+        ]
+    )
+    assert s.latest_healths() == {
+        "acme-p1": HealthScore("acme-p1", t0, 85.0),
+        "acme-p2": HealthScore("acme-p2", t0, 80.0),
+    }
+
+
 def test_health_keeps_a_history_newest_first_and_a_rescore_replaces_its_moment(seeded):
     s = seeded.store
     t0 = datetime(2025, 6, 1, tzinfo=UTC)

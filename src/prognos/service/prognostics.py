@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prognos.domain import Asset, AssetType, FailureForecast
+from prognos.domain import Asset, AssetType, FailureForecast, HealthScore
 from prognos.errors import ModelError, NotFound
 from prognos.service.platform import Platform
 
@@ -284,20 +284,25 @@ class Forecaster:
     def forecast(self, asset: Asset, save: bool = True) -> FailureForecast | None:
         """The newest forecast of ``asset`` (wear trend if its type has a threshold, else the
         type's sensor model); also refreshes its health score when a health model exists."""
+        f, h = self.assess(asset)
+        if save:
+            self.save([f] if f else [], [h] if h else [])
+        return f
+
+    def assess(self, asset: Asset) -> tuple[FailureForecast | None, HealthScore | None]:
+        """Forecast and health of ``asset`` from its stored history; writes nothing, so many
+        assets can be saved in one transaction (``save``)."""
         t = self.platform.asset_type(asset.type_id)
-        self.health(asset, t, save=save)
+        h = self.health(asset, t, save=False)
         if t.failure_threshold:
-            f = wear_forecast(self.platform, asset, t)
-            if f is not None and save:
-                self.platform.store.save_forecast(f)
-            return f
+            return wear_forecast(self.platform, asset, t), h
         loaded = self.model_for(asset.type_id)
         if loaded is None:
-            return None
+            return None, h
         meta, model = loaded
         frame = asset_frame(self.platform, asset, t)
         if frame.empty:
-            return None
+            return None, h
         as_of = pd.Timestamp(asset.installed_at) + pd.Timedelta(
             seconds=float(frame["cycle"].iloc[-1]) * t.time_unit.seconds
         )
@@ -314,11 +319,18 @@ class Forecaster:
                 "age": float(frame["cycle"].iloc[-1]),
             },
         )
-        if save:
-            self.platform.store.save_forecast(f)
-        return f
+        return f, h
 
-    def health(self, asset: Asset, t: AssetType, save: bool = True):
+    def save(self, forecasts: list[FailureForecast], healths: list[HealthScore]) -> None:
+        """Store forecasts and health scores, a transaction each, and raise the alarms the
+        scores call for."""
+        self.platform.store.save_forecasts(forecasts)
+        self.platform.store.save_healths(healths)
+        for h in healths:
+            if h.anomalies:
+                raise_health_alarm(self.platform, h)
+
+    def health(self, asset: Asset, t: AssetType, save: bool = True) -> HealthScore | None:
         loaded = self.model_for(f"{asset.type_id}:health")
         if loaded is None:
             return None
@@ -337,9 +349,7 @@ class Forecaster:
             return None
         h = model.health(wide[cols], asset.id, as_of=wide.index[-1].to_pydatetime())
         if save:
-            self.platform.store.save_health(h)
-            if h.anomalies:
-                raise_health_alarm(self.platform, h)
+            self.save([], [h])
         return h
 
 
@@ -385,11 +395,15 @@ def forecast_fleet(
             "no asset has a trained model for its type",
             hint="run `prognos train --asset-type TYPE` first",
         )
-    trend_done = 0
+    trend: list[FailureForecast] = []
+    trend_health: list[HealthScore] = []
     for i, a in enumerate(own_trend):  # wear trends are fitted per asset, on its own history
-        trend_done += platform.forecaster.forecast(a) is not None
+        f, h = platform.forecaster.assess(a)
+        trend += [f] if f else []
+        trend_health += [h] if h else []
         if progress:
             progress("wear trends", i + 1, len(own_trend))
+    platform.forecaster.save(trend, trend_health)
     t0 = time.perf_counter()
     by_type: dict[str, list[Asset]] = {}
     for a in assets:
@@ -437,12 +451,10 @@ def forecast_fleet(
     finally:
         if client is not None:
             client.close()
-    for f in results:
-        store.save_forecast(f)
-    for a in assets:
-        platform.forecaster.health(a, types[a.type_id])
+    healths = [platform.forecaster.health(a, types[a.type_id], save=False) for a in assets]
+    platform.forecaster.save(results, [h for h in healths if h is not None])
     return {
-        "assets": len(results) + trend_done,
+        "assets": len(results) + len(trend),
         "seconds": round(time.perf_counter() - t0, 3),
         "engine": "dask" if dask_address else "in-process",
     }

@@ -11,10 +11,12 @@ import logging
 import threading
 from collections.abc import Callable
 
-from prognos.domain import FailureForecast, ReadingBatch
+from prognos.domain import FailureForecast, HealthScore, ReadingBatch
 from prognos.service.platform import Platform
 
 log = logging.getLogger(__name__)
+
+SAVE_EVERY = 50  # forecasts and scores per transaction
 
 
 class ForecastRefresher:
@@ -55,9 +57,13 @@ class ForecastRefresher:
             self._thread.join(timeout=30)
 
     def refresh_now(self) -> int:
+        """Forecast every asset that got readings since the last round; saved in chunks of
+        ``SAVE_EVERY`` (one transaction each), so a burst over many assets does not pay a
+        commit per asset, and the first results show while the rest are computed."""
         with self._lock:
             dirty, self._dirty = self._dirty, set()
         n = 0
+        forecasts, healths = [], []
         for asset_id in sorted(dirty):
             if self._stop.is_set():  # shutting down: the rest waits for the next start
                 break
@@ -65,17 +71,31 @@ class ForecastRefresher:
             if asset is None:
                 continue
             try:
-                f = self.platform.forecaster.forecast(asset)
+                f, h = self.platform.forecaster.assess(asset)
             except Exception:
                 log.exception("forecast of %s failed", asset_id)
                 continue
-            if f is None:
-                continue
-            n += 1
-            for fn in self._subscribers:
-                fn(f)
+            forecasts += [f] if f is not None else []
+            healths += [h] if h is not None else []
+            if len(forecasts) + len(healths) >= SAVE_EVERY:
+                n += self._save(forecasts, healths)
+                forecasts, healths = [], []
+        n += self._save(forecasts, healths)
         self.refreshed += n
         return n
+
+    def _save(self, forecasts: list[FailureForecast], healths: list[HealthScore]) -> int:
+        if not forecasts and not healths:
+            return 0
+        try:
+            self.platform.forecaster.save(forecasts, healths)
+        except Exception:  # the store is down: these assets wait for their next readings
+            log.exception("saving %d forecasts failed", len(forecasts))
+            return 0
+        for f in forecasts:
+            for fn in self._subscribers:
+                fn(f)
+        return len(forecasts)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

@@ -1,7 +1,8 @@
 """The embedded default: one DuckDB file, one writer.
 
 DuckDB lets a single process open a file for writing, and one connection must not be used from
-two threads at once, so every call goes through one lock (datasette's single-writer pattern).
+two threads at once, so every write goes through one lock (datasette's single-writer pattern);
+reads run on cursors of their own, each on a snapshot of what was committed.
 Opening a file another process holds fails with a message that says what to do instead.
 """
 
@@ -130,6 +131,26 @@ class DuckDBStore(SqlStore):
             cur.register("incoming_rows", frame)
             try:
                 cur.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
+            finally:
+                cur.unregister("incoming_rows")
+
+    def _upsert_rows(
+        self, table: str, columns: list[str], key: list[str], rows: list[tuple]
+    ) -> None:
+        # one statement from a registered frame; DuckDB refuses to update a row twice in one
+        # statement, so a key repeated in ``rows`` keeps its last row, as one by one would
+        if not rows:
+            return
+        frame = pd.DataFrame(rows, columns=columns).drop_duplicates(subset=key, keep="last")
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
+        with self._cursor() as cur:
+            cur.register("incoming_rows", frame)
+            try:
+                cur.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}) "
+                    f"SELECT {', '.join(columns)} FROM incoming_rows "
+                    f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+                )
             finally:
                 cur.unregister("incoming_rows")
 

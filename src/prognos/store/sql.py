@@ -94,6 +94,18 @@ class SqlStore:
         """Append many rows to ``table``; engines override this with their bulk path."""
         self._many(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows)
 
+    def _upsert_rows(
+        self, table: str, columns: list[str], key: list[str], rows: list[tuple]
+    ) -> None:
+        """Insert ``rows``, each replacing a stored row with the same ``key``, in one
+        transaction; engines override this with their bulk path."""
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
+        self._many(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+            rows,
+        )
+
     # -- schema --------------------------------------------------------------------------------
     def migrate(self) -> int:
         """Apply pending migrations; returns the schema version now in force."""
@@ -453,19 +465,29 @@ class SqlStore:
         )
 
     # -- forecasts, health, models ------------------------------------------------------------
+    _FORECAST_COLUMNS = ["asset_id", "component", "as_of", "created_at", "model", "p50", "body"]
+
     def save_forecast(self, f: FailureForecast) -> None:
-        self._exec(
-            "INSERT INTO forecasts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (asset_id, component, as_of, model) "
-            "DO UPDATE SET created_at = EXCLUDED.created_at, p50 = EXCLUDED.p50, body = EXCLUDED.body",
+        self.save_forecasts([f])
+
+    def save_forecasts(self, forecasts: list[FailureForecast]) -> None:
+        """Store many forecasts in one transaction (a fleet's scoring, a refresh round); a
+        forecast for the same asset, component, moment and model replaces the stored one."""
+        now = to_naive_utc(datetime.now(UTC))
+        rows = [
             (
                 f.asset_id,
                 f.component or "",
                 to_naive_utc(f.as_of),
-                to_naive_utc(datetime.now(UTC)),
+                now,
                 f.model,
                 f.p50,
                 json.dumps(f.as_dict(), default=str),
-            ),
+            )
+            for f in forecasts
+        ]
+        self._upsert_rows(
+            "forecasts", self._FORECAST_COLUMNS, ["asset_id", "component", "as_of", "model"], rows
         )
 
     def forecast_history(self, asset_id: str, limit: int = 100) -> list[FailureForecast]:
@@ -493,10 +515,17 @@ class SqlStore:
         }
 
     def save_health(self, h: HealthScore) -> None:
-        self._exec(
-            "INSERT INTO health VALUES (?, ?, ?, ?) ON CONFLICT (asset_id, as_of) DO UPDATE SET "
-            "score = EXCLUDED.score, body = EXCLUDED.body",
-            (h.asset_id, to_naive_utc(h.as_of), h.score, json.dumps(h.as_dict(), default=str)),
+        self.save_healths([h])
+
+    def save_healths(self, scores: list[HealthScore]) -> None:
+        """Store many health scores in one transaction; a score for the same asset and moment
+        replaces the stored one."""
+        rows = [
+            (h.asset_id, to_naive_utc(h.as_of), h.score, json.dumps(h.as_dict(), default=str))
+            for h in scores
+        ]
+        self._upsert_rows(
+            "health", ["asset_id", "as_of", "score", "body"], ["asset_id", "as_of"], rows
         )
 
     @staticmethod
