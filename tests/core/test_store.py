@@ -44,6 +44,31 @@ def test_readings_are_stored_once_even_when_sent_twice(seeded):
     assert len(df) == 150 and df["value"].iloc[-1] == 149.0
 
 
+def test_readings_come_back_bit_for_bit(seeded):
+    # the bulk paths write text (PostgreSQL's COPY) or Arrow (DuckDB): nothing may round
+    s = seeded.store
+    values = np.array(
+        [0.1 + 0.2, 1e-300, 1.7976931348623157e308, -0.0, 123456789.123456789, 2.0**-1074, -1 / 3]
+    )
+    ts = np.array(
+        [
+            np.datetime64("2025-06-01T00:00:00.000001", "us") + np.timedelta64(i, "s")
+            for i in range(7)
+        ]
+    )
+    s.write_readings(
+        ReadingBatch(
+            np.array(["acme-p1"] * 7, dtype=object),
+            np.array(["temp"] * 7, dtype=object),
+            ts,
+            values,
+        )
+    )
+    back = s.read_telemetry("acme-p1", ["temp"]).sort_values("ts")
+    assert back["value"].to_numpy().tobytes() == values.tobytes()
+    assert [t.microsecond for t in back["ts"]] == [1] * 7
+
+
 def test_range_scan_returns_only_the_window(seeded):
     s = seeded.store
     s.write_readings(_batch("acme-p1", 600))

