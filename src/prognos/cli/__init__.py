@@ -27,6 +27,7 @@ _TOPICS = (
     "ingest",
     "ingest_files",
     "registry",
+    "store",
     "train",
     "plan",
     "opcua",

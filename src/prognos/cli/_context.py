@@ -60,9 +60,8 @@ def _remote(s: Settings, method: str, path: str, **kw: Any) -> Any:
             f"server at {s.server_url}, or stop the server first",
         )
     try:
-        r = httpx.request(
-            method, s.server_url + path, headers={"X-API-Key": s.api_key}, timeout=60, **kw
-        )
+        kw.setdefault("timeout", 60)
+        r = httpx.request(method, s.server_url + path, headers={"X-API-Key": s.api_key}, **kw)
     except httpx.HTTPError as e:
         raise PrognosError(
             f"cannot reach the prognos server at {s.server_url}: {e}",

@@ -56,3 +56,10 @@ def get_quarantine(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
     return {"items": platform.quarantine(principal, limit, offset)}
+
+
+@router.post("/store/compact")
+async def compact_store(platform: PlatformDep, principal: PrincipalDep) -> dict:
+    """Rewrite the readings ordered by asset and time (manufacturer only; see `prognos store
+    compact`). Ingest waits while it runs: schedule it for a quiet hour."""
+    return await run_in_threadpool(platform.compact_telemetry, principal)
