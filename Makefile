@@ -41,6 +41,7 @@ bench: $(STAMP) system-deps
 	$(BIN)/prognos bench plan --scale --json
 	$(BIN)/prognos bench opcua --json
 	$(BIN)/prognos bench web --json
+	$(BIN)/prognos bench forecast --json --dask-workers 2
 
 clean:
 	rm -rf $(VENV) var artifacts .pytest_cache .ruff_cache

@@ -10,7 +10,7 @@ import importlib
 
 import typer
 
-BENCH_TOPICS = ("ingest", "rul", "plan", "web", "opcua")
+BENCH_TOPICS = ("ingest", "rul", "plan", "web", "opcua", "forecast")
 
 
 def register(app: typer.Typer) -> None:
