@@ -121,6 +121,14 @@ class DuckDBStore(SqlStore):
             self._newest = {}
         return self._floor, self._newest
 
+    def _frame(self, sql: str, params: tuple | list, columns: list[str]) -> pd.DataFrame:
+        # a columnar fetch: no Python object per value (a year of an asset's readings is
+        # hundreds of thousands of them); a read, so outside the lock like ``_rows``
+        with closing(self._readers.cursor()) as cur:
+            df = cur.execute(self._sql(sql), params).df()
+        df.columns = columns
+        return df
+
     def _insert_rows(self, table: str, width: int, rows: list[tuple]) -> None:
         # executemany costs about a millisecond a row here; a registered frame costs one statement
         if not rows:

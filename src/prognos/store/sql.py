@@ -85,6 +85,10 @@ class SqlStore:
             cur.execute(self._sql(sql), params)
             return cur.fetchall()
 
+    def _frame(self, sql: str, params: tuple | list, columns: list[str]) -> pd.DataFrame:
+        """A query's result as a frame; engines with a columnar fetch override this."""
+        return pd.DataFrame(self._rows(sql, params), columns=columns)
+
     def _many(self, sql: str, rows: list[tuple]) -> None:
         if rows:
             with self._cursor() as cur:
@@ -293,8 +297,7 @@ class SqlStore:
             sql += " AND ts <= ?"
             params.append(to_naive_utc(end))
         sql += " ORDER BY ts, channel"
-        rows = self._rows(sql, params)
-        df = pd.DataFrame(rows, columns=["ts", "channel", "value"])
+        df = self._frame(sql, params, ["ts", "channel", "value"])
         df["ts"] = pd.to_datetime(df["ts"], utc=True)
         df["value"] = df["value"].astype(float)
         return df
