@@ -1,4 +1,5 @@
-"""Helpers for tests: a small seeded world and an app served for real. Imported as ``support``."""
+"""Helpers for tests: a small seeded world, an app served for real, waiting for something to
+happen. Imported as ``support``."""
 
 from __future__ import annotations
 
@@ -64,3 +65,12 @@ def running_app(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+def wait_until(cond, timeout: float, what: str, poll: float = 0.02) -> None:
+    """Poll ``cond`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(poll)

@@ -32,6 +32,7 @@ from prognos.domain.keys import MANUFACTURER
 from prognos.ingest.mqtt import MqttWorker, parse_broker_url
 from prognos.service.platform import open_platform
 from prognos.service.workers import TopicPattern, mqtt_worker
+from support import wait_until
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -55,14 +56,6 @@ def publish(port: int, messages: list[tuple[str, bytes]], timeout: float = 60) -
     finally:
         c.disconnect()
         c.loop_stop()
-
-
-def wait_until(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

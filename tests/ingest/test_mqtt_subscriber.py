@@ -21,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from prognos import devservers
 from prognos.ingest.mqtt import MqttWorker
 from prognos.ingest.mqtt_subscriber import Message, Subscriber
+from support import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -38,14 +39,6 @@ def publish(port: int, messages: list[tuple[str, bytes]], *, user=None, password
     finally:
         c.disconnect()
         c.loop_stop()
-
-
-def wait_until(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 class Inbox:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from prognos import devservers
 from prognos.errors import ConfigError
 from prognos.ingest.mqtt import MqttWorker
+from support import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -95,14 +95,6 @@ def publish_tls(port: int, pki, messages: list[tuple[str, bytes]]) -> None:
     finally:
         c.disconnect()
         c.loop_stop()
-
-
-def wait_until(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def test_the_worker_trusts_a_private_ca_and_shows_its_client_certificate(tls_broker, pki):

@@ -21,6 +21,7 @@ from prognos.service.platform import open_platform
 from prognos.service.simulate import Simulator
 from prognos.service.workers import mqtt_worker
 from prognos.sim.live import ASSET_TYPES, CHAIN_DRIVE, ELEVATOR, LiveAsset, LiveFleet
+from support import wait_until
 
 END = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 ASSETS = [
@@ -28,14 +29,6 @@ ASSETS = [
     LiveAsset("el-2", "lift", ELEVATOR, END - timedelta(days=90), last_ts=END),
     LiveAsset("ch-1", "plant", CHAIN_DRIVE, END - timedelta(days=10), last_ts=END),
 ]
-
-
-def _wait(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 class _Subscriber:
@@ -73,7 +66,7 @@ def test_mqtt_transport_publishes_wide_records_per_asset(mqtt_broker):
         clock=lambda: stop_at,
     )
     sim.start()
-    _wait(lambda: sim.sim_time >= stop_at and sim.backlog_s == 0, 20, "the simulated clock")
+    wait_until(lambda: sim.sim_time >= stop_at and sim.backlog_s == 0, 20, "the simulated clock")
     sim.stop()
     st = sim.status()
     assert st["errors"] == 0 and st["readings"] == 6 * 6 * (4 + 4 + 3)  # 10-min samples
@@ -84,7 +77,7 @@ def test_mqtt_transport_publishes_wide_records_per_asset(mqtt_broker):
             for t, p, _ in list(sub.messages)
         )
 
-    _wait(lambda: received() >= st["readings"], 10, "every reading at the subscriber")
+    wait_until(lambda: received() >= st["readings"], 10, "every reading at the subscriber")
     sub.close()
     topics = {t for t, _, _ in sub.messages}
     assert topics == {
@@ -137,9 +130,13 @@ def test_simulated_fleet_through_the_broker_into_the_store(mqtt_broker, tmp_path
         )
         time.sleep(0.5)  # the worker subscribes
         sim.start()
-        _wait(lambda: sim.sim_time >= stop_at and sim.backlog_s == 0, 20, "the simulated clock")
+        wait_until(
+            lambda: sim.sim_time >= stop_at and sim.backlog_s == 0, 20, "the simulated clock"
+        )
         sim.stop()
-        _wait(lambda: p.store.count_readings() >= sim.readings, 20, "the readings in the store")
+        wait_until(
+            lambda: p.store.count_readings() >= sim.readings, 20, "the readings in the store"
+        )
         worker.stop()
         assert p.store.count_readings() == sim.readings == 3 * 6 * 11
         assert p.store.list_quarantine(None, 10, 0) == []
