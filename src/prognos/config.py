@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         description="Seconds between forecast refreshes for assets that received readings "
         "(0 turns the in-server refresh off).",
     )
+    compact_hour: int = Field(
+        3,
+        ge=-1,
+        le=23,
+        description="Hour of the day (server local time) at which `prognos serve` compacts an "
+        "embedded DuckDB store's telemetry when a million readings came in since it last did "
+        "(-1: never; PostgreSQL: schedule `prognos store compact` yourself).",
+    )
     simulate: bool = Field(
         False,
         description="Run the fleet simulator inside `prognos serve` (the demo does): over MQTT when "

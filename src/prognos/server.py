@@ -2,8 +2,9 @@
 
 ``prognos serve`` runs this. On the embedded DuckDB default the server is the one process that
 writes the file, so the workers the settings ask for run inside it: the forecast refresher
-always, an MQTT ingest worker when ``PROGNOS_MQTT_BROKER`` is set, an OPC UA worker when
-``PROGNOS_OPCUA_MAPPING`` is set. Their state is at ``GET /api/v1/status``.
+always, the nightly telemetry compaction on DuckDB (``PROGNOS_COMPACT_HOUR``), an MQTT ingest
+worker when ``PROGNOS_MQTT_BROKER`` is set, an OPC UA worker when ``PROGNOS_OPCUA_MAPPING`` is
+set. Their state is at ``GET /api/v1/status``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def create_server_app(
             workers["forecast_refresh"] = ForecastRefresher(
                 platform, settings.refresh_interval
             ).start()
+        if settings.compact_hour >= 0 and platform.store.kind == "duckdb":
+            from prognos.service.upkeep import NightlyCompaction
+
+            workers["compaction"] = NightlyCompaction(platform, settings.compact_hour).start()
         if settings.mqtt_broker:
             from prognos.service.workers import mqtt_worker
 

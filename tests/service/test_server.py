@@ -46,5 +46,7 @@ def test_serve_hosts_an_mqtt_worker_and_reports_it(tmp_path, mqtt_broker):
             pub.loop_stop()
         assert platform.store.count_readings() == 2
         status = client.get("/api/v1/status", headers={"X-API-Key": key}).json()
-        assert set(status["workers"]) >= {"mqtt", "forecast_refresh"}
+        assert set(status["workers"]) >= {"mqtt", "forecast_refresh", "compaction"}
         assert status["workers"]["forecast_refresh"]["running"] is True
+        assert status["workers"]["compaction"]["running"] is True  # nightly, on DuckDB
+        assert status["workers"]["compaction"]["hour"] == settings.compact_hour
