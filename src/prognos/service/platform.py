@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,16 @@ from prognos.store import Store, open_store
 log = logging.getLogger(__name__)
 
 ReadingsListener = Callable[[ReadingBatch], None]
+
+
+@dataclass(frozen=True)
+class CheckedReadings:
+    """A validated batch on its way to the store, with what was refused and for whom."""
+
+    batch: ReadingBatch
+    rejected: list[Rejection]
+    source: str
+    registry: Registry
 
 
 class Platform:
@@ -278,6 +289,18 @@ class Platform:
         pre_rejected: list[Rejection] | None = None,
         raw_records: list | None = None,
     ) -> IngestResult:
+        return self.store_checked(self.check_long(df, p, source, pre_rejected, raw_records))
+
+    def check_long(
+        self,
+        df: pd.DataFrame,
+        p: Principal,
+        source: str,
+        pre_rejected: list[Rejection] | None = None,
+        raw_records: list | None = None,
+    ) -> CheckedReadings:
+        """Validate a long table against the registry; writes nothing, so a worker can check
+        the next batch while the store commits the one before (``store_checked``)."""
         registry = self.registry()
         batch, rejected = validate(
             df,
@@ -287,10 +310,14 @@ class Platform:
             source=source,
             raw_records=raw_records,
         )
-        rejected = list(pre_rejected or []) + rejected
+        return CheckedReadings(batch, list(pre_rejected or []) + rejected, source, registry)
+
+    def store_checked(self, checked: CheckedReadings) -> IngestResult:
+        """Store what ``check_long`` accepted and quarantine what it refused."""
+        batch, rejected = checked.batch, checked.rejected
         stored = self.store.write_readings(batch)
         if rejected:
-            self.store.quarantine(rejected, source, registry.customer_of())
+            self.store.quarantine(rejected, checked.source, checked.registry.customer_of())
         result = IngestResult(accepted=stored, duplicates=len(batch) - stored, rejected=rejected)
         if len(batch):
             for listener in self._listeners:

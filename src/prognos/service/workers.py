@@ -19,15 +19,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import pandas as pd
-
 from prognos.config import Settings
 from prognos.domain import Rejection
 from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ConfigError
 from prognos.ingest import records
 from prognos.ingest.mqtt import Message, MqttWorker
-from prognos.service.platform import Platform
+from prognos.service.platform import CheckedReadings, Platform
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +72,10 @@ class MqttIngest:
         self.duplicates = 0
         self.rejected = 0
 
-    def prepare(self, messages: list[Message]) -> tuple[pd.DataFrame, list[Rejection]]:
-        """Tenancy from the topics and one long table for the batch; runs while the previous
-        batch commits. A frame per message would cost more than the readings in it."""
+    def prepare(self, messages: list[Message]) -> CheckedReadings:
+        """Tenancy from the topics, one long table for the batch, validated: all of it while
+        the previous batch commits (the store works outside the GIL). A frame per message
+        would cost more than the readings in it."""
         registry = self.platform.registry()
         owned: list[tuple[str, bytes]] = []
         rejected: list[Rejection] = []
@@ -114,12 +113,11 @@ class MqttIngest:
         df, pre = records.from_json_messages(
             owned, SOURCE, self.platform.settings.max_payload_bytes
         )
-        return df, rejected + pre
+        return self.platform.check_long(df, MANUFACTURER, SOURCE, rejected + pre)
 
-    def commit(self, prepared: tuple[pd.DataFrame, list[Rejection]]) -> None:
-        """Validate, store and quarantine the batch in one ``ingest_long``."""
-        df, rejected = prepared
-        result = self.platform.ingest_long(df, MANUFACTURER, SOURCE, list(rejected))
+    def commit(self, prepared: CheckedReadings) -> None:
+        """Store and quarantine the checked batch; its messages are acknowledged after this."""
+        result = self.platform.store_checked(prepared)
         self.accepted += result.accepted
         self.duplicates += result.duplicates
         self.rejected += len(result.rejected)
