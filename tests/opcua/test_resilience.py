@@ -72,7 +72,9 @@ async def test_a_server_restart_costs_only_the_outage(tmp_path, seeded):
         srv.stop()
 
     status = worker.status()
-    assert status["reconnects"] == 1 and status["delivery_errors"] == 0
+    # at least once: on a starved machine the first session on the new server may fail and be
+    # opened again; what this test is about is what arrived, below
+    assert status["reconnects"] >= 1 and status["delivery_errors"] == 0
     assert status["backfilled"] > 0  # samples the new server wrote before we resubscribed
     written, delivered = srv.written(), per_node(batches)
     assert set(delivered) == {it["node"] for it in PUMPS}
@@ -144,7 +146,7 @@ async def test_a_network_loss_loses_nothing_the_server_held(sim_server, seeded):
         await task
 
     status = worker.status()
-    assert status["reconnects"] == 1 and status["backfilled"] == 0
+    assert status["reconnects"] >= 1 and status["backfilled"] == 0
     written, delivered = sim_server.written(), per_node(batches)
     for node, got in delivered.items():
         assert len(got) == len(set(got)), f"{node}: the connector delivered a sample twice"
