@@ -69,6 +69,20 @@ def test_readings_come_back_bit_for_bit(seeded):
     assert [t.microsecond for t in back["ts"]] == [1] * 7
 
 
+def test_several_assets_read_in_one_query_match_one_by_one(seeded):
+    s = seeded.store
+    s.write_readings(_batch("acme-p1", 30))
+    s.write_readings(_batch("acme-p2", 20, "vibration"))
+    s.write_readings(_batch("globex-p1", 10))
+    many = s.read_telemetry_many(["acme-p1", "acme-p2", "nobody"])
+    assert list(many["asset_id"].unique()) == ["acme-p1", "acme-p2"]
+    for a in ("acme-p1", "acme-p2"):
+        one = s.read_telemetry(a)
+        mine = many[many["asset_id"] == a].drop(columns="asset_id").reset_index(drop=True)
+        assert mine[["ts", "channel", "value"]].equals(one[["ts", "channel", "value"]]), a
+    assert s.read_telemetry_many([]).empty
+
+
 def test_range_scan_returns_only_the_window(seeded):
     s = seeded.store
     s.write_readings(_batch("acme-p1", 600))

@@ -72,6 +72,20 @@ def test_fleet_forecasts_are_distributions_and_sensible(trained):
     assert one.lower_tail_shape == 2.0 == p.store.latest_forecast("fd001-e002").lower_tail_shape
 
 
+def test_fleet_scoring_reads_in_chunks_but_agrees_with_one_asset_at_a_time(trained):
+    p, _ = trained
+    if p.forecaster.model_for("turbofan:health") is None:
+        prognostics.train_health(p, "turbofan")
+    ids = [f"fd001-e{u:03d}" for u in (3, 7, 11, 20)] + ["fd001-r005"]
+    prognostics.forecast_fleet(p, ids, chunk=3)  # chunks of three: one query and pivot each
+    for aid in ids:
+        f, h = p.forecaster.assess(p.store.get_asset(aid))  # its own query and pivot
+        stored = p.store.latest_forecast(aid)
+        np.testing.assert_allclose(stored.values, f.values, rtol=1e-12, err_msg=aid)
+        assert stored.as_of == f.as_of
+        assert p.store.latest_health(aid).score == pytest.approx(h.score, rel=1e-12), aid
+
+
 def test_streamed_telemetry_changes_the_stored_forecast(trained):
     p, _ = trained
     asset = p.store.get_asset("fd001-e002")

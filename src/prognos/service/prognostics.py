@@ -55,14 +55,46 @@ def asset_frame(
     long = platform.store.read_telemetry(asset.id, start=start, end=end)
     if long.empty:
         return pd.DataFrame()
-    wide = long.pivot_table(
+    return life_frame(_wide(long), asset, t, start)
+
+
+def _wide(long: pd.DataFrame) -> pd.DataFrame:
+    """Readings as a table: time down, a column per channel (the last reading of a repeat)."""
+    return long.pivot_table(
         index="ts", columns="channel", values="value", aggfunc="last"
     ).sort_index()
+
+
+def life_frame(
+    wide: pd.DataFrame, asset: Asset, t: AssetType, start: datetime | None = None
+) -> pd.DataFrame:
+    """``asset_frame`` from readings already pivoted (``wide_frames``)."""
+    start = start or asset.installed_at
     wide = wide.ffill().dropna()
+    if wide.empty:
+        return pd.DataFrame()
     age = (wide.index - pd.Timestamp(start)).total_seconds() / t.time_unit.seconds
     wide.insert(0, "cycle", np.round(np.asarray(age, dtype=float), 6))
     wide.insert(0, "unit", asset.id)
     return wide.reset_index(drop=True)
+
+
+def wide_frames(platform: Platform, assets: list[Asset]) -> dict[str, pd.DataFrame]:
+    """Each asset's readings since its installation, pivoted (``_wide``), from one query and
+    one pivot for all of them: per asset, the query and the pivot cost more than the model."""
+    long = platform.store.read_telemetry_many([a.id for a in assets])
+    if long.empty:
+        return {}
+    starts = {a.id: pd.Timestamp(a.installed_at) for a in assets}
+    long = long[long["ts"] >= long["asset_id"].map(starts)]
+    both = long.pivot_table(
+        index=["asset_id", "ts"], columns="channel", values="value", aggfunc="last"
+    ).sort_index()
+    # an asset lacking a channel the others have must not get an all-empty column for it
+    return {
+        str(aid): w.droplevel(0).dropna(axis=1, how="all")
+        for aid, w in both.groupby(level=0, sort=False)
+    }
 
 
 def failure_lives(platform: Platform, type_id: str) -> dict[str, tuple[datetime, float]]:
@@ -330,17 +362,19 @@ class Forecaster:
             if h.anomalies:
                 raise_health_alarm(self.platform, h)
 
-    def health(self, asset: Asset, t: AssetType, save: bool = True) -> HealthScore | None:
+    def health(
+        self, asset: Asset, t: AssetType, save: bool = True, wide: pd.DataFrame | None = None
+    ) -> HealthScore | None:
+        """Health of ``asset`` now from its recent readings (``wide``: already pivoted)."""
         loaded = self.model_for(f"{asset.type_id}:health")
         if loaded is None:
             return None
         _meta, model = loaded
-        long = self.platform.store.read_telemetry(asset.id, start=asset.installed_at)
-        if long.empty:
-            return None
-        wide = long.pivot_table(
-            index="ts", columns="channel", values="value", aggfunc="last"
-        ).sort_index()
+        if wide is None:
+            long = self.platform.store.read_telemetry(asset.id, start=asset.installed_at)
+            if long.empty:
+                return None
+            wide = _wide(long)
         cols = list(model.settings) + [
             c for c in model.feature_names_in_ if c not in model.settings
         ]
@@ -410,6 +444,7 @@ def forecast_fleet(
         by_type.setdefault(a.type_id, []).append(a)
     done = 0
     results: list[FailureForecast] = []
+    healths: list[HealthScore] = []
     client = None
     if dask_address:
         from distributed import Client
@@ -425,8 +460,15 @@ def forecast_fleet(
             futures = []
             for i in range(0, len(group), chunk):
                 part = group[i : i + chunk]
-                frames = [(a.id, asset_frame(platform, a, t)) for a in part]
+                wides = wide_frames(platform, part)
+                frames = [(a.id, life_frame(wides[a.id], a, t)) for a in part if a.id in wides]
                 frames = [(aid, f) for aid, f in frames if not f.empty]
+                healths += [
+                    h
+                    for a in part
+                    if a.id in wides
+                    and (h := platform.forecaster.health(a, t, save=False, wide=wides[a.id]))
+                ]
                 if client:
                     futures.append(
                         (
@@ -451,8 +493,7 @@ def forecast_fleet(
     finally:
         if client is not None:
             client.close()
-    healths = [platform.forecaster.health(a, types[a.type_id], save=False) for a in assets]
-    platform.forecaster.save(results, [h for h in healths if h is not None])
+    platform.forecaster.save(results, healths)
     return {
         "assets": len(results) + len(trend),
         "seconds": round(time.perf_counter() - t0, 3),

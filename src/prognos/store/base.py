@@ -72,6 +72,7 @@ class Store(Protocol):
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> pd.DataFrame: ...
+    def read_telemetry_many(self, asset_ids: list[str]) -> pd.DataFrame: ...
     def downsample(
         self,
         asset_id: str,
