@@ -11,7 +11,18 @@ def test_bench_forecast_scores_every_asset_and_reports_its_fields(tmp_path):
     for key in ("setup_seconds", "train_seconds", "score_seconds", "assets_per_s"):
         assert out[key] > 0, key
     phases = out["phases_seconds"]
-    assert {"rul_loop.read_telemetry", "rul_loop.model_scoring", "health_and_save"} <= set(phases)
+    assert set(phases) == {
+        "total",
+        "reading_histories",
+        "rul_model",
+        "health_model",
+        "saving",
+        "pivots_and_other",
+    }
+    assert (
+        phases["reading_histories"] > 0 and phases["rul_model"] > 0 and phases["health_model"] > 0
+    )
+    assert out["history_queries"] == 1  # 30 engines: one chunk, one query
     assert out["sanity"] == {
         "forecasts": 30,
         "all_assets_forecast": True,

@@ -157,23 +157,19 @@ class _Phases:
 
 
 def _split(ph: _Phases, t0: float, t_end: float) -> dict[str, float]:
-    s = ph.seconds
-    rul_end = ph.rul_loop_end or t_end
-    rul = rul_end - t0
-    tail = t_end - rul_end
+    """Where the scoring time went, whichever stage of ``forecast_fleet`` spent it."""
+
+    def total(label: str) -> float:
+        return sum(v for k, v in ph.seconds.items() if k.split(".", 1)[1] == label)
+
     out = {
-        "rul_loop": rul,
-        "rul_loop.read_telemetry": s.get("rul.read", 0.0),
-        "rul_loop.model_scoring": s.get("rul.score", 0.0),
-        "rul_loop.other": rul - s.get("rul.read", 0.0) - s.get("rul.score", 0.0),
-        "health_and_save": tail,
-        "health_and_save.read_telemetry": s.get("health.read", 0.0),
-        "health_and_save.health_scoring": s.get("health.health", 0.0),
-        "health_and_save.save_forecasts": s.get("health.save_forecasts", 0.0),
-        "health_and_save.save_healths": s.get("health.save_healths", 0.0),
+        "total": t_end - t0,
+        "reading_histories": total("read"),
+        "rul_model": total("score"),
+        "health_model": total("health"),
+        "saving": total("save_forecasts") + total("save_healths"),
     }
-    named = sum(v for k, v in out.items() if k.startswith("health_and_save."))
-    out["health_and_save.other"] = tail - named
+    out["pivots_and_other"] = out["total"] - sum(v for k, v in out.items() if k != "total")
     return {k: round(v, 3) for k, v in out.items()}
 
 
@@ -280,6 +276,7 @@ def run(
         meta_model = p.forecaster.model_for("turbofan")
         targets = [
             (p.store, "read_telemetry", "read"),
+            (p.store, "read_telemetry_many", "read"),
             (meta_model[1], "predict_quantiles_last", "score"),
             (p.store, "save_forecasts", "save_forecasts"),
             (p.store, "save_healths", "save_healths"),
@@ -303,7 +300,7 @@ def run(
         out["assets_per_s"] = round(scored["assets"] / (t_end - t0), 1)
         out["ms_per_asset"] = round(1000 * (t_end - t0) / n_assets, 2)
         out["phases_seconds"] = _split(ph, t0, t_end)
-        out["read_telemetry_calls"] = ph.calls.get("rul.read", 0) + ph.calls.get("health.read", 0)
+        out["history_queries"] = sum(n for k, n in ph.calls.items() if k.endswith(".read"))
         out["chunk"] = chunk
         out["health"] = health
         out["alarms"] = len(p.store.list_documents("alarm"))
