@@ -320,22 +320,6 @@ def run(
         return out
 
 
-@contextlib.contextmanager
-def _rich_progress() -> Iterator[Progress]:
-    """A progress callback drawing one rich bar per phase label."""
-    from rich.progress import Progress as Bars
-
-    with Bars() as bars:
-        tasks: dict[str, Any] = {}
-
-        def update(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = bars.add_task(label, total=total)
-            bars.update(tasks[label], completed=done, total=total)
-
-        yield update
-
-
 def register(bench_app: typer.Typer) -> None:
     """Add `prognos bench forecast`."""
 
@@ -356,12 +340,12 @@ def register(bench_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Fleet scoring: forecast_fleet over N engines, phase split, optionally on Dask."""
-        from prognos.bench._output import emit
+        from prognos.bench._output import emit, progress_bars
 
         kwargs = {"health": health, "dask_workers": dask_workers, "chunk": chunk, "seed": seed}
         if as_json:
             result = run(assets, **kwargs)
         else:
-            with _rich_progress() as bar:
+            with progress_bars() as bar:
                 result = run(assets, progress=bar, **kwargs)
         emit(result, as_json=as_json, title=f"prognos bench forecast ({assets} assets)")

@@ -22,14 +22,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from prognos.bench._output import emit
+from prognos.bench._stores import throwaway_store
 
 
 def register(bench_app: typer.Typer) -> None:
@@ -90,26 +89,6 @@ def register(bench_app: typer.Typer) -> None:
         emit(result, as_json=as_json, title=title)
 
 
-# -- stores -----------------------------------------------------------------------------------
-@contextmanager
-def _store(store: str) -> Iterator[tuple[str, str]]:
-    """(PROGNOS_DB value, label) for a fresh store of the kind asked for."""
-    from prognos import devservers
-
-    if store == "duckdb":
-        with tempfile.TemporaryDirectory(prefix="prognos-bench-") as d:
-            yield str(Path(d) / "bench.duckdb"), "duckdb"
-    elif store in ("postgres-temp", "postgresql-temp"):
-        with devservers.postgres() as pg:
-            yield pg.create_database("bench"), "postgresql (throwaway server)"
-    elif store.startswith(("postgresql://", "postgres://")):
-        yield store, "postgresql"
-    else:
-        raise typer.BadParameter(
-            f"unknown store {store!r}: use duckdb, postgres-temp or a postgresql:// URL"
-        )
-
-
 def _open(db: str, assets: int, channels: int):
     from prognos.bench import fleet
     from prognos.config import Settings
@@ -145,7 +124,7 @@ def run_mqtt(
     t_bare: list[tuple[float, float]] = []
     t_paho: list[tuple[float, float]] = []
     t_platform: list[tuple[float, float]] = []
-    with devservers.mosquitto() as broker, _store(store) as (db, label):
+    with devservers.mosquitto() as broker, throwaway_store(store) as (db, label):
         platform = _open(db, assets, channels)
         try:
             for _ in range(repeat):
@@ -476,7 +455,7 @@ def run_http(
             await asyncio.gather(*(post(b) for b in bodies))
             return time.perf_counter() - t0
 
-    with _store(store) as (db, label):
+    with throwaway_store(store) as (db, label):
         platform = _open(db, assets, channels)
         try:
             key, _ = platform.create_key(None, "bench")

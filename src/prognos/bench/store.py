@@ -58,7 +58,7 @@ def run(
 
     from rich.progress import Progress
 
-    from prognos.bench.ingest import _store
+    from prognos.bench._stores import throwaway_store
     from prognos.domain import ReadingBatch
     from prognos.store import open_store
 
@@ -106,7 +106,7 @@ def run(
             for k, v in timed.items()
         }
 
-    with _store(store) as (db, label):
+    with throwaway_store(store) as (db, label):
         s = open_store(db)
         try:
             t0 = time.perf_counter()

@@ -7,32 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
 
+from prognos.bench._output import progress_bars
 from prognos.cli import _context as ctx
 
 console = Console(soft_wrap=True)
-
-
-def _progress_bar():
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        console=console,
-        transient=True,
-    )
-
-
-def _reporter(bar):
-    tasks: dict[str, int] = {}
-
-    def report(step: str, done: int, total: int) -> None:
-        if step not in tasks:
-            tasks[step] = bar.add_task(step, total=total)
-        bar.update(tasks[step], completed=done, total=total)
-
-    return report
 
 
 def register(app: typer.Typer) -> None:
@@ -55,8 +34,7 @@ def register(app: typer.Typer) -> None:
         from prognos.service import prognostics
 
         cards: dict = {}
-        with ctx.local_platform(ctx.settings(db)) as p, _progress_bar() as bar:
-            report = _reporter(bar)
+        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(console) as report:
             cards["health"] = prognostics.train_health(p, asset_type, progress=report)
             if p.asset_type(asset_type).failure_threshold:
                 cards["rul"] = {"skipped": "wear-trend type: forecast per asset from its own trend"}
@@ -104,10 +82,8 @@ def register(app: typer.Typer) -> None:
         """Forecast the time to failure of every asset whose type has a trained model."""
         from prognos.service import prognostics
 
-        with ctx.local_platform(ctx.settings(db)) as p, _progress_bar() as bar:
-            out = prognostics.forecast_fleet(
-                p, asset or None, dask_address=dask, progress=_reporter(bar)
-            )
+        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(console) as report:
+            out = prognostics.forecast_fleet(p, asset or None, dask_address=dask, progress=report)
         console.print(
             f"[green]forecast[/] {out['assets']} assets in {out['seconds']} s ({out['engine']})"
         )

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from prognos.domain import ReadingBatch
 from prognos.errors import Conflict
-from prognos.store.sql import SqlStore
+from prognos.store.sql import SqlStore, on_conflict_update
 
 _UNKNOWN = object()  # the newest stored reading's time, before it is looked up
 _MIN_US = np.iinfo(np.int64).min
@@ -150,14 +150,13 @@ class DuckDBStore(SqlStore):
         if not rows:
             return
         frame = pd.DataFrame(rows, columns=columns).drop_duplicates(subset=key, keep="last")
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
         with self._cursor() as cur:
             cur.register("incoming_rows", frame)
             try:
                 cur.execute(
                     f"INSERT INTO {table} ({', '.join(columns)}) "
-                    f"SELECT {', '.join(columns)} FROM incoming_rows "
-                    f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+                    f"SELECT {', '.join(columns)} FROM incoming_rows"
+                    + on_conflict_update(columns, key)
                 )
             finally:
                 cur.unregister("incoming_rows")

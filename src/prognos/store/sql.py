@@ -103,10 +103,9 @@ class SqlStore:
     ) -> None:
         """Insert ``rows``, each replacing a stored row with the same ``key``, in one
         transaction; engines override this with their bulk path."""
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
         self._many(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+            + on_conflict_update(columns, key),
             rows,
         )
 
@@ -652,3 +651,9 @@ class SqlStore:
                 self._sql("DELETE FROM documents WHERE kind = ? AND id = ?"), (kind, doc_id)
             )
         return bool(found)
+
+
+def on_conflict_update(columns: list[str], key: list[str]) -> str:
+    """``ON CONFLICT (key) DO UPDATE SET`` every other column to the incoming value."""
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
+    return f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
