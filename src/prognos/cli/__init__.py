@@ -10,7 +10,6 @@ import importlib
 import sys
 
 import typer
-from rich.console import Console
 
 from prognos.errors import PrognosError
 
@@ -37,22 +36,18 @@ _TOPICS = (
 for _topic in _TOPICS:
     importlib.import_module(f"prognos.cli.{_topic}").register(app)
 
-err_console = Console(stderr=True)
-
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, printing prognos errors as sentences instead of tracebacks."""
     try:
         app(args=argv, standalone_mode=False)
     except PrognosError as e:
-        err_console.print(f"[bold red]error:[/] {e.message}")
-        if e.hint:
-            err_console.print(f"[yellow]next:[/] {e.hint}")
+        say_error(e.message, e.hint)
         sys.exit(2)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
-        err_console.print("aborted")
+        print("aborted", file=sys.stderr)
         sys.exit(1)
     except Exception as e:  # click usage errors arrive here in non-standalone mode
         import click
@@ -61,3 +56,11 @@ def main(argv: list[str] | None = None) -> None:
             e.show()
             sys.exit(e.exit_code)
         raise
+
+
+def say_error(message: str, hint: str | None = None) -> None:
+    """An error as plain sentences on stderr: no markup (brackets in a message stay), no
+    wrapping (a path or a command stays on one line whatever the terminal's width)."""
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"next: {hint}", file=sys.stderr)
