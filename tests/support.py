@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from prognos import devservers
 from prognos.domain import Asset, AssetType, Channel, Customer, Site
+from prognos.domain.keys import MANUFACTURER
 from prognos.service.platform import Platform
 
 PUMP = AssetType(
@@ -27,13 +28,15 @@ INSTALLED = datetime(2025, 1, 1, tzinfo=UTC)
 
 def seed(platform: Platform) -> None:
     """Two customers, each with a site and two pumps."""
-    platform.add_asset_type(PUMP)
+    platform.registry.add_asset_type(MANUFACTURER, PUMP)
     for c in ("acme", "globex"):
-        platform.add_customer(Customer(id=c, name=c.title()))
-        platform.add_site(
-            Site(id=f"{c}-plant", customer_id=c, name=f"{c} plant", timezone="Europe/Berlin")
+        platform.registry.add_customer(MANUFACTURER, Customer(id=c, name=c.title()))
+        platform.registry.add_site(
+            MANUFACTURER,
+            Site(id=f"{c}-plant", customer_id=c, name=f"{c} plant", timezone="Europe/Berlin"),
         )
-        platform.add_assets(
+        platform.registry.add_assets(
+            MANUFACTURER,
             [
                 Asset(
                     id=f"{c}-p{i}",
@@ -44,7 +47,7 @@ def seed(platform: Platform) -> None:
                     installed_at=INSTALLED,
                 )
                 for i in (1, 2)
-            ]
+            ],
         )
 
 

@@ -1,25 +1,25 @@
 """The running platform as one ASGI app: the API, the control panel, and in-process workers.
 
-``prognos serve`` runs this. On the embedded DuckDB default the server is the one process that
-writes the file, so the workers the settings ask for run inside it: the forecast refresher
-always, the nightly telemetry compaction on DuckDB (``PROGNOS_COMPACT_HOUR``), an MQTT ingest
-worker when ``PROGNOS_MQTT_BROKER`` is set, an OPC UA worker when ``PROGNOS_OPCUA_MAPPING`` is
-set. Their state is at ``GET /api/v1/status``.
+``prognos serve`` runs this. The workers the settings ask for (``service.hosting``) run inside
+it, and the demo's simulator when ``PROGNOS_SIMULATE`` is set; all share one lifecycle and
+report at ``GET /api/v1/status``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from fastapi import FastAPI
 
 from prognos.api import create_app
 from prognos.api.deps import PrincipalDep
+from prognos.api.schemas import PlatformStatus
 from prognos.config import Settings
+from prognos.ingest.opcua_client import ServerUnreachable
+from prognos.service.hosting import workers_for
 from prognos.service.platform import Platform, open_platform
-from prognos.service.refresh import ForecastRefresher
+from prognos.service.workers import Worker
 from prognos.web import mount_panel
 
 log = logging.getLogger(__name__)
@@ -32,68 +32,42 @@ def create_server_app(
     platform = platform or open_platform(settings)
     app = create_app(settings, platform=platform, owns_platform=True)
     mount_panel(app, platform)
-    workers: dict[str, Any] = {}
+    workers: dict[str, Worker] = {}
 
     async def start_workers() -> None:
-        if settings.refresh_interval > 0:
-            workers["forecast_refresh"] = ForecastRefresher(
-                platform, settings.refresh_interval
-            ).start()
-        if settings.compact_hour >= 0 and platform.store.kind == "duckdb":
-            from prognos.service.upkeep import NightlyCompaction
-
-            workers["compaction"] = NightlyCompaction(platform, settings.compact_hour).start()
-        if settings.mqtt_broker:
-            from prognos.service.workers import mqtt_worker
-
-            w = mqtt_worker(platform, settings)
-            w.start()
-            workers["mqtt"] = w
+        workers.update(workers_for(platform))
         if settings.simulate:
-            from prognos.service.simulate import Simulator, live_fleet
+            from prognos.demo.simulator import simulator_for
 
-            fleet = await asyncio.to_thread(live_fleet, platform)
-            target = settings.mqtt_broker or platform
-            workers["simulator"] = Simulator(
-                target, fleet, settings.simulate_speed, platform=platform
-            ).start()
-        if settings.opcua_mapping:
-            from prognos.ingest.opcua_client import ServerUnreachable
-            from prognos.service.opcua_worker import OpcUaWorker
-
-            w = OpcUaWorker.from_file(platform, settings.opcua_mapping)
-            task = asyncio.create_task(w.run(), name="prognos-opcua")
-            task.add_done_callback(_log_crash)
-            workers["opcua"] = w
+            workers["simulator"] = await asyncio.to_thread(simulator_for, platform)
+        for w in workers.values():
+            w.start()
+        if "opcua" in workers:
             # a bad node or a refused login stops the server now, not later in a log line; an
             # unreachable OPC UA server does not: the worker keeps retrying with backoff
             try:
-                await w.wait_ready(timeout=30)
+                if not await asyncio.to_thread(workers["opcua"].wait_ready, 30):
+                    log.warning("the OPC UA server does not answer yet; the worker keeps trying")
             except ServerUnreachable as e:
                 log.warning("%s; the OPC UA worker keeps trying", e)
 
     async def stop_workers() -> None:
         for name, w in reversed(list(workers.items())):
-            if asyncio.iscoroutinefunction(w.stop):
-                await w.stop()
-            else:  # thread-based workers commit their batch in hand before returning
-                await asyncio.to_thread(w.stop)
+            await asyncio.to_thread(w.stop)  # each commits the batch in hand before returning
             log.info("stopped %s worker", name)
 
     app.state.startup_hooks.append(start_workers)
     app.state.shutdown_hooks.append(stop_workers)
+    app.state.workers = workers
 
     @app.get("/api/v1/status", tags=["meta"])
-    def status(principal: PrincipalDep) -> dict:
+    def status(principal: PrincipalDep) -> PlatformStatus:
         """Store, workers and their connection state (a health signal of their own)."""
-        out: dict[str, Any] = {"store": platform.store.kind, "workers": {}}
-        for name, w in workers.items():
-            out["workers"][name] = w.status() if hasattr(w, "status") else {"running": True}
-        return out
+        return PlatformStatus.model_validate(
+            {
+                "store": platform.store_kind,
+                "workers": {name: w.status() for name, w in workers.items()},
+            }
+        )
 
     return app
-
-
-def _log_crash(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("OPC UA worker stopped: %s", task.exception())

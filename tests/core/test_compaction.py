@@ -57,7 +57,7 @@ def test_compaction_groups_each_assets_readings_and_keeps_everything(seeded):
     before = {a: s.read_telemetry(a) for a in ASSETS}
     assert _runs_of_assets(s) > 100  # interleaved
 
-    out = seeded.compact_telemetry(MANUFACTURER)
+    out = seeded.telemetry.compact(MANUFACTURER)
 
     assert out["readings"] == s.count_readings() == 300 * len(ASSETS) * 2
     assert _runs_of_assets(s) == len(ASSETS)
@@ -76,9 +76,9 @@ def test_compaction_groups_each_assets_readings_and_keeps_everything(seeded):
 
 
 def test_only_the_manufacturer_compacts(seeded):
-    customer = seeded.authenticate(seeded.create_key("acme")[0])
+    customer = seeded.keys.authenticate(seeded.keys.create(MANUFACTURER, "acme")[0])
     with pytest.raises(Forbidden):
-        seeded.compact_telemetry(customer)
+        seeded.telemetry.compact(customer)
 
 
 def test_the_command_compacts_the_store_or_goes_through_the_server(tmp_path):
@@ -86,8 +86,8 @@ def test_the_command_compacts_the_store_or_goes_through_the_server(tmp_path):
     p = open_platform(Settings(db=db, artifacts_dir=tmp_path / "a"))
     seed(p)
     p.store.write_readings(_ticks(0, 50))
-    maker, _ = p.create_key(None, "cron")
-    acme, _ = p.create_key("acme", "gateway")
+    maker, _ = p.keys.create(MANUFACTURER, None, "cron")
+    acme, _ = p.keys.create(MANUFACTURER, "acme", "gateway")
     p.close()
 
     r = CliRunner().invoke(app, ["store", "compact", "--db", db, "--json"])

@@ -9,7 +9,7 @@ import pytest
 
 from prognos.data import dataset_dir
 from prognos.domain import Asset, AssetType, Channel, Customer, Site
-from prognos.service.files import ingest_file
+from prognos.domain.keys import MANUFACTURER
 
 ELEVATOR = AssetType(
     id="elevator-door",
@@ -25,10 +25,14 @@ ELEVATOR = AssetType(
 
 @pytest.fixture
 def elevator(platform):
-    platform.add_asset_type(ELEVATOR)
-    platform.add_customer(Customer(id="tower", name="Tower Co"))
-    platform.add_site(Site(id="tower-hq", customer_id="tower", name="HQ", timezone="Europe/Berlin"))
-    platform.add_assets(
+    platform.registry.add_asset_type(MANUFACTURER, ELEVATOR)
+    platform.registry.add_customer(MANUFACTURER, Customer(id="tower", name="Tower Co"))
+    platform.registry.add_site(
+        MANUFACTURER,
+        Site(id="tower-hq", customer_id="tower", name="HQ", timezone="Europe/Berlin"),
+    )
+    platform.registry.add_assets(
+        MANUFACTURER,
         [
             Asset(
                 id="lift-7",
@@ -37,7 +41,7 @@ def elevator(platform):
                 type_id="elevator-door",
                 installed_at=datetime(2019, 1, 1, tzinfo=UTC),
             )
-        ]
+        ],
     )
     return platform
 
@@ -48,8 +52,8 @@ def test_garbled_elevator_cells_are_quarantined_and_the_rest_stored(elevator):
     garbled = int(sum(pd.to_numeric(raw[c], errors="coerce").isna().sum() for c in raw.columns))
     assert garbled == 5777  # as the dataset's README counts them
 
-    res = ingest_file(
-        elevator,
+    res = elevator.files.ingest(
+        MANUFACTURER,
         path,
         asset_id="lift-7",
         start=datetime(2020, 2, 3, 16, 30, tzinfo=UTC),
@@ -70,8 +74,8 @@ def test_garbled_elevator_cells_are_quarantined_and_the_rest_stored(elevator):
 def test_rows_are_placed_at_start_plus_interval(elevator, tmp_path):
     f = tmp_path / "lift.csv"
     f.write_text("ball-bearing;humidity;vibration\n40;70;10\n41;71;11\n")
-    ingest_file(
-        elevator, f, asset_id="lift-7", start=datetime(2024, 1, 1, tzinfo=UTC), interval_s=0.5
+    elevator.files.ingest(
+        MANUFACTURER, f, asset_id="lift-7", start=datetime(2024, 1, 1, tzinfo=UTC), interval_s=0.5
     )
     df = elevator.store.read_telemetry("lift-7", ["humidity"])
     assert list(df["ts"]) == [
@@ -90,7 +94,7 @@ def test_parquet_long_file(elevator, tmp_path):
             "value": [70.0, 170.0],
         }
     ).to_parquet(f)
-    res = ingest_file(elevator, f)
+    res = elevator.files.ingest(MANUFACTURER, f)
     assert (
         res.accepted == 1
         and res.rejected[0].index == 1

@@ -8,11 +8,12 @@ import httpx
 import pytest
 
 from prognos.api import create_app
+from prognos.domain.keys import MANUFACTURER
 
 
 @pytest.fixture
 async def api(seeded):
-    key, _ = seeded.create_key(None, "test manufacturer")
+    key, _ = seeded.keys.create(MANUFACTURER, None, "test manufacturer")
     app = create_app(platform=seeded)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
@@ -160,7 +161,7 @@ def test_a_batch_of_messages_is_one_commit_with_indices_across_the_batch(seeded)
             ).encode(),
         ),
     ]
-    res = seeded.ingest_messages(msgs)
+    res = seeded.telemetry.ingest_messages(MANUFACTURER, msgs)
     assert res.accepted == 2
     assert sorted((r.index, r.field) for r in res.rejected) == [(1, "payload"), (3, "value")]
     assert seeded.store.count_quarantine() == 2

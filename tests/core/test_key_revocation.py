@@ -7,6 +7,7 @@ import pytest
 
 from prognos.api import create_app
 from prognos.config import Settings
+from prognos.domain.keys import MANUFACTURER
 from prognos.errors import AccessDenied, Forbidden, NotFound
 from prognos.service.platform import open_platform
 from prognos.store import schema
@@ -18,7 +19,7 @@ async def keys(seeded):
     app = create_app(platform=seeded)
     secrets, clients = {}, {}
     for who, customer in (("maker", None), ("spare", None), ("acme", "acme")):
-        secrets[who], principal = seeded.create_key(customer, f"{who} key")
+        secrets[who], principal = seeded.keys.create(MANUFACTURER, customer, f"{who} key")
         secrets[f"{who}_id"] = principal.key_id
         clients[who] = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
@@ -83,15 +84,15 @@ async def test_revoking_an_unknown_id_is_a_404_naming_it(keys, seeded):
     assert err["code"] == "not_found" and "'no-such-key'" in err["message"]
     assert "prognos keys list" in err["hint"]
     with pytest.raises(NotFound, match="no-such-key"):
-        seeded.revoke_key("no-such-key")
+        seeded.keys.revoke(MANUFACTURER, "no-such-key")
 
 
 async def test_revoking_twice_keeps_the_first_time(keys, seeded):
     secrets, _ = keys
-    first = seeded.revoke_key(secrets["acme_id"])
-    again = seeded.revoke_key(secrets["acme_id"])
+    first = seeded.keys.revoke(MANUFACTURER, secrets["acme_id"])
+    again = seeded.keys.revoke(MANUFACTURER, secrets["acme_id"])
     assert again.revoked_at == first.revoked_at is not None
-    assert [k.revoked for k in seeded.list_keys("acme")] == [True]
+    assert [k.revoked for k in seeded.keys.list_keys(MANUFACTURER, "acme")] == [True]
 
 
 async def test_a_customer_key_can_neither_list_nor_revoke(keys, seeded):
@@ -102,11 +103,11 @@ async def test_a_customer_key_can_neither_list_nor_revoke(keys, seeded):
     assert r.status_code == 403
     # nor its own: a customer asks the manufacturer
     assert (await c["acme"].delete(f"/api/v1/keys/{secrets['acme_id']}")).status_code == 403
-    assert all(k.revoked_at is None for k in seeded.list_keys())
+    assert all(k.revoked_at is None for k in seeded.keys.list_keys(MANUFACTURER))
     assert (await c["maker"].get("/api/v1/assets")).status_code == 200
-    acme = seeded.authenticate(secrets["acme"])
+    acme = seeded.keys.authenticate(secrets["acme"])
     with pytest.raises(Forbidden):
-        seeded.list_keys(p=acme)
+        seeded.keys.list_keys(acme)
 
 
 def test_keys_made_before_the_migration_stay_valid_and_become_revocable(
@@ -122,7 +123,7 @@ def test_keys_made_before_the_migration_stay_valid_and_become_revocable(
             "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?)",
             ("0123456789ab", "f" * 64, None, "old key", "2025-01-01 00:00:00"),
         )
-        key, _ = old.create_key(None, "also old")
+        key, _ = old.keys.create(MANUFACTURER, None, "also old")
     finally:
         old.close()
     monkeypatch.undo()
@@ -130,11 +131,11 @@ def test_keys_made_before_the_migration_stay_valid_and_become_revocable(
     p = open_platform(settings)
     try:
         assert p.store.migrate() == max(v for v, _, _ in schema.MIGRATIONS)
-        assert [k.name for k in p.list_keys()] == ["old key", "also old"]
-        assert all(k.revoked_at is None for k in p.list_keys())
-        principal = p.authenticate(key)
-        p.revoke_key(principal.key_id)
+        assert [k.name for k in p.keys.list_keys(MANUFACTURER)] == ["old key", "also old"]
+        assert all(k.revoked_at is None for k in p.keys.list_keys(MANUFACTURER))
+        principal = p.keys.authenticate(key)
+        p.keys.revoke(MANUFACTURER, principal.key_id)
         with pytest.raises(AccessDenied, match="unknown API key"):
-            p.authenticate(key)
+            p.keys.authenticate(key)
     finally:
         p.close()

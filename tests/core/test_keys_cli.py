@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from prognos.api import create_app
 from prognos.cli import app
 from prognos.config import Settings
+from prognos.domain.keys import MANUFACTURER
 from prognos.errors import AccessDenied, NotFound
 from prognos.service.platform import open_platform
 from support import running_app, seed
@@ -27,8 +28,8 @@ def _keys(db: str, *args: str) -> list[dict]:
 
 def test_list_and_revoke_on_the_store(seeded):
     db = seeded.settings.db
-    maker, m = seeded.create_key(None, "ops laptop")
-    acme, a = seeded.create_key("acme", "acme gateway")
+    maker, m = seeded.keys.create(MANUFACTURER, None, "ops laptop")
+    acme, a = seeded.keys.create(MANUFACTURER, "acme", "acme gateway")
     seeded.close()  # the commands open the store themselves (DuckDB: one writer)
 
     listed = _keys(db)
@@ -52,9 +53,9 @@ def test_list_and_revoke_on_the_store(seeded):
 
     p = open_platform(Settings(db=db))
     try:
-        assert p.authenticate(maker).key_id == m.key_id
+        assert p.keys.authenticate(maker).key_id == m.key_id
         with pytest.raises(AccessDenied, match="unknown API key"):
-            p.authenticate(acme)
+            p.keys.authenticate(acme)
     finally:
         p.close()
 
@@ -76,8 +77,8 @@ def test_while_a_server_holds_the_duckdb_file_the_commands_go_through_it(tmp_pat
     db = str(tmp_path / "served.duckdb")
     platform = open_platform(Settings(db=db, artifacts_dir=tmp_path / "a"))
     seed(platform)
-    maker, _ = platform.create_key(None, "cli")
-    acme, a = platform.create_key("acme", "leaked")
+    maker, _ = platform.keys.create(MANUFACTURER, None, "cli")
+    acme, a = platform.keys.create(MANUFACTURER, "acme", "leaked")
 
     def cli(*args: str, **extra: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if k != "PROGNOS_API_KEY"}

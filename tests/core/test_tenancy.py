@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from prognos.api import create_app
+from prognos.domain.keys import MANUFACTURER
 
 
 @pytest.fixture
@@ -13,7 +14,7 @@ async def clients(seeded):
     app = create_app(platform=seeded)
     out = {}
     for who in (None, "acme", "globex"):
-        key, _ = seeded.create_key(who)
+        key, _ = seeded.keys.create(MANUFACTURER, who)
         out[who or "maker"] = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"X-API-Key": key}
         )

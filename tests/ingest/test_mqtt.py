@@ -195,7 +195,7 @@ def test_good_and_bad_messages_are_stored_or_quarantined_and_all_acked(seeded, b
     finally:
         worker.stop()
     assert seeded.store.count_readings() == 4
-    rows = seeded.quarantine(MANUFACTURER)
+    rows = seeded.telemetry.quarantined(MANUFACTURER)
     reasons = {r["reason"] for r in rows}
     for expected in (
         "asset 'acme-p1' is not registered to customer 'globex'",
@@ -206,7 +206,7 @@ def test_good_and_bad_messages_are_stored_or_quarantined_and_all_acked(seeded, b
         assert any(expected in r for r in reasons), (expected, reasons)
     assert all(r["source"] == "mqtt" for r in rows)
     # the tenancy rejection is filed under the asset's owner, not under the sender's topic
-    assert seeded.quarantine(Principal("k", "globex")) == [
+    assert seeded.telemetry.quarantined(Principal("k", "globex")) == [
         r for r in rows if r["customer_id"] == "globex"
     ]
     # acknowledged: the same session has nothing left to deliver

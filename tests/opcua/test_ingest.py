@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 from prognos.cli import app
 from prognos.errors import ValidationFailed
 from prognos.ingest.opcua_mapping import Mapping
-from prognos.service.opcua_worker import OpcUaWorker
+from prognos.service.workers.opcua import OpcUaIngest
 
 pytestmark = pytest.mark.integration
 
 
 async def test_readings_arrive_with_the_servers_timestamps(sim_server, seeded):
-    worker = OpcUaWorker(
+    worker = OpcUaIngest(
         seeded,
         Mapping.from_dict({"items": PUMPS}),
         endpoint=sim_server.endpoint,
@@ -77,7 +77,7 @@ async def test_a_bad_node_stops_the_worker_at_start_up_naming_the_entry(
     sim_server, seeded, entry, words
 ):
     good = {"node": "ns=2;s=Pump1.Temperature", "asset": "acme-p1", "channel": "temp"}
-    worker = OpcUaWorker(
+    worker = OpcUaIngest(
         seeded, Mapping.from_dict({"items": [good, entry]}), endpoint=sim_server.endpoint
     )
     with pytest.raises(ValidationFailed) as e:
@@ -129,7 +129,7 @@ async def test_browse_paths_resolve_to_the_same_nodes(sim_server, seeded):
             "channel": "vibration",
         },
     ]
-    worker = OpcUaWorker(
+    worker = OpcUaIngest(
         seeded, Mapping.from_dict({"items": entries}), endpoint=sim_server.endpoint
     )
     task = asyncio.create_task(worker.run())

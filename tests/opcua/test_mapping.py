@@ -6,7 +6,7 @@ import pytest
 
 from prognos.errors import ConfigError, ValidationFailed
 from prognos.ingest.opcua_mapping import Mapping, same_unit
-from prognos.service.opcua_worker import OpcUaWorker
+from prognos.service.workers.opcua import OpcUaIngest
 
 ENDPOINT = "opc.tcp://127.0.0.1:4840/"
 
@@ -107,14 +107,14 @@ def test_units_compare_by_meaning():
 def test_entries_are_checked_against_the_registry_at_start_up(seeded, item, words):
     good = {"node": "ns=2;i=1", "asset": "acme-p2", "channel": "temp"}
     with pytest.raises(ValidationFailed) as e:
-        OpcUaWorker(seeded, mapping(good, {"node": "ns=2;i=9", **item}), endpoint=ENDPOINT)
+        OpcUaIngest(seeded, mapping(good, {"node": "ns=2;i=9", **item}), endpoint=ENDPOINT)
     assert f"m.yaml: items[1] (ns=2;i=9 -> {item['asset']}/{item['channel']}): {words}" in str(
         e.value
     )
 
 
 def test_the_channel_unit_fills_in_a_missing_unit(seeded):
-    w = OpcUaWorker(
+    w = OpcUaIngest(
         seeded,
         mapping({"node": "ns=2;i=9", "asset": "acme-p1", "channel": "vibration"}),
         endpoint=ENDPOINT,
@@ -125,4 +125,4 @@ def test_the_channel_unit_fills_in_a_missing_unit(seeded):
 
 def test_no_endpoint_is_a_config_error(seeded):
     with pytest.raises(ConfigError, match="no OPC UA endpoint"):
-        OpcUaWorker(seeded, mapping({"node": "ns=2;i=9", "asset": "acme-p1", "channel": "temp"}))
+        OpcUaIngest(seeded, mapping({"node": "ns=2;i=9", "asset": "acme-p1", "channel": "temp"}))

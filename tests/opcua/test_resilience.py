@@ -12,7 +12,7 @@ from opcua_world import PUMPS, Proxy, stored, wait_for
 from prognos.devservers import free_port
 from prognos.ingest.opcua_mapping import Mapping
 from prognos.ingest.opcua_sim import SimServer
-from prognos.service.opcua_worker import OpcUaWorker
+from prognos.service.workers.opcua import OpcUaIngest
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def now_us() -> int:
     return int(datetime.now(UTC).timestamp() * 1_000_000)
 
 
-def spy(worker: OpcUaWorker) -> list:
+def spy(worker: OpcUaIngest) -> list:
     """Record every batch the connector hands over (before the store could dedup anything)."""
     batches: list = []
     deliver = worker.connector.on_batch
@@ -49,7 +49,7 @@ async def test_a_server_restart_costs_only_the_outage(tmp_path, seeded):
     srv = SimServer(free_port(), tmp_path / "machine", interval=0.05, history=True)
     srv.start()
     try:
-        worker = OpcUaWorker(
+        worker = OpcUaIngest(
             seeded,
             Mapping.from_dict({"items": PUMPS}),
             endpoint=srv.endpoint,
@@ -97,14 +97,14 @@ async def test_a_server_restart_costs_only_the_outage(tmp_path, seeded):
 
 async def test_a_restart_of_prognos_reads_the_gap_from_history(sim_server, seeded):
     mapping = Mapping.from_dict({"items": PUMPS})
-    first = OpcUaWorker(seeded, mapping, endpoint=sim_server.endpoint, flush_interval=0.1)
+    first = OpcUaIngest(seeded, mapping, endpoint=sim_server.endpoint, flush_interval=0.1)
     task = asyncio.create_task(first.run())
     await first.wait_ready(20)
     await asyncio.sleep(1.0)
     await first.stop()
     await task
     await asyncio.sleep(1.0)  # prognos is down; the machine goes on
-    second = OpcUaWorker(seeded, mapping, endpoint=sim_server.endpoint, flush_interval=0.1)
+    second = OpcUaIngest(seeded, mapping, endpoint=sim_server.endpoint, flush_interval=0.1)
     task = asyncio.create_task(second.run())
     await second.wait_ready(20)
     await asyncio.sleep(1.0)
@@ -124,7 +124,7 @@ async def test_a_network_loss_loses_nothing_the_server_held(sim_server, seeded):
     # queues and unacknowledged notifications are what bridge the gap.
     async with Proxy(free_port(), sim_server.port) as proxy:
         endpoint = f"opc.tcp://127.0.0.1:{proxy.port}/prognos/"
-        worker = OpcUaWorker(
+        worker = OpcUaIngest(
             seeded,
             Mapping.from_dict({"items": PUMPS}),
             endpoint=endpoint,

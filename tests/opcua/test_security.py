@@ -10,7 +10,7 @@ from opcua_world import PUMPS
 from conftest import CLIENT_URI
 from prognos.errors import AccessDenied, ConfigError
 from prognos.ingest.opcua_mapping import Mapping
-from prognos.service.opcua_worker import OpcUaWorker
+from prognos.service.workers.opcua import OpcUaIngest
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ def secure_mapping(server, pki, **login) -> Mapping:
 
 async def test_sign_and_encrypt_with_a_user_login_delivers(secure_server, client_pki, seeded):
     mapping = secure_mapping(secure_server, client_pki, user="operator", password="op-pass")
-    worker = OpcUaWorker(seeded, mapping, flush_interval=0.1)
+    worker = OpcUaIngest(seeded, mapping, flush_interval=0.1)
     task = asyncio.create_task(worker.run())
     await worker.wait_ready(20)
     await asyncio.sleep(1.0)
@@ -50,7 +50,7 @@ async def test_sign_and_encrypt_with_a_user_login_delivers(secure_server, client
 
 async def test_a_wrong_password_is_a_clear_error(secure_server, client_pki, seeded):
     mapping = secure_mapping(secure_server, client_pki, user="operator", password="wrong")
-    worker = OpcUaWorker(seeded, mapping)
+    worker = OpcUaIngest(seeded, mapping)
     with pytest.raises(AccessDenied) as e:
         await worker.run()
     assert str(e.value.message) == (
@@ -61,7 +61,7 @@ async def test_a_wrong_password_is_a_clear_error(secure_server, client_pki, seed
 
 
 async def test_no_login_on_a_server_that_wants_one_says_so(secure_server, client_pki, seeded):
-    worker = OpcUaWorker(seeded, secure_mapping(secure_server, client_pki))
+    worker = OpcUaIngest(seeded, secure_mapping(secure_server, client_pki))
     with pytest.raises(AccessDenied, match="refused an anonymous login") as e:
         await worker.run()
     assert "set 'user' in the mapping" in e.value.hint
@@ -73,4 +73,4 @@ async def test_no_security_against_a_secure_only_server_says_so(secure_server, s
         env={"PROGNOS_OPCUA_PASSWORD": "op-pass"},
     )
     with pytest.raises(ConfigError, match="offers no endpoint with no security"):
-        await OpcUaWorker(seeded, mapping).run()
+        await OpcUaIngest(seeded, mapping).run()

@@ -10,6 +10,7 @@ import yaml
 from opcua_world import PUMPS
 
 from prognos.config import Settings
+from prognos.domain.keys import MANUFACTURER
 from prognos.server import create_server_app
 from prognos.service.platform import open_platform
 from support import running_app, seed
@@ -25,7 +26,7 @@ def test_serve_runs_the_opcua_worker_and_reports_its_state(tmp_path, sim_server)
     )
     platform = open_platform(settings)
     seed(platform)
-    key, _ = platform.create_key(None)
+    key, _ = platform.keys.create(MANUFACTURER, None)
     with running_app(create_server_app(settings, platform)) as url, httpx.Client(base_url=url) as c:
         deadline = time.monotonic() + 20
         while platform.store.count_readings() < 40 and time.monotonic() < deadline:

@@ -7,15 +7,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from prognos.config import Settings
+from prognos.demo.history import build_demo_world
+from prognos.demo.simulator import Simulator, live_fleet
+from prognos.demo.world import SIM_STATE
 from prognos.domain import FailureForecast
 from prognos.domain.keys import MANUFACTURER
-from prognos.service import maintenance
-from prognos.service.demo_world import SIM_DOC, build_demo_world
 from prognos.service.platform import open_platform
-from prognos.service.simulate import Simulator, live_fleet
 from prognos.sim.live import CHAIN_DRIVE, ELEVATOR, TURBOFAN
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+# A fixed day: the world, its calendars and the plan on them are then the same on every run
+# (with "now", whether a turbofan came due inside the horizon depended on the hour).
+NOW = datetime(2026, 12, 1, 19, 50, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def test_customers_sites_and_their_calendars(world):
     assert sites["liftwerk-shanghai-pudong"].timezone == "Asia/Shanghai"
     assert sites["liftwerk-berlin-mitte"].timezone == "Europe/Berlin"
     assert len({s.region for s in sites.values()}) >= 6
-    cals = {c.site_id: c for c in maintenance.list_calendars(p, MANUFACTURER)}
+    cals = {c.site_id: c for c in p.calendars.list_calendars(MANUFACTURER)}
     assert set(cals) == set(sites)  # every site, airlines' hangars included, has a calendar
     for c in cals.values():
         kinds = {w.kind for w in c.windows}
@@ -48,17 +50,17 @@ def test_customers_sites_and_their_calendars(world):
 
 def test_crews_parts_costs_and_travel(world):
     p, _ = world
-    crews = maintenance.crews(p)
+    crews = p.resources.crews(MANUFACTURER)
     skills = set().union(*(c.skills for c in crews))
     assert skills == {ELEVATOR, CHAIN_DRIVE, TURBOFAN}
     assert {c.home_region for c in crews} >= {"cn-east", "de-east", "europe"}
-    costs = maintenance.cost_models(p)
+    costs = p.resources.cost_models(MANUFACTURER)
     assert set(costs) == {ELEVATOR, CHAIN_DRIVE, TURBOFAN}
     assert all(cm.wasted_life_cost_per_unit > 0 for cm in costs.values())
     assert all(cm.unplanned_cost > cm.planned_cost() for cm in costs.values())
-    parts = {s.part for s in maintenance.stock(p)}
+    parts = {s.part for s in p.resources.stock(MANUFACTURER)}
     assert parts == {cm.part for cm in costs.values()}
-    assert maintenance.travel(p).hours("de-east", "de-north") == 3.0
+    assert p.resources.travel(MANUFACTURER).hours("de-east", "de-north") == 3.0
 
 
 def test_history_with_labelled_failures_and_new_lives(world):
@@ -90,7 +92,7 @@ def test_history_with_labelled_failures_and_new_lives(world):
             continue  # C-MAPSS run-to-failure engines failed before
         lo, hi, n = p.store.telemetry_span(a.id)
         assert n > 0 and end - timedelta(hours=7) <= hi <= end, a.id
-    assert p.store.get_document(*SIM_DOC)["seed"] == 0
+    assert p.state.get(MANUFACTURER, SIM_STATE)["seed"] == 0
 
 
 def test_a_plan_can_be_made_from_seeded_forecasts(world):
@@ -111,12 +113,12 @@ def test_a_plan_can_be_made_from_seeded_forecasts(world):
             )
         )
     assert soon > 0
-    out = maintenance.make_plan(p, MANUFACTURER, horizon_days=56, time_limit_s=3, now=end)
+    out = p.planning.plan(MANUFACTURER, horizon_days=56, time_limit_s=3, now=end)
     jobs = out["plan"]["jobs"]
     assert jobs and out["created"]
     kinds = {p.store.get_asset(j["asset_id"]).type_id for j in jobs}
     assert len(kinds) >= 2
-    crews = {c.id: c for c in maintenance.crews(p)}
+    crews = {c.id: c for c in p.resources.crews(MANUFACTURER)}
     for j in jobs:
         assert p.store.get_asset(j["asset_id"]).type_id in crews[j["crew_id"]].skills
 
@@ -161,7 +163,7 @@ def test_the_simulator_continues_each_history_in_process_and_stops(world):
     # the run depends on the day (a turbofan flies a cycle a day, chains are read on workdays)
     went_on = [a for a in history_ends if p.store.telemetry_span(a)[1] > history_ends[a]]
     assert len(went_on) >= len(history_ends) // 2, (len(went_on), len(history_ends))
-    assert p.quarantine(MANUFACTURER) == []
+    assert p.telemetry.quarantined(MANUFACTURER) == []
     live = [
         f
         for f in p.store.list_documents("event", status="failure")

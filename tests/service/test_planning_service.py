@@ -9,6 +9,7 @@ import pytest
 
 from prognos.api import create_app
 from prognos.domain import FailureForecast
+from prognos.domain.keys import MANUFACTURER
 from prognos.domain.planning import SiteCalendar, Window
 
 NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
@@ -35,7 +36,7 @@ def _calendar() -> dict:
 @pytest.fixture
 async def world(seeded):
     app = create_app(platform=seeded)
-    keys = {who: seeded.create_key(who)[0] for who in (None, "acme", "globex")}
+    keys = {who: seeded.keys.create(MANUFACTURER, who)[0] for who in (None, "acme", "globex")}
     clients = {
         who or "maker": httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"X-API-Key": k}
@@ -162,7 +163,7 @@ async def test_work_order_lifecycle_feeds_the_finding_back(world, seeded):
 
 async def test_planning_without_crews_names_what_is_missing(seeded):
     app = create_app(platform=seeded)
-    key, _ = seeded.create_key(None)
+    key, _ = seeded.keys.create(MANUFACTURER, None)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"X-API-Key": key}
     ) as c:
@@ -188,7 +189,7 @@ async def test_ics_import(world):
 
 
 def test_hour_forecasts_become_operating_days_with_both_tails_kept():
-    from prognos.service.maintenance import HOURS_PER_OPERATING_DAY, in_operating_days
+    from prognos.service.planning import HOURS_PER_OPERATING_DAY, in_operating_days
 
     f = FailureForecast(
         "pump-1",

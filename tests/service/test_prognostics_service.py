@@ -12,11 +12,11 @@ import pytest
 from prognos.analytics.cmapss import SENSORS, SETTINGS, load_subset
 from prognos.api import create_app
 from prognos.config import Settings
+from prognos.demo.turbofans import load_cmapss_fleet
 from prognos.domain import ReadingBatch
-from prognos.service import prognostics
-from prognos.service.cmapss_fleet import load_cmapss_fleet
+from prognos.domain.keys import MANUFACTURER
 from prognos.service.platform import open_platform
-from prognos.service.refresh import ForecastRefresher
+from prognos.service.workers import RefreshWorker
 
 SMALL = {"n_estimators": 40, "n_folds": 3, "num_leaves": 7}
 
@@ -29,7 +29,7 @@ def trained(tmp_path_factory):
     # histories end 60 days ago, so the streaming test can send the "next" cycles without
     # them lying in the future
     load_cmapss_fleet(p, "FD001", max_units=30, now=datetime.now(UTC) - timedelta(days=60))
-    card = prognostics.train(p, "turbofan", estimator_params=SMALL)
+    card = p.training.train(MANUFACTURER, "turbofan", estimator_params=SMALL)
     yield p, card
     p.close()
 
@@ -49,14 +49,14 @@ def test_too_few_failures_is_a_clear_error(tmp_path):
     try:
         load_cmapss_fleet(p, "FD001", max_units=3)
         with pytest.raises(ModelError, match="at least 5 are needed"):
-            prognostics.train(p, "turbofan")
+            p.training.train(MANUFACTURER, "turbofan")
     finally:
         p.close()
 
 
 def test_fleet_forecasts_are_distributions_and_sensible(trained):
     p, _ = trained
-    out = prognostics.forecast_fleet(p)
+    out = p.scoring.score_fleet(MANUFACTURER)
     assert out["assets"] == 60
     data = load_subset("FD001")
     truth = np.minimum(data.test_rul[:30], 125)
@@ -66,20 +66,20 @@ def test_fleet_forecasts_are_distributions_and_sensible(trained):
     f = p.store.latest_forecast("fd001-e001")
     assert f.p10 <= f.p50 <= f.p90 and 0.0 <= f.prob_fail_before(f.p50) <= 1.0
     # the model's wear-out lower tail reaches the store, by fleet scoring and one at a time
-    model = p.forecaster.model_for("turbofan")[1]
+    model = p.forecasts.model_for("turbofan")[1]
     assert f.lower_tail_shape == model.lower_tail_shape == 2.0
-    one = p.forecaster.forecast(p.store.get_asset("fd001-e002"))
+    one = p.forecasts.forecast(MANUFACTURER, "fd001-e002")
     assert one.lower_tail_shape == 2.0 == p.store.latest_forecast("fd001-e002").lower_tail_shape
 
 
 def test_fleet_scoring_reads_in_chunks_but_agrees_with_one_asset_at_a_time(trained):
     p, _ = trained
-    if p.forecaster.model_for("turbofan:health") is None:
-        prognostics.train_health(p, "turbofan")
+    if p.forecasts.model_for("turbofan:health") is None:
+        p.training.train_health(MANUFACTURER, "turbofan")
     ids = [f"fd001-e{u:03d}" for u in (3, 7, 11, 20)] + ["fd001-r005"]
-    prognostics.forecast_fleet(p, ids, chunk=3)  # chunks of three: one query and pivot each
+    p.scoring.score_fleet(MANUFACTURER, ids, chunk=3)  # chunks of three: one query and pivot each
     for aid in ids:
-        f, h = p.forecaster.assess(p.store.get_asset(aid))  # its own query and pivot
+        f, h = p.forecasts.assess(p.store.get_asset(aid))  # its own query and pivot
         stored = p.store.latest_forecast(aid)
         np.testing.assert_allclose(stored.values, f.values, rtol=1e-12, err_msg=aid)
         assert stored.as_of == f.as_of
@@ -89,9 +89,9 @@ def test_fleet_scoring_reads_in_chunks_but_agrees_with_one_asset_at_a_time(train
 def test_streamed_telemetry_changes_the_stored_forecast(trained):
     p, _ = trained
     asset = p.store.get_asset("fd001-e002")
-    refresher = ForecastRefresher(p, interval=0.2).start()
+    refresher = RefreshWorker(p.telemetry, p.registry, p.forecasts, interval=0.2).start()
     try:
-        before = p.forecaster.forecast(asset)
+        before = p.forecasts.forecast(MANUFACTURER, asset.id)
         # stream the last 40 cycles of a failing training engine's history as this engine's next cycles
         data = load_subset("FD001").train
         tail = data[data["unit"] == 1].iloc[-40:]
@@ -104,7 +104,8 @@ def test_streamed_telemetry_changes_the_stored_forecast(trained):
             )
             cols = [*SETTINGS, *SENSORS]
             results.append(
-                p.ingest_batch(
+                p.telemetry.ingest_batch(
+                    MANUFACTURER,
                     ReadingBatch(
                         np.array([asset.id] * len(cols), dtype=object),
                         np.array(cols, dtype=object),
@@ -132,9 +133,9 @@ def test_streamed_telemetry_changes_the_stored_forecast(trained):
 
 async def test_forecast_api_respects_tenancy(trained):
     p, _ = trained
-    prognostics.forecast_fleet(p, ["fd001-e001", "fd001-e002"])
+    p.scoring.score_fleet(MANUFACTURER, ["fd001-e001", "fd001-e002"])
     app = create_app(platform=p)
-    key, _ = p.create_key("aerolinea")  # owns engines 1, 4, 7, ...
+    key, _ = p.keys.create(MANUFACTURER, "aerolinea")  # owns engines 1, 4, 7, ...
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"X-API-Key": key}
     ) as c:
@@ -159,7 +160,7 @@ async def test_health_api_gives_the_newest_score_and_on_request_its_history(trai
         p.store.save_health(HealthScore("fd001-e004", t0 + timedelta(days=k), score, {"T50": 1.0}))
     p.store.save_health(HealthScore("fd001-e005", t0, 50.0))  # another customer's engine
     app = create_app(platform=p)
-    key, _ = p.create_key("aerolinea")  # owns engines 1, 4, 7, ...
+    key, _ = p.keys.create(MANUFACTURER, "aerolinea")  # owns engines 1, 4, 7, ...
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"X-API-Key": key}
     ) as c:
@@ -176,12 +177,14 @@ def test_fleet_scoring_on_a_dask_cluster_matches_in_process(trained):
 
     p, _ = trained
     ids = [f"fd001-e{u:03d}" for u in range(1, 11)]
-    prognostics.forecast_fleet(p, ids)  # one chunk in-process, four-asset chunks on Dask
+    p.scoring.score_fleet(MANUFACTURER, ids)  # one chunk in-process, four-asset chunks on Dask
     local = {a: p.store.latest_forecast(a).values for a in ids}
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
     ) as cluster:
-        out = prognostics.forecast_fleet(p, ids, dask_address=cluster.scheduler_address, chunk=4)
+        out = p.scoring.score_fleet(
+            MANUFACTURER, ids, dask_address=cluster.scheduler_address, chunk=4
+        )
     assert out["engine"] == "dask" and out["assets"] == 10
     for a in ids:
         np.testing.assert_allclose(
@@ -191,11 +194,11 @@ def test_fleet_scoring_on_a_dask_cluster_matches_in_process(trained):
 
 def test_health_model_scores_assets_and_names_drivers(trained):
     p, _ = trained
-    card = prognostics.train_health(p, "turbofan")
+    card = p.training.train_health(MANUFACTURER, "turbofan")
     assert card["assets"] == 60 and card["version"] >= 1
     # a run-to-failure engine at its end is less healthy than a young in-service engine
-    worn = p.forecaster.health(p.store.get_asset("fd001-r001"), p.asset_type("turbofan"))
-    young = p.forecaster.health(p.store.get_asset("fd001-e003"), p.asset_type("turbofan"))
+    worn = p.forecasts.score_health(MANUFACTURER, "fd001-r001")
+    young = p.forecasts.score_health(MANUFACTURER, "fd001-e003")
     assert worn.score < young.score
     assert worn.drivers and abs(sum(worn.drivers.values()) - 1) < 0.05
     assert p.store.latest_health("fd001-r001").score == worn.score
@@ -203,25 +206,29 @@ def test_health_model_scores_assets_and_names_drivers(trained):
     assert worn.anomalies, "an engine at its failure should show anomalous channels"
     alarms = p.store.list_documents("alarm", asset_id="fd001-r001")
     assert len(alarms) == 1 and alarms[0]["channels"] == worn.anomalies
-    p.forecaster.health(p.store.get_asset("fd001-r001"), p.asset_type("turbofan"))
+    p.forecasts.score_health(MANUFACTURER, "fd001-r001")
     assert len(p.store.list_documents("alarm", asset_id="fd001-r001")) == 1
 
 
 def test_wear_trend_assets_are_forecast_from_their_own_history(platform):
     from prognos.domain import Asset, AssetType, Channel, Customer, Site
 
-    platform.add_asset_type(
+    platform.registry.add_asset_type(
+        MANUFACTURER,
         AssetType(
             id="chain_drive",
             time_unit="days",
             failure_threshold={"elongation": 3.0},
             channels=[Channel(name="elongation", unit="%", min=0, max=10)],
-        )
+        ),
     )
-    platform.add_customer(Customer(id="bottler", name="Bottler"))
-    platform.add_site(Site(id="line-1", customer_id="bottler", name="Line 1"))
+    platform.registry.add_customer(MANUFACTURER, Customer(id="bottler", name="Bottler"))
+    platform.registry.add_site(
+        MANUFACTURER, Site(id="line-1", customer_id="bottler", name="Line 1")
+    )
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    platform.add_assets(
+    platform.registry.add_assets(
+        MANUFACTURER,
         [
             Asset(
                 id="chain-1",
@@ -230,7 +237,7 @@ def test_wear_trend_assets_are_forecast_from_their_own_history(platform):
                 type_id="chain_drive",
                 installed_at=start,
             )
-        ]
+        ],
     )
     rng = np.random.default_rng(3)
     days = np.arange(0, 200)
@@ -238,15 +245,16 @@ def test_wear_trend_assets_are_forecast_from_their_own_history(platform):
     ts = np.array(
         [np.datetime64(start.replace(tzinfo=None) + timedelta(days=int(d)), "us") for d in days]
     )
-    platform.ingest_batch(
+    platform.telemetry.ingest_batch(
+        MANUFACTURER,
         ReadingBatch(
             np.array(["chain-1"] * len(days), dtype=object),
             np.array(["elongation"] * len(days), dtype=object),
             ts,
             elong,
-        )
+        ),
     )
-    out = prognostics.forecast_fleet(platform)
+    out = platform.scoring.score_fleet(MANUFACTURER)
     assert out["assets"] == 1
     f = platform.store.latest_forecast("chain-1")
     assert f.model.startswith("wear-trend") and f.time_unit == "days"

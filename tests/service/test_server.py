@@ -11,6 +11,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from prognos.config import Settings
+from prognos.domain.keys import MANUFACTURER
 from prognos.server import create_server_app
 from prognos.service.platform import open_platform
 from support import running_app, seed
@@ -26,7 +27,7 @@ def test_serve_hosts_an_mqtt_worker_and_reports_it(tmp_path, mqtt_broker):
     )
     platform = open_platform(settings)
     seed(platform)
-    key, _ = platform.create_key(None)
+    key, _ = platform.keys.create(MANUFACTURER, None)
     app = create_server_app(settings, platform)
     with running_app(app) as url, httpx.Client(base_url=url) as client:
         pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-device")

@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 
 from prognos.cli import app
 from prognos.config import Settings
+from prognos.demo.simulator import Simulator
 from prognos.domain import Asset, Customer, Site
+from prognos.domain.keys import MANUFACTURER
 from prognos.ingest import records
 from prognos.service.platform import open_platform
-from prognos.service.simulate import Simulator
 from prognos.service.workers import mqtt_worker
 from prognos.sim.live import ASSET_TYPES, CHAIN_DRIVE, ELEVATOR, LiveAsset, LiveFleet
 from support import wait_until
@@ -102,11 +103,12 @@ def test_simulated_fleet_through_the_broker_into_the_store(mqtt_broker, tmp_path
     p = open_platform(Settings(db=str(tmp_path / "x.duckdb"), artifacts_dir=tmp_path / "a"))
     try:
         for t in ASSET_TYPES.values():
-            p.add_asset_type(t)
+            p.registry.add_asset_type(MANUFACTURER, t)
         for cid in ("lift", "plant"):
-            p.add_customer(Customer(id=cid, name=cid))
-            p.add_site(Site(id=f"{cid}-1", customer_id=cid, name=cid))
-        p.add_assets(
+            p.registry.add_customer(MANUFACTURER, Customer(id=cid, name=cid))
+            p.registry.add_site(MANUFACTURER, Site(id=f"{cid}-1", customer_id=cid, name=cid))
+        p.registry.add_assets(
+            MANUFACTURER,
             [
                 Asset(
                     id=a.asset_id,
@@ -116,7 +118,7 @@ def test_simulated_fleet_through_the_broker_into_the_store(mqtt_broker, tmp_path
                     installed_at=a.installed_at,
                 )
                 for a in ASSETS
-            ]
+            ],
         )
         worker = mqtt_worker(p, broker=mqtt_broker.url, client_id="sim-test")
         worker.start()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from prognos.domain import ReadingBatch
-from prognos.service.upkeep import NightlyCompaction
+from prognos.service.workers import CompactionWorker
 
 
 def _readings(n: int, first_minute: int) -> ReadingBatch:
@@ -20,7 +20,7 @@ def _readings(n: int, first_minute: int) -> ReadingBatch:
 
 def test_it_compacts_at_its_hour_once_a_day_when_enough_came_in(seeded):
     now = [datetime(2026, 3, 1, 1, 30)]
-    job = NightlyCompaction(seeded, hour=3, min_new=100, clock=lambda: now[0])
+    job = CompactionWorker(seeded.telemetry, hour=3, min_new=100, clock=lambda: now[0])
     assert not job.check()  # 01:30: the baseline is taken, nothing else
     seeded.store.write_readings(_readings(150, 0))
     assert not job.check()  # still not the hour
@@ -36,16 +36,18 @@ def test_it_compacts_at_its_hour_once_a_day_when_enough_came_in(seeded):
 
 def test_a_quiet_day_is_skipped(seeded):
     now = [datetime(2026, 3, 1, 3, 0)]
-    job = NightlyCompaction(seeded, hour=3, min_new=100, clock=lambda: now[0])
+    job = CompactionWorker(seeded.telemetry, hour=3, min_new=100, clock=lambda: now[0])
     seeded.store.write_readings(_readings(99, 0))
     assert not job.check()  # baseline taken at the first check: 99 readings are not new
     seeded.store.write_readings(_readings(99, 99))
     now[0] += timedelta(days=1)
     assert not job.check() and job.runs == 0  # 99 new: fewer than the 100 it waits for
-    assert job.status() == {
+    st = job.status()
+    assert {k: st[k] for k in ("running", "hour", "runs", "last", "last_error")} == {
         "running": False,
         "hour": 3,
         "runs": 0,
         "last": None,
         "last_error": None,
     }
+    assert st["state"] == "stopped" and st["restarts"] == 0

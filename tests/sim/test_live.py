@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from prognos.analytics.cmapss import load_subset
-from prognos.service.cmapss_fleet import turbofan_type
+from prognos.demo.turbofans import turbofan_type
 from prognos.sim.live import (
     ASSET_TYPES,
     CHAIN_DRIVE,

@@ -23,7 +23,6 @@ from prognos.domain import (
 )
 from prognos.domain.keys import MANUFACTURER
 from prognos.domain.planning import Crew, SiteCalendar, Window, WorkOrder
-from prognos.service import panel
 from prognos.service.platform import Platform
 
 # The newest readings and forecasts are an hour old, so live readings sent by a test come after.
@@ -123,13 +122,14 @@ def calendar(site_id: str) -> SiteCalendar:
 
 def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
     """Seed the fleet; returns a manufacturer key and a key per customer."""
-    platform.add_asset_type(ENGINE)
-    platform.add_asset_type(COMPRESSOR)
+    platform.registry.add_asset_type(MANUFACTURER, ENGINE)
+    platform.registry.add_asset_type(MANUFACTURER, COMPRESSOR)
     store = platform.store
     for cid, name in CUSTOMERS.items():
-        platform.add_customer(Customer(id=cid, name=name))
-        platform.add_site(
-            Site(id=f"{cid}-hangar", customer_id=cid, name=f"{name} hangar", region=cid)
+        platform.registry.add_customer(MANUFACTURER, Customer(id=cid, name=name))
+        platform.registry.add_site(
+            MANUFACTURER,
+            Site(id=f"{cid}-hangar", customer_id=cid, name=f"{name} hangar", region=cid),
         )
         engines = [
             Asset(
@@ -143,8 +143,9 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
             )
             for i in range(4)
         ]
-        platform.add_assets(engines)
-        platform.add_assets(
+        platform.registry.add_assets(MANUFACTURER, engines)
+        platform.registry.add_assets(
+            MANUFACTURER,
             [
                 Asset(
                     id=f"{engine_id(cid, 0)}-hpc",
@@ -156,18 +157,18 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
                     installed_at=NOW - timedelta(days=400),
                     parent_id=engine_id(cid, 0),
                 )
-            ]
+            ],
         )
         store.put_document(
-            panel.CALENDAR,
+            "calendar",
             f"{cid}-hangar",
             calendar(f"{cid}-hangar").model_dump(mode="json"),
             customer_id=cid,
         )
         for i, e in enumerate(engines):
             wear = (3 - i) / 3
-            platform.ingest_batch(
-                readings(e.id, NOW, hours, wear, seed=7 * len(cid) + i), source="test"
+            platform.telemetry.ingest_batch(
+                MANUFACTURER, readings(e.id, NOW, hours, wear, seed=7 * len(cid) + i), source="test"
             )
             for k in range(7, -1, -1):  # one forecast a day, the newest today
                 as_of = NOW - timedelta(days=k)
@@ -186,7 +187,7 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
         Crew(id="crew-north", skills={"turbofan"}, home_region="nordjet"),
         Crew(id="crew-south", skills={"turbofan", "hp-compressor"}, home_region="aerolinea"),
     ):
-        store.put_document(panel.CREW, crew.id, crew.model_dump(mode="json"))
+        store.put_document("crew", crew.id, crew.model_dump(mode="json"))
 
     def order(oid: str, asset: str, day: date, crew: str, path: tuple[str, ...]) -> WorkOrder:
         a = store.get_asset(asset)
@@ -195,7 +196,7 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
         )
         for s in path:
             o = o.transition(s, NOW - timedelta(days=1))
-        return panel.save_order(platform, o)
+        return platform.orders.save(MANUFACTURER, o)
 
     order("wo-1001", "aerolinea-e01", ORDER_DAY, "crew-south", ("scheduled",))
     order(
@@ -217,16 +218,14 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
         "crew-south",
         ("scheduled", "dispatched", "in_progress"),
     )
-    panel.complete_order(
-        platform,
+    platform.orders.complete(
         MANUFACTURER,
         "wo-1006",
         "blades eroded, replaced",
         0.8,
         at=NOW - timedelta(days=12),
     )
-    panel.raise_alarm(
-        platform,
+    platform.alarms.raise_alarm(
         "aerolinea-e01",
         "EGT margin below limit",
         {"T50": 4.2, "T30": 2.6},
@@ -234,8 +233,7 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
         NOW - timedelta(hours=3),
         alarm_id="al-2001",
     )
-    panel.raise_alarm(
-        platform,
+    platform.alarms.raise_alarm(
         "aerolinea-e02",
         "vibration spike",
         {"Nc": 3.4},
@@ -243,8 +241,7 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
         NOW - timedelta(hours=1),
         alarm_id="al-2002",
     )  # during wo-1002: silenced
-    panel.raise_alarm(
-        platform,
+    platform.alarms.raise_alarm(
         "nordjet-e01",
         "compressor delivery pressure drop",
         {"P30": 3.1},
@@ -252,7 +249,7 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
         NOW - timedelta(hours=5),
         alarm_id="al-2003",
     )
-    keys = {"maker": platform.create_key(None, "test manufacturer")[0]}
+    keys = {"maker": platform.keys.create(MANUFACTURER, None, "test manufacturer")[0]}
     for cid in CUSTOMERS:
-        keys[cid] = platform.create_key(cid, f"test {cid}")[0]
+        keys[cid] = platform.keys.create(MANUFACTURER, cid, f"test {cid}")[0]
     return keys

@@ -11,6 +11,7 @@ from panel_world import NOW, forecast
 from playwright.sync_api import Page, expect
 
 from prognos.domain import HealthScore, ReadingBatch
+from prognos.domain.keys import MANUFACTURER
 from prognos.web import data, pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -94,7 +95,8 @@ def test_live_readings_and_forecasts_reach_the_open_asset_page(
     before = page.locator("#sensors").get_attribute("data-last")
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     chans = np.array(["T30", "T50", "P30", "Nc"], dtype=object)
-    platform.ingest_batch(
+    platform.telemetry.ingest_batch(
+        MANUFACTURER,
         ReadingBatch(
             np.full(4, "aerolinea-e02", dtype=object),
             chans,

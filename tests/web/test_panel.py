@@ -20,10 +20,12 @@ from prognos.domain.keys import MANUFACTURER
 from prognos.domain.planning import WorkOrder
 from prognos.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from prognos.server import create_server_app
-from prognos.service import panel
+from prognos.service.fleet import SORTS, FleetQuery
 from prognos.service.platform import open_platform
 from prognos.web import i18n
 from prognos.web.live import Hub
+from prognos.web.views import asset as asset_views
+from prognos.web.views import calendar as calendar_views
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +44,24 @@ def platform(fleet):
 
 
 def who(platform, key):
-    return platform.authenticate(key)
+    return platform.keys.authenticate(key)
 
 
 @pytest.fixture(scope="module")
 def aerolinea(fleet):
-    return fleet[0].authenticate(fleet[1]["aerolinea"])
+    return fleet[0].keys.authenticate(fleet[1]["aerolinea"])
 
 
 # -- fleet -----------------------------------------------------------------------------------
 def test_customer_sees_only_its_engines(platform, aerolinea):
-    page = panel.fleet(platform, aerolinea, panel.FleetQuery())
+    page = platform.fleet.page(aerolinea, FleetQuery())
     assert page.total == 4 and {r["customer_id"] for r in page.rows} == {"aerolinea"}
-    assert panel.fleet(platform, aerolinea, panel.FleetQuery(customer="nordjet")).total == 0
-    assert panel.fleet(platform, MANUFACTURER, panel.FleetQuery()).total == 12  # no components
+    assert platform.fleet.page(aerolinea, FleetQuery(customer="nordjet")).total == 0
+    assert platform.fleet.page(MANUFACTURER, FleetQuery()).total == 12  # no components
 
 
 def test_rows_join_health_forecast_next_job_and_alarms(platform):
-    rows = {r["id"]: r for r in panel.fleet(platform, MANUFACTURER, panel.FleetQuery()).rows}
+    rows = {r["id"]: r for r in platform.fleet.page(MANUFACTURER, FleetQuery()).rows}
     e01 = rows["aerolinea-e01"]
     fc = platform.store.latest_forecast("aerolinea-e01")
     assert e01["health"] == 31.0 and e01["band"] == "critical"
@@ -70,43 +72,38 @@ def test_rows_join_health_forecast_next_job_and_alarms(platform):
     assert rows["pacific-air-e01"]["next_service"] is None  # only a proposed order
 
 
-@pytest.mark.parametrize("sort", list(panel.SORTS))
+@pytest.mark.parametrize("sort", list(SORTS))
 @pytest.mark.parametrize("desc", [False, True])
 def test_sorting_and_paging_agree_with_one_big_page(platform, sort, desc):
-    everything = panel.fleet(
-        platform, MANUFACTURER, panel.FleetQuery(sort=sort, desc=desc, size=500)
-    )
-    col = "p50" if sort == "rul" else panel.SORTS[sort]
+    everything = platform.fleet.page(MANUFACTURER, FleetQuery(sort=sort, desc=desc, size=500))
+    col = "p50" if sort == "rul" else SORTS[sort]
     values = [r[col] for r in everything.rows]
     present = [v for v in values if v is not None]
     assert values[: len(present)] == present  # missing values last, either way
     assert present == sorted(present, reverse=desc)
     paged = []
     for n in range(1, 4):
-        paged += panel.fleet(
-            platform, MANUFACTURER, panel.FleetQuery(sort=sort, desc=desc, page=n, size=5)
+        paged += platform.fleet.page(
+            MANUFACTURER, FleetQuery(sort=sort, desc=desc, page=n, size=5)
         ).rows
     assert [r["id"] for r in paged] == [r["id"] for r in everything.rows]
 
 
 def test_filters_and_search(platform):
-    q = panel.FleetQuery(band="critical")
-    assert {r["id"] for r in panel.fleet(platform, MANUFACTURER, q).rows} == {
+    q = FleetQuery(band="critical")
+    assert {r["id"] for r in platform.fleet.page(MANUFACTURER, q).rows} == {
         "aerolinea-e01",
         "nordjet-e01",
         "pacific-air-e01",
     }
-    assert panel.fleet(platform, MANUFACTURER, panel.FleetQuery(q="ESN-NOR-00")).total == 4
-    assert (
-        panel.fleet(platform, MANUFACTURER, panel.FleetQuery(site="nordjet-hangar", q="e02")).total
-        == 1
-    )
+    assert platform.fleet.page(MANUFACTURER, FleetQuery(q="ESN-NOR-00")).total == 4
+    assert platform.fleet.page(MANUFACTURER, FleetQuery(site="nordjet-hangar", q="e02")).total == 1
     with pytest.raises(ValidationFailed, match="cannot sort"):
-        panel.FleetQuery(sort="price")
+        FleetQuery(sort="price")
 
 
 def test_summary_counts_the_whole_selection(platform):
-    s = panel.fleet(platform, MANUFACTURER, panel.FleetQuery(size=2)).summary
+    s = platform.fleet.page(MANUFACTURER, FleetQuery(size=2)).summary
     assert s["assets"] == 12
     assert s["bands"] == {"good": 6, "watch": 3, "critical": 3, "unknown": 0}
     assert s["open_alarms"] == 2  # al-2001, al-2003; al-2002 is silenced
@@ -117,17 +114,17 @@ def test_summary_counts_the_whole_selection(platform):
 
 # -- one asset -------------------------------------------------------------------------------
 def test_asset_view_has_components_orders_and_anomalies(platform, aerolinea):
-    v = panel.asset_view(platform, aerolinea, "aerolinea-e01")
+    v = asset_views.asset_view(platform, aerolinea, "aerolinea-e01")
     assert [c["id"] for c in v["components"]] == ["aerolinea-e01-hpc"]
     assert v["components"][0]["forecast"]["p50"] > 0
     assert v["next_order"].id == "wo-1001"
     assert v["anomalies"][0] == ("T50", 4.2) and v["default_channels"][:2] == ["T50", "T30"]
     with pytest.raises(NotFound):
-        panel.asset_view(platform, aerolinea, "nordjet-e01")
+        asset_views.asset_view(platform, aerolinea, "nordjet-e01")
 
 
 def test_forecast_chart_is_the_stored_history_and_the_latest_cdf(platform):
-    d = panel.forecast_chart(platform, MANUFACTURER, "aerolinea-e01")
+    d = asset_views.forecast_chart(platform, MANUFACTURER, "aerolinea-e01")
     stamps = [f["as_of"] for f in d["fan"]]
     assert len(stamps) == 8 and stamps == sorted(stamps)
     last = platform.store.latest_forecast("aerolinea-e01")
@@ -144,7 +141,7 @@ def test_forecast_chart_is_the_stored_history_and_the_latest_cdf(platform):
 
 def test_forecast_chart_without_forecasts(platform):
     platform.store.put_document("x", "y", {})  # unrelated document, nothing breaks
-    d = panel.forecast_chart(platform, MANUFACTURER, "aerolinea-e01-hpc")
+    d = asset_views.forecast_chart(platform, MANUFACTURER, "aerolinea-e01-hpc")
     assert len(d["fan"]) == 1 and d["job"] is None
 
 
@@ -159,33 +156,31 @@ def new_order(platform, oid: str, asset="nordjet-e03", status=("scheduled",)) ->
     )
     for s in status:
         o = o.transition(s)
-    return panel.save_order(platform, o)
+    return platform.orders.save(MANUFACTURER, o)
 
 
 def test_lifecycle_through_the_panel(platform, fleet):
     nordjet = who(platform, fleet[1]["nordjet"])
     new_order(platform, "wo-t1")
     with pytest.raises(Forbidden):
-        panel.transition_order(platform, nordjet, "wo-t1", "dispatch")
+        platform.orders.act(nordjet, "wo-t1", "dispatch")
     with pytest.raises(Conflict, match="from scheduled to in_progress"):
-        panel.transition_order(platform, MANUFACTURER, "wo-t1", "start")
-    panel.transition_order(platform, MANUFACTURER, "wo-t1", "dispatch")
-    panel.transition_order(platform, MANUFACTURER, "wo-t1", "start")
-    done = panel.complete_order(
-        platform, MANUFACTURER, "wo-t1", " worn seal ", 1.25, failure_found=True
-    )
+        platform.orders.act(MANUFACTURER, "wo-t1", "start")
+    platform.orders.act(MANUFACTURER, "wo-t1", "dispatch")
+    platform.orders.act(MANUFACTURER, "wo-t1", "start")
+    done = platform.orders.complete(MANUFACTURER, "wo-t1", " worn seal ", 1.25, failure_found=True)
     assert done.status == "done" and done.finding.condition == "worn seal"
     stored = platform.store.get_document("workorder", "wo-t1")
     assert stored["status"] == "done" and stored["finding"]["measured_wear"] == 1.25
     event = platform.store.get_document("event", "wo-t1-finding")
     assert event["kind"] == "failure" and event["asset_id"] == "nordjet-e03"
-    assert [o.id for o in panel.list_orders(platform, nordjet, status="done")] == ["wo-t1"]
+    assert [o.id for o in platform.orders.list_orders(nordjet, status="done")] == ["wo-t1"]
 
 
 def test_orders_of_other_customers_are_not_found(platform, aerolinea):
     with pytest.raises(NotFound):
-        panel.get_order(platform, aerolinea, "wo-1003")
-    assert all(o.asset_id.startswith("aerolinea") for o in panel.list_orders(platform, aerolinea))
+        platform.orders.get(aerolinea, "wo-1003")
+    assert all(o.asset_id.startswith("aerolinea") for o in platform.orders.list_orders(aerolinea))
 
 
 # -- alarms ----------------------------------------------------------------------------------
@@ -196,30 +191,32 @@ def test_alarms_in_maintenance_windows_are_silenced(platform):
         asset="pacific-air-e03",
         status=("scheduled", "dispatched", "in_progress"),
     )
-    during_job = panel.raise_alarm(platform, "pacific-air-e03", "spike", {"Nc": 3.0})
+    during_job = platform.alarms.raise_alarm("pacific-air-e03", "spike", {"Nc": 3.0})
     assert during_job["status"] == "silenced" and "wo-t2" in during_job["silenced_because"]
     stop = datetime.combine(pw.ORDER_DAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=5)
-    in_stop = panel.raise_alarm(platform, "aerolinea-e04", "drift", at=stop)
+    in_stop = platform.alarms.raise_alarm("aerolinea-e04", "drift", at=stop)
     assert in_stop["status"] == "silenced" and in_stop["silenced_because"].startswith("stop")
-    normal = panel.raise_alarm(platform, "aerolinea-e04", "drift", at=stop + timedelta(days=1))
+    normal = platform.alarms.raise_alarm("aerolinea-e04", "drift", at=stop + timedelta(days=1))
     assert normal["status"] == "open"
 
 
 def test_acknowledge_is_for_the_owner_and_the_manufacturer(platform, aerolinea, fleet):
-    al = panel.raise_alarm(
-        platform, "aerolinea-e03", "hot", {"T50": 3.3}, at=pw.NOW - timedelta(days=2)
+    al = platform.alarms.raise_alarm(
+        "aerolinea-e03", "hot", {"T50": 3.3}, at=pw.NOW - timedelta(days=2)
     )
     with pytest.raises(NotFound):
-        panel.acknowledge_alarm(platform, who(platform, fleet[1]["nordjet"]), al["id"])
-    acked = panel.acknowledge_alarm(platform, aerolinea, al["id"])
+        platform.alarms.acknowledge(who(platform, fleet[1]["nordjet"]), al["id"])
+    acked = platform.alarms.acknowledge(aerolinea, al["id"])
     assert acked["status"] == "acknowledged" and acked["acked_by"] == "test aerolinea"
-    assert al["id"] not in [a["id"] for a in panel.list_alarms(platform, aerolinea, "open")]
-    assert panel.alarm_counts(platform, aerolinea)["acknowledged"] >= 1
+    assert al["id"] not in [a["id"] for a in platform.alarms.list_alarms(aerolinea, "open")]
+    assert platform.alarms.counts(aerolinea)["acknowledged"] >= 1
 
 
 # -- calendars -------------------------------------------------------------------------------
 def test_calendar_days_and_jobs(platform, aerolinea):
-    cal = panel.calendar_view(platform, aerolinea, "nordjet")  # a customer gets its own anyway
+    cal = calendar_views.calendar_view(
+        platform, aerolinea, "nordjet"
+    )  # a customer gets its own anyway
     assert cal["customer_id"] == "aerolinea" and cal["start"].weekday() == 0
     (site,) = cal["sites"]
     day = {c["day"]: c for c in site["days"]}
@@ -227,10 +224,10 @@ def test_calendar_days_and_jobs(platform, aerolinea):
     assert [o.id for o in day[pw.ORDER_DAY]["jobs"]] == ["wo-1001"]
     assert day[pw.TODAY + timedelta(days=17)]["kind"] == "blackout"
     assert {r["crew"].id for r in cal["crews"]} == {"crew-south"}  # crews with its jobs only
-    maker = panel.calendar_view(platform, MANUFACTURER, "nordjet")
+    maker = calendar_views.calendar_view(platform, MANUFACTURER, "nordjet")
     assert {r["crew"].id for r in maker["crews"]} == {"crew-north", "crew-south"}
     with pytest.raises(NotFound):
-        panel.calendar_view(platform, MANUFACTURER, "nobody")
+        calendar_views.calendar_view(platform, MANUFACTURER, "nobody")
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -417,10 +414,11 @@ def test_pages_render_before_any_forecast_plan_or_calendar(tmp_path):
     """A fresh install (registry and telemetry only) shows empty states, not errors."""
     p = open_platform(Settings(db=str(tmp_path / "bare.duckdb"), artifacts_dir=tmp_path / "a"))
     try:
-        p.add_asset_type(pw.ENGINE)
-        p.add_customer(Customer(id="solo", name="Solo"))
-        p.add_site(Site(id="solo-1", customer_id="solo", name="Solo plant"))
-        p.add_assets(
+        p.registry.add_asset_type(MANUFACTURER, pw.ENGINE)
+        p.registry.add_customer(MANUFACTURER, Customer(id="solo", name="Solo"))
+        p.registry.add_site(MANUFACTURER, Site(id="solo-1", customer_id="solo", name="Solo plant"))
+        p.registry.add_assets(
+            MANUFACTURER,
             [
                 Asset(
                     id="solo-e1",
@@ -429,9 +427,9 @@ def test_pages_render_before_any_forecast_plan_or_calendar(tmp_path):
                     type_id="turbofan",
                     installed_at=pw.NOW,
                 )
-            ]
+            ],
         )
-        key, _ = p.create_key(None, "bare")
+        key, _ = p.keys.create(MANUFACTURER, None, "bare")
         c = LoopClient(create_server_app(platform=p))
         try:
             c.cookies.set("prognos_key", key)
@@ -455,9 +453,7 @@ def test_the_same_views_on_postgresql(pg_server, tmp_path):
     p = open_platform(Settings(db=pg_server.create_database("panel_views"), artifacts_dir=tmp_path))
     try:
         keys = pw.build(p, hours=48)
-        page = panel.fleet(
-            p, MANUFACTURER, panel.FleetQuery(sort="health", desc=True, size=5, page=2)
-        )
+        page = p.fleet.page(MANUFACTURER, FleetQuery(sort="health", desc=True, size=5, page=2))
         assert page.total == 12 and len(page.rows) == 5
         assert [r["health"] for r in page.rows] == sorted(
             (r["health"] for r in page.rows), reverse=True
@@ -469,14 +465,14 @@ def test_the_same_views_on_postgresql(pg_server, tmp_path):
             and s["jobs_30d"] == 4
             and sum(h["n"] for h in s["rul_hist"]) == 12
         )
-        e01 = panel.fleet(p, MANUFACTURER, panel.FleetQuery(q="aerolinea-e01")).rows[0]
+        e01 = p.fleet.page(MANUFACTURER, FleetQuery(q="aerolinea-e01")).rows[0]
         assert e01["p10"] < e01["p50"] < e01["p90"] and e01["next_service"] == pw.ORDER_DAY
-        assert len(panel.forecast_chart(p, MANUFACTURER, "aerolinea-e01")["fan"]) == 8
-        assert panel.asset_view(p, MANUFACTURER, "aerolinea-e01")["components"]
-        assert panel.alarm_counts(p, MANUFACTURER) == {"open": 2, "silenced": 1}
-        assert len(panel.health_chart(p, MANUFACTURER, "aerolinea-e01")["score"]) == 8
-        aerolinea = p.authenticate(keys["aerolinea"])
-        assert panel.fleet_stamp(p, aerolinea) != panel.fleet_stamp(p, MANUFACTURER)
+        assert len(asset_views.forecast_chart(p, MANUFACTURER, "aerolinea-e01")["fan"]) == 8
+        assert asset_views.asset_view(p, MANUFACTURER, "aerolinea-e01")["components"]
+        assert p.alarms.counts(MANUFACTURER) == {"open": 2, "silenced": 1}
+        assert len(asset_views.health_chart(p, MANUFACTURER, "aerolinea-e01")["score"]) == 8
+        aerolinea = p.keys.authenticate(keys["aerolinea"])
+        assert p.fleet.stamp(aerolinea) != p.fleet.stamp(MANUFACTURER)
     finally:
         p.close()
 
@@ -486,15 +482,15 @@ def test_the_fleet_stamp_moves_with_the_callers_own_assets_only(platform, aeroli
     from prognos.domain import HealthScore
 
     mine, everyone = (
-        panel.fleet_stamp(platform, aerolinea),
-        panel.fleet_stamp(platform, MANUFACTURER),
+        platform.fleet.stamp(aerolinea),
+        platform.fleet.stamp(MANUFACTURER),
     )
     later = pw.NOW + timedelta(minutes=30)
     platform.store.save_health(HealthScore("nordjet-e03", later, 50.0))
-    assert panel.fleet_stamp(platform, aerolinea) == mine  # another customer's engine
-    assert panel.fleet_stamp(platform, MANUFACTURER) != everyone
+    assert platform.fleet.stamp(aerolinea) == mine  # another customer's engine
+    assert platform.fleet.stamp(MANUFACTURER) != everyone
     platform.store.save_health(HealthScore("aerolinea-e03", later, 50.0))
-    assert panel.fleet_stamp(platform, aerolinea) != mine
-    before_forecast = panel.fleet_stamp(platform, aerolinea)
+    assert platform.fleet.stamp(aerolinea) != mine
+    before_forecast = platform.fleet.stamp(aerolinea)
     platform.store.save_forecast(pw.forecast("aerolinea-e03", later, 40.0))
-    assert panel.fleet_stamp(platform, aerolinea) != before_forecast
+    assert platform.fleet.stamp(aerolinea) != before_forecast

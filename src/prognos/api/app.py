@@ -1,18 +1,19 @@
-"""Assemble the FastAPI app: error shape, routers under /api/v1, the control panel at /."""
+"""Assemble the FastAPI app: error shape, routers under /api/v1, health."""
 
 from __future__ import annotations
 
-import importlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from prognos import __version__
 from prognos.api import errors
+from prognos.api.routes import assets, forecasts, keys, planning, telemetry
+from prognos.api.schemas import Health
 from prognos.config import Settings
 from prognos.service.platform import Platform, open_platform
 
-API_ROUTERS = ("assets", "telemetry", "forecasts", "planning", "keys")
+ROUTERS = (assets.router, telemetry.router, forecasts.router, planning.router, keys.router)
 
 
 def create_app(
@@ -44,12 +45,11 @@ def create_app(
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
     errors.install(app)
-    for name in API_ROUTERS:
-        module = importlib.import_module(f"prognos.api.routes.{name}")
-        app.include_router(module.router, prefix="/api/v1")
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api/v1")
 
     @app.get("/api/v1/health", tags=["meta"])
-    def health() -> dict:
-        return {"status": "ok", "version": __version__, "store": platform.store.kind}
+    def health() -> Health:
+        return Health(status="ok", version=__version__, store=platform.store_kind)
 
     return app

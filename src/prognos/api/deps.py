@@ -19,7 +19,7 @@ def get_principal(request: Request) -> Principal:
     auth = request.headers.get("authorization", "")
     key = auth[7:].strip() if auth.lower().startswith("bearer ") else None
     key = key or request.headers.get("x-api-key") or request.cookies.get("prognos_key")
-    return request.app.state.platform.authenticate(key)
+    return request.app.state.platform.keys.authenticate(key)
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from prognos.domain import Asset, AssetType, Channel, Customer, Site
+from prognos.domain.keys import MANUFACTURER
 
 FLEET_TYPE = "fleet-pump"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -31,18 +32,22 @@ def customer_of(i: int, n_customers: int) -> str:
 
 def setup_fleet(platform, n_assets: int = 1000, n_channels: int = 20, n_customers: int = 10):
     """Register the fleet in ``platform`` (a ``prognos.service.platform.Platform``)."""
-    platform.add_asset_type(
+    platform.registry.add_asset_type(
+        MANUFACTURER,
         AssetType(
             id=FLEET_TYPE,
             name="Fleet pump",
             channels=[Channel(name=c, min=-1e6, max=1e6) for c in channel_names(n_channels)],
-        )
+        ),
     )
     for c in range(min(n_customers, n_assets)):
         cid = customer_of(c, n_customers)
-        platform.add_customer(Customer(id=cid, name=cid))
-        platform.add_site(Site(id=f"{cid}-site", customer_id=cid, name="plant"))
-    platform.add_assets(
+        platform.registry.add_customer(MANUFACTURER, Customer(id=cid, name=cid))
+        platform.registry.add_site(
+            MANUFACTURER, Site(id=f"{cid}-site", customer_id=cid, name="plant")
+        )
+    platform.registry.add_assets(
+        MANUFACTURER,
         [
             Asset(
                 id=asset_id(i),
@@ -53,7 +58,7 @@ def setup_fleet(platform, n_assets: int = 1000, n_channels: int = 20, n_customer
                 installed_at=START - timedelta(days=365),
             )
             for i in range(n_assets)
-        ]
+        ],
     )
 
 

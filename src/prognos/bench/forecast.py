@@ -32,6 +32,8 @@ from typing import Any
 
 import typer
 
+from prognos.domain.keys import MANUFACTURER
+
 SMALL = {"n_estimators": 40, "n_folds": 3, "num_leaves": 7}
 MIN_CYCLES = 20
 BATCH_ASSETS = 500
@@ -53,8 +55,8 @@ def add_fleet(platform, n_assets: int, seed: int = 0, progress: Progress = _noop
     import numpy as np
 
     from prognos.analytics.cmapss import SENSORS, SETTINGS, load_subset
+    from prognos.demo.turbofans import AIRLINES, TURBOFAN
     from prognos.domain import Asset, ReadingBatch
-    from prognos.service.cmapss_fleet import AIRLINES, TURBOFAN
 
     rng = np.random.default_rng(seed)
     cols = [*SETTINGS, *SENSORS]
@@ -83,7 +85,7 @@ def add_fleet(platform, n_assets: int, seed: int = 0, progress: Progress = _noop
                 installed_at=now - timedelta(days=k),
             )
         )
-    platform.add_assets(assets)
+    platform.registry.add_assets(MANUFACTURER, assets)
     accepted = rejected = 0
     for lo in range(0, n_assets, BATCH_ASSETS):
         part = range(lo, min(lo + BATCH_ASSETS, n_assets))
@@ -92,7 +94,8 @@ def add_fleet(platform, n_assets: int, seed: int = 0, progress: Progress = _noop
         # cycle c of an engine with k cycles lies k - c days before now (the last one is today)
         ages = np.concatenate([np.arange(cycles[i], 0, -1) - 1 for i in part])
         ts = naive_now - ages * day
-        res = platform.ingest_batch(
+        res = platform.telemetry.ingest_batch(
+            MANUFACTURER,
             ReadingBatch(
                 np.repeat(
                     np.repeat(np.array([ids[i] for i in part], dtype=object), rows), len(cols)
@@ -175,14 +178,14 @@ def _split(ph: _Phases, t0: float, t_end: float) -> dict[str, float]:
 
 # -- the run ----------------------------------------------------------------------------------
 def _check(platform, ids: list[str]) -> tuple[dict[str, Any], dict[str, tuple]]:
-    latest = platform.store.latest_forecasts(ids)
+    latest = platform.forecasts.latest_of(MANUFACTURER, ids)
     ordered = all(f.p10 <= f.p50 <= f.p90 for f in latest.values())
     return (
         {
             "forecasts": len(latest),
             "all_assets_forecast": len(latest) == len(ids),
             "p10_le_p50_le_p90": ordered,
-            "healths": len(platform.store.latest_healths(ids)),
+            "healths": len(platform.forecasts.latest_health_of(MANUFACTURER, ids)),
         },
         {a: tuple(f.values) for a, f in latest.items()},
     )
@@ -190,8 +193,6 @@ def _check(platform, ids: list[str]) -> tuple[dict[str, Any], dict[str, tuple]]:
 
 def _score_dask(platform, ids, workers: int, chunk: int, progress: Progress) -> dict[str, Any]:
     from distributed import LocalCluster
-
-    from prognos.service import prognostics
 
     t = time.perf_counter()
     with LocalCluster(
@@ -204,8 +205,12 @@ def _score_dask(platform, ids, workers: int, chunk: int, progress: Progress) -> 
         start_s = time.perf_counter() - t
         load = _load()
         t0, c0 = time.perf_counter(), time.process_time()
-        out = prognostics.forecast_fleet(
-            platform, ids, dask_address=cluster.scheduler_address, progress=progress, chunk=chunk
+        out = platform.scoring.score_fleet(
+            MANUFACTURER,
+            ids,
+            dask_address=cluster.scheduler_address,
+            progress=progress,
+            chunk=chunk,
         )
         seconds = time.perf_counter() - t0
         cpu = time.process_time() - c0
@@ -235,8 +240,7 @@ def run(
     ``train_units`` keeps only the first units of each C-MAPSS split for training (tests).
     """
     from prognos.config import Settings
-    from prognos.service import prognostics
-    from prognos.service.cmapss_fleet import load_cmapss_fleet
+    from prognos.demo.turbofans import load_cmapss_fleet
     from prognos.service.platform import open_platform
 
     with contextlib.ExitStack() as stack:
@@ -251,9 +255,9 @@ def run(
         base_s = time.perf_counter() - t
 
         t = time.perf_counter()
-        card = prognostics.train(p, "turbofan", estimator_params=SMALL, progress=progress)
+        card = p.training.train(MANUFACTURER, "turbofan", estimator_params=SMALL, progress=progress)
         if health:
-            prognostics.train_health(p, "turbofan", progress=progress)
+            p.training.train_health(MANUFACTURER, "turbofan", progress=progress)
         out["train_seconds"] = round(time.perf_counter() - t, 2)
         out["estimator_params"] = SMALL
         out["val_rmse"] = round(card["metrics"]["val_rmse"], 2)
@@ -273,16 +277,13 @@ def run(
             "fleet_readings_per_s": round(fleet["readings"] / fleet_s),
         }
 
-        meta_model = p.forecaster.model_for("turbofan")
+        meta_model = p.forecasts.model_for("turbofan")
         targets = [
-            (p.store, "read_telemetry", "read"),
-            (p.store, "read_telemetry_many", "read"),
+            *p.scoring.phase_targets(),
             (meta_model[1], "predict_quantiles_last", "score"),
-            (p.store, "save_forecasts", "save_forecasts"),
-            (p.store, "save_healths", "save_healths"),
         ]
         if health:
-            targets.append((p.forecaster.model_for("turbofan:health")[1], "health", "health"))
+            targets.append((p.forecasts.model_for("turbofan:health")[1], "health", "health"))
         ph = _Phases()
 
         def tracked(label: str, done: int, total: int) -> None:
@@ -292,7 +293,7 @@ def run(
         out["load_average_before_score"] = _load()
         with ph.hooks(targets):
             t0, c0 = time.perf_counter(), time.process_time()
-            scored = prognostics.forecast_fleet(p, ids, progress=tracked, chunk=chunk)
+            scored = p.scoring.score_fleet(MANUFACTURER, ids, progress=tracked, chunk=chunk)
             t_end = time.perf_counter()
             cpu = time.process_time() - c0
         out["score_seconds"] = round(t_end - t0, 2)
@@ -303,7 +304,7 @@ def run(
         out["history_queries"] = sum(n for k, n in ph.calls.items() if k.endswith(".read"))
         out["chunk"] = chunk
         out["health"] = health
-        out["alarms"] = len(p.store.list_documents("alarm"))
+        out["alarms"] = sum(p.alarms.counts(MANUFACTURER).values())
         sanity, local = _check(p, ids)
         out["sanity"] = sanity
 

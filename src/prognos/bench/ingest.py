@@ -29,6 +29,7 @@ import typer
 
 from prognos.bench._output import emit
 from prognos.bench._stores import throwaway_store
+from prognos.domain.keys import MANUFACTURER
 
 
 def register(bench_app: typer.Typer) -> None:
@@ -175,7 +176,7 @@ def run_mqtt(
                 # its persistent session would queue a copy of every later stream
                 _forget_session(broker.port, worker.client_id)
                 tick += ticks
-            stored = platform.store.count_readings()
+            stored = platform.telemetry.count(MANUFACTURER)
         finally:
             platform.close()
     if stored < readings * repeat:
@@ -458,12 +459,12 @@ def run_http(
     with throwaway_store(store) as (db, label):
         platform = _open(db, assets, channels)
         try:
-            key, _ = platform.create_key(None, "bench")
+            key, _ = platform.keys.create(MANUFACTURER, None, "bench")
             app = create_app(platform=platform)
             cpu0 = time.process_time()
             elapsed = asyncio.run(post_all(app, key))
             cpu = time.process_time() - cpu0
-            stored = platform.store.count_readings()
+            stored = platform.telemetry.count(MANUFACTURER)
         finally:
             platform.close()
     if stored != readings:

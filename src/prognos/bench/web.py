@@ -25,6 +25,8 @@ from typing import Any
 
 import typer
 
+from prognos.domain.keys import MANUFACTURER
+
 CUSTOMERS = 5
 SITES_PER_CUSTOMER = 4
 CHANNELS = ("T30", "T50", "P30", "Nc")
@@ -315,10 +317,12 @@ def run(
     loaded = _bulk_load(db, n_assets, target, now, seed, history)
     p = open_platform(Settings(db=str(db), artifacts_dir=base / "artifacts"))
     try:
-        res = p.ingest_batch(_hourly_year(target, now, hours, seed), source="bench")
+        res = p.telemetry.ingest_batch(
+            MANUFACTURER, _hourly_year(target, now, hours, seed), source="bench"
+        )
         if res.rejected:
             raise RuntimeError(f"bench telemetry rejected: {res.rejected[0].reason}")
-        key, _ = p.create_key(None, "bench")
+        key, _ = p.keys.create(MANUFACTURER, None, "bench")
         setup_s = time.perf_counter() - t0
         app = create_server_app(platform=p)
         out = asyncio.run(_measure(app, key, target, requests, warmup))

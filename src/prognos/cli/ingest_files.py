@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from prognos.cli import _context as ctx
 from prognos.cli.ingest import ingest_app
+from prognos.domain.keys import MANUFACTURER
 
 console = Console(soft_wrap=True)
 
@@ -53,8 +54,6 @@ def ingest_file(
     db: Annotated[str | None, typer.Option(help="Store (default: PROGNOS_DB).")] = None,
 ) -> None:
     """Load a telemetry file: long (asset_id, ts, channel, value) or wide (one column per channel)."""
-    from prognos.service.files import ingest_file as load
-
     s = ctx.settings(db)
     with (
         ctx.local_platform(s) as p,
@@ -67,8 +66,8 @@ def ingest_file(
         ) as bar,
     ):
         task = bar.add_task(f"reading {path.name}", total=None)
-        res = load(
-            p,
+        res = p.files.ingest(
+            MANUFACTURER,
             path,
             asset_id=asset,
             start=start,
@@ -88,7 +87,7 @@ def ingest_cmapss(
     db: Annotated[str | None, typer.Option(help="Store (default: PROGNOS_DB).")] = None,
 ) -> None:
     """Register a C-MAPSS turbofan fleet (customers, sites, engines) and load its histories."""
-    from prognos.service.cmapss_fleet import load_cmapss_fleet
+    from prognos.demo.turbofans import load_cmapss_fleet
 
     with (
         ctx.local_platform(ctx.settings(db)) as p,

@@ -7,6 +7,8 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 import typer
@@ -117,8 +119,9 @@ def ingest_opcua(
     """
     from prognos.cli import _context as ctx
     from prognos.errors import Conflict
-    from prognos.service.opcua_worker import OpcUaWorker
+    from prognos.ingest.opcua_client import ServerUnreachable
     from prognos.service.platform import open_platform
+    from prognos.service.workers import OpcUaIngest, OpcUaWorker
 
     settings = ctx.settings(db)
     try:
@@ -129,42 +132,38 @@ def ingest_opcua(
             hint="set PROGNOS_OPCUA_MAPPING for `prognos serve` instead (it runs the worker "
             "itself), stop the server, or use PostgreSQL",
         ) from None
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
-        worker = OpcUaWorker.from_file(
-            platform, mapping, endpoint=endpoint, publishing_interval=publishing_interval
+        worker = OpcUaWorker(
+            OpcUaIngest.from_file(
+                platform, mapping, endpoint=endpoint, publishing_interval=publishing_interval
+            )
         )
-
-        async def main() -> None:
-            task = asyncio.create_task(worker.run())
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(worker.stop()))
-            try:
-                await worker.wait_ready(15.0 if check else None)
-                s = worker.status()
-                err.print(
-                    f"subscribed to {s['monitored_items']} nodes on {s['endpoint']}"
-                    + ("" if check else "; Ctrl-C stops")
+        worker.start()
+        try:
+            if not worker.wait_ready(15.0 if check else None):
+                raise ServerUnreachable(
+                    f"no subscription after 15 s ({worker.status()['last_error']})"
                 )
-                if check:
-                    return
-                deadline = loop.time() + duration if duration else None
-                while not task.done():
+            s = worker.status()
+            err.print(
+                f"subscribed to {s['monitored_items']} nodes on {s['endpoint']}"
+                + ("" if check else "; Ctrl-C stops")
+            )
+            if not check:
+                deadline = time.monotonic() + duration if duration else None
+                while not stop.is_set() and worker.running:
                     wait = status_every
                     if deadline is not None:
-                        wait = min(wait, deadline - loop.time())
+                        wait = min(wait, deadline - time.monotonic())
                         if wait <= 0:
                             break
-                    await asyncio.wait([task], timeout=wait)
-                    if not task.done():
+                    if not stop.wait(wait):
                         err.print(_line(worker.status()), highlight=False)
-            finally:
-                await worker.stop()
-                await task
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.remove_signal_handler(sig)
-
-        asyncio.run(main())
+        finally:
+            worker.stop()
         print(json.dumps(worker.status(), indent=2), file=sys.stdout)
     finally:
         platform.close()

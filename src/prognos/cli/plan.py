@@ -27,7 +27,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Plan replacements from the newest forecasts; work orders are created, moved or cancelled."""
         from prognos.domain.keys import MANUFACTURER
-        from prognos.service import maintenance
 
         s = ctx.settings(db)
         p = ctx.try_local(s)
@@ -40,8 +39,7 @@ def register(app: typer.Typer) -> None:
         else:
             try:
                 with console.status("planning..."):
-                    out = maintenance.make_plan(
-                        p,
+                    out = p.planning.plan(
                         MANUFACTURER,
                         horizon_days=horizon,
                         time_limit_s=time_limit,

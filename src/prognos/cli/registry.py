@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from prognos.cli import _context as ctx
-from prognos.domain.keys import ApiKey
+from prognos.domain.keys import MANUFACTURER, ApiKey
 from prognos.service.keys import describe
 
 console = Console()
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         """Create an API key and print it once (only its hash is stored)."""
         s = ctx.settings(db)
         with ctx.local_platform(s) as p:
-            key, principal = p.create_key(customer, name)
+            key, principal = p.keys.create(MANUFACTURER, customer, name)
         console.print(f"[green]created[/] a key for the {describe(principal)}:")
         print(key)
         console.print(
@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
             items = [ApiKey.model_validate(k) for k in ctx.remote_get(s, "/api/v1/keys", **params)]
         else:
             try:
-                items = p.list_keys(customer)
+                items = p.keys.list_keys(MANUFACTURER, customer)
             finally:
                 p.close()
         if as_json:
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
             k = ApiKey.model_validate(ctx.remote_delete(s, f"/api/v1/keys/{key_id}"))
         else:
             try:
-                k = p.revoke_key(key_id)
+                k = p.keys.revoke(MANUFACTURER, key_id)
             finally:
                 p.close()
         owner = f"customer {k.customer_id}" if k.customer_id else "the manufacturer"
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
             items = ctx.remote_get(s, "/api/v1/quarantine", limit=limit)["items"]
         else:
             try:
-                items = p.store.list_quarantine(limit=limit)
+                items = p.telemetry.quarantined(MANUFACTURER, limit=limit)
             finally:
                 p.close()
         if as_json:
@@ -154,12 +154,12 @@ def register(app: typer.Typer) -> None:
             t = Table(title="customers")
             for col in ("id", "name", "sites", "assets"):
                 t.add_column(col)
-            for c in p.store.list_customers():
+            for c in p.registry.customers(MANUFACTURER):
                 t.add_row(
                     c.id,
                     c.name,
-                    str(len(p.store.list_sites(c.id))),
-                    str(p.store.count_assets(customer_id=c.id)),
+                    str(sum(s.customer_id == c.id for s in p.registry.sites(MANUFACTURER))),
+                    str(p.registry.assets(MANUFACTURER, customer_id=c.id, limit=0)[1]),
                 )
         console.print(t)
 
@@ -171,8 +171,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List assets."""
         with ctx.local_platform(ctx.settings(db)) as p:
-            items = p.store.list_assets(customer_id=customer, limit=limit)
-            total = p.store.count_assets(customer_id=customer)
+            items, total = p.registry.assets(MANUFACTURER, customer_id=customer, limit=limit)
         t = Table(title=f"assets ({len(items)} of {total})")
         for col in ("id", "customer", "site", "type", "serial", "installed"):
             t.add_column(col)
@@ -200,12 +199,14 @@ def register(app: typer.Typer) -> None:
         doc = json.loads(Path(path).read_text())
         with ctx.local_platform(ctx.settings(db)) as p:
             for c in doc.get("customers", []):
-                p.add_customer(Customer.model_validate(c))
+                p.registry.add_customer(MANUFACTURER, Customer.model_validate(c))
             for s in doc.get("sites", []):
-                p.add_site(Site.model_validate(s))
+                p.registry.add_site(MANUFACTURER, Site.model_validate(s))
             for t in doc.get("asset_types", []):
-                p.add_asset_type(AssetType.model_validate(t))
-            p.add_assets([Asset.model_validate(a) for a in doc.get("assets", [])])
+                p.registry.add_asset_type(MANUFACTURER, AssetType.model_validate(t))
+            p.registry.add_assets(
+                MANUFACTURER, [Asset.model_validate(a) for a in doc.get("assets", [])]
+            )
         console.print(
             f"[green]registered[/] {sum(len(doc.get(k, [])) for k in ('customers', 'sites', 'asset_types', 'assets'))} objects from {path}"
         )

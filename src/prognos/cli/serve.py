@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Set up a demo fleet on the embedded store, print logins, and serve it."""
-        from prognos.service.demo import setup_demo
+        from prognos.demo.setup import setup_demo
 
         folder.mkdir(parents=True, exist_ok=True)
         db = folder / "prognos.duckdb"

@@ -36,8 +36,8 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option(help="Store (default: PROGNOS_DB).")] = None,
     ) -> None:
         """Stream elevators, drive chains and turbofans; time runs SPEED times faster until now."""
+        from prognos.demo import simulator as sim
         from prognos.errors import Conflict, ValidationFailed
-        from prognos.service import simulate as sim
 
         platform = None
         if broker:
@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
                 )
             fleet = sim.live_fleet(platform)
             if not fleet.assets and build_world:
-                from prognos.service.demo_world import build_demo_world
+                from prognos.demo.history import build_demo_world
 
                 with console.status("building the demo world..."):
                     build_demo_world(platform, seed)

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         else:
             try:
                 with console.status("compacting the telemetry ...", spinner="dots"):
-                    out = p.compact_telemetry(MANUFACTURER)
+                    out = p.telemetry.compact(MANUFACTURER)
             finally:
                 p.close()
         if as_json:

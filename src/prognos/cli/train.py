@@ -10,6 +10,7 @@ from rich.console import Console
 
 from prognos.bench._output import progress_bars
 from prognos.cli import _context as ctx
+from prognos.domain.keys import MANUFACTURER
 
 console = Console(soft_wrap=True)
 
@@ -31,16 +32,15 @@ def register(app: typer.Typer) -> None:
         extrapolated when it is forecast.
         """
         from prognos.errors import ModelError
-        from prognos.service import prognostics
 
         cards: dict = {}
         with ctx.local_platform(ctx.settings(db)) as p, progress_bars(console) as report:
-            cards["health"] = prognostics.train_health(p, asset_type, progress=report)
-            if p.asset_type(asset_type).failure_threshold:
+            cards["health"] = p.training.train_health(MANUFACTURER, asset_type, progress=report)
+            if p.registry.asset_type(MANUFACTURER, asset_type).failure_threshold:
                 cards["rul"] = {"skipped": "wear-trend type: forecast per asset from its own trend"}
             else:
                 try:
-                    cards["rul"] = prognostics.train(p, asset_type, progress=report)
+                    cards["rul"] = p.training.train(MANUFACTURER, asset_type, progress=report)
                 except ModelError as e:
                     cards["rul"] = {"skipped": e.message, "hint": e.hint}
         if as_json:
@@ -80,10 +80,11 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option(help="Store (default: PROGNOS_DB).")] = None,
     ) -> None:
         """Forecast the time to failure of every asset whose type has a trained model."""
-        from prognos.service import prognostics
 
         with ctx.local_platform(ctx.settings(db)) as p, progress_bars(console) as report:
-            out = prognostics.forecast_fleet(p, asset or None, dask_address=dask, progress=report)
+            out = p.scoring.score_fleet(
+                MANUFACTURER, asset or None, dask_address=dask, progress=report
+            )
         console.print(
             f"[green]forecast[/] {out['assets']} assets in {out['seconds']} s ({out['engine']})"
         )

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, computed_field
 
+from prognos.errors import Forbidden
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -22,6 +24,14 @@ class Principal:
 
     def may_see(self, customer_id: str) -> bool:
         return self.customer_id is None or self.customer_id == customer_id
+
+    def require_manufacturer(self, why: str = "") -> None:
+        """Refuse a customer's key (403): crews, parts, costs, plans and keys are the
+        manufacturer's own."""
+        if not self.is_manufacturer:
+            raise Forbidden(
+                "only the manufacturer's keys may do this" + (f": {why}" if why else "")
+            )
 
 
 MANUFACTURER = Principal(key_id="local", customer_id=None, name="local manufacturer")

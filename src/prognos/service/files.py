@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from prognos.domain.keys import MANUFACTURER
+from prognos.domain import Principal
 from prognos.domain.telemetry import IngestResult
 from prognos.errors import ValidationFailed
-from prognos.service.platform import Platform
+from prognos.service.telemetry import TelemetryService
 
 Progress = Callable[[str, int, int], None]
 
@@ -66,8 +66,20 @@ def prepare(
     return df
 
 
+class FileService:
+    """Telemetry files into the platform (``prognos ingest file``)."""
+
+    def __init__(self, telemetry: TelemetryService):
+        self._telemetry = telemetry
+
+    def ingest(self, p: Principal, path: Path, **options) -> IngestResult:
+        """Ingest a whole file (see ``ingest_file`` for the options)."""
+        return ingest_file(self._telemetry, p, path, **options)
+
+
 def ingest_file(
-    platform: Platform,
+    telemetry: TelemetryService,
+    p: Principal,
     path: Path,
     *,
     asset_id: str | None = None,
@@ -82,7 +94,7 @@ def ingest_file(
     row = 0
     for chunk in read_chunks(path, chunk_rows, sep):
         df = prepare(chunk.reset_index(drop=True), row, asset_id, start, interval_s)
-        res = platform.ingest_frame(df, MANUFACTURER, source=f"file:{path.name}", first_record=row)
+        res = telemetry.ingest_frame(p, df, source=f"file:{path.name}", first_record=row)
         total.accepted += res.accepted
         total.duplicates += res.duplicates
         total.rejected += res.rejected

@@ -1,11 +1,19 @@
-"""API keys: random secrets shown once, stored only as SHA-256 hashes."""
+"""API keys: random secrets shown once, stored only as SHA-256 hashes.
+
+``KeyService`` authenticates every request and lets the manufacturer create, list and revoke
+keys. A key reads ``pk_<id>_<secret>``: the id is not secret, the 192 random bits after it are.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, datetime
 
 from prognos.domain import Principal
+from prognos.domain.keys import ApiKey
+from prognos.errors import AccessDenied, NotFound
+from prognos.store.ports import KeysPort, RegistryPort
 
 KEY_PREFIX = "pk_"
 
@@ -26,3 +34,57 @@ def describe(p: Principal) -> str:
     return (
         "manufacturer (sees every customer)" if p.is_manufacturer else f"customer {p.customer_id}"
     )
+
+
+class KeyService:
+    """Who calls, and the keys that say so."""
+
+    def __init__(self, keys: KeysPort, registry: RegistryPort):
+        self._keys = keys
+        self._registry = registry
+
+    def authenticate(self, key: str | None) -> Principal:
+        if not key:
+            raise AccessDenied(
+                "no API key given",
+                hint="send it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'",
+            )
+        p = self._keys.find_api_key(hash_key(key))
+        if p is None:
+            raise AccessDenied("unknown API key", hint="create one with `prognos keys create`")
+        return p
+
+    def create(
+        self, p: Principal, customer_id: str | None = None, name: str = ""
+    ) -> tuple[str, Principal]:
+        """A new key for the manufacturer (``customer_id`` None) or one customer; the secret
+        is returned once and only its hash is kept."""
+        p.require_manufacturer("keys are issued by the manufacturer")
+        self._require_customer(customer_id)
+        key_id, key, digest = new_key()
+        self._keys.add_api_key(key_id, digest, customer_id, name or (customer_id or "manufacturer"))
+        return key, Principal(key_id=key_id, customer_id=customer_id, name=name)
+
+    def list_keys(self, p: Principal, customer_id: str | None = None) -> list[ApiKey]:
+        """Every key (or one customer's), revoked ones included, oldest first."""
+        p.require_manufacturer()
+        self._require_customer(customer_id)
+        return self._keys.list_api_keys(customer_id)
+
+    def revoke(self, p: Principal, key_id: str) -> ApiKey:
+        """Revoke a key from the next request on; revoking it again changes nothing."""
+        p.require_manufacturer()
+        if self._keys.get_api_key(key_id) is None:
+            raise NotFound(
+                f"API key {key_id!r} does not exist",
+                hint="list keys and their ids with `prognos keys list`",
+            )
+        self._keys.revoke_api_key(key_id, datetime.now(UTC))
+        return self._keys.get_api_key(key_id)
+
+    def _require_customer(self, customer_id: str | None) -> None:
+        if customer_id is not None and self._registry.get_customer(customer_id) is None:
+            raise NotFound(
+                f"customer {customer_id!r} does not exist",
+                hint="list customers with `prognos registry customers`",
+            )

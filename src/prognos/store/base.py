@@ -1,146 +1,42 @@
-"""The ``Store`` protocol: everything the service layer may ask of a database.
+"""The ``Store``: every port (``ports.py``) in one object, and ``open_store`` to get one.
 
-Two implementations share one SQL body (``sql.SqlStore``): ``DuckDBStore`` for the embedded
+Two implementations share one SQL body (``sql_store.SqlStore``): ``DuckDBStore`` for the embedded
 default and ``PostgresStore`` for fleets that outgrow one machine. ``open_store`` picks one from
 the ``PROGNOS_DB`` string.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-import pandas as pd
-
-from prognos.domain import (
-    Asset,
-    AssetType,
-    Customer,
-    FailureForecast,
-    HealthScore,
-    Principal,
-    ReadingBatch,
-    Rejection,
-    Site,
+from prognos.store.ports import (
+    DocumentsPort,
+    FleetPort,
+    ForecastsPort,
+    KeysPort,
+    QuarantinePort,
+    ReadingsPort,
+    RegistryPort,
 )
-from prognos.domain.keys import ApiKey
 
 
-class Store(Protocol):
-    """Persistence for the registry, telemetry, quarantine, keys, forecasts and documents."""
+class Store(
+    RegistryPort,
+    ReadingsPort,
+    QuarantinePort,
+    KeysPort,
+    ForecastsPort,
+    DocumentsPort,
+    FleetPort,
+    Protocol,
+):
+    """Every port in one object, as ``open_store`` returns it; only the composition root
+    (``service.platform``) holds it whole and hands each use case the ports it needs."""
 
     kind: str
 
     def migrate(self) -> int: ...
     def close(self) -> None: ...
-
-    # registry
-    def upsert_customer(self, c: Customer) -> None: ...
-    def get_customer(self, customer_id: str) -> Customer | None: ...
-    def list_customers(self) -> list[Customer]: ...
-    def upsert_site(self, s: Site) -> None: ...
-    def get_site(self, site_id: str) -> Site | None: ...
-    def list_sites(self, customer_id: str | None = None) -> list[Site]: ...
-    def upsert_asset_type(self, t: AssetType) -> None: ...
-    def get_asset_type(self, type_id: str) -> AssetType | None: ...
-    def list_asset_types(self) -> list[AssetType]: ...
-    def upsert_assets(self, assets: list[Asset]) -> None: ...
-    def get_asset(self, asset_id: str) -> Asset | None: ...
-    def list_assets(
-        self,
-        customer_id: str | None = None,
-        type_id: str | None = None,
-        site_id: str | None = None,
-        search: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[Asset]: ...
-    def count_assets(
-        self,
-        customer_id: str | None = None,
-        type_id: str | None = None,
-        site_id: str | None = None,
-        search: str | None = None,
-    ) -> int: ...
-
-    # telemetry
-    def write_readings(self, batch: ReadingBatch) -> int: ...
-    def read_telemetry(
-        self,
-        asset_id: str,
-        channels: list[str] | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> pd.DataFrame: ...
-    def read_telemetry_many(self, asset_ids: list[str]) -> pd.DataFrame: ...
-    def downsample(
-        self,
-        asset_id: str,
-        channels: list[str] | None,
-        start: datetime | None,
-        end: datetime | None,
-        max_points: int,
-    ) -> pd.DataFrame: ...
-    def telemetry_span(self, asset_id: str) -> tuple[datetime | None, datetime | None, int]: ...
-    def last_reading_times(self, asset_ids: list[str]) -> dict[tuple[str, str], datetime]: ...
-    def compact_telemetry(self) -> int:
-        """Lay the readings out by asset and time again; returns how many there are."""
-        ...
-
-    def count_readings(self) -> int: ...
-
-    # quarantine
-    def quarantine(
-        self, rejections: list[Rejection], source: str, customer_of: dict[str, str] | None = None
-    ) -> None: ...
-    def list_quarantine(
-        self, customer_id: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[dict[str, Any]]: ...
-
-    # keys
-    def add_api_key(
-        self, key_id: str, key_hash: str, customer_id: str | None, name: str
-    ) -> None: ...
-    def find_api_key(self, key_hash: str) -> Principal | None: ...
-    def get_api_key(self, key_id: str) -> ApiKey | None: ...
-    def list_api_keys(self, customer_id: str | None = None) -> list[ApiKey]: ...
-    def revoke_api_key(self, key_id: str, at: datetime) -> None: ...
-
-    # forecasts, health, models
-    def save_forecast(self, f: FailureForecast) -> None: ...
-    def save_forecasts(self, forecasts: list[FailureForecast]) -> None: ...
-    def latest_forecast(self, asset_id: str) -> FailureForecast | None: ...
-    def forecast_history(self, asset_id: str, limit: int = 100) -> list[FailureForecast]: ...
-    def latest_forecasts(
-        self, asset_ids: list[str] | None = None
-    ) -> dict[str, FailureForecast]: ...
-    def save_health(self, h: HealthScore) -> None: ...
-    def save_healths(self, scores: list[HealthScore]) -> None: ...
-    def latest_health(self, asset_id: str) -> HealthScore | None: ...
-    def health_history(self, asset_id: str, limit: int = 500) -> list[HealthScore]: ...
-    def latest_healths(self, asset_ids: list[str] | None = None) -> dict[str, HealthScore]: ...
-    def save_model(self, model_id: str, asset_type: str, body: dict[str, Any]) -> int: ...
-    def latest_model(self, asset_type: str) -> dict[str, Any] | None: ...
-
-    # documents: calendars, crews, parts, work orders, alarms
-    def put_document(
-        self,
-        kind: str,
-        doc_id: str,
-        body: dict[str, Any],
-        customer_id: str | None = None,
-        asset_id: str | None = None,
-        status: str | None = None,
-    ) -> None: ...
-    def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None: ...
-    def list_documents(
-        self,
-        kind: str,
-        customer_id: str | None = None,
-        asset_id: str | None = None,
-        status: str | None = None,
-    ) -> list[dict[str, Any]]: ...
-    def delete_document(self, kind: str, doc_id: str) -> bool: ...
 
 
 def open_store(db: str) -> Store:

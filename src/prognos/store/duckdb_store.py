@@ -22,7 +22,8 @@ import pyarrow as pa
 
 from prognos.domain import ReadingBatch
 from prognos.errors import Conflict
-from prognos.store.sql import SqlStore, on_conflict_update
+from prognos.store.sql import on_conflict_update
+from prognos.store.sql_store import SqlStore
 
 _UNKNOWN = object()  # the newest stored reading's time, before it is looked up
 _MIN_US = np.iinfo(np.int64).min

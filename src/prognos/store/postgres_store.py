@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from prognos.errors import StoreError
-from prognos.store.sql import SqlStore
+from prognos.store.sql_store import SqlStore
 
 _PLACEHOLDER = re.compile(r"\?")
 

@@ -45,10 +45,10 @@ def mount_panel(app: FastAPI, platform: Platform) -> Panel:
 
     async def start() -> None:
         panel.hub.open()
-        platform.on_readings(panel.hub.publish)
+        platform.telemetry.on_readings(panel.hub.publish)
 
     async def stop() -> None:
-        platform.off_readings(panel.hub.publish)
+        platform.telemetry.off_readings(panel.hub.publish)
         panel.hub.close()
 
     if hasattr(app.state, "startup_hooks"):

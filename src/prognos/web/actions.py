@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from prognos.domain.planning import WorkOrderStatus
 from prognos.errors import AccessDenied, PrognosError
-from prognos.service import panel as views
 from prognos.web import i18n
 from prognos.web.session import (
     COOKIE,
@@ -36,7 +35,7 @@ def login_page(request: Request, next: str = "/"):
 def login(request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
     key = key.strip()
     try:
-        panel_of(request).platform.authenticate(key)
+        panel_of(request).platform.keys.authenticate(key)
     except AccessDenied:
         return render(request, "login.html", status_code=401, next=safe_next(next), failed=True)
     resp = RedirectResponse(safe_next(next), status_code=303)
@@ -73,7 +72,7 @@ def _back(request: Request, fallback: str, error: str | None = None) -> Redirect
 def workorders_page(
     request: Request, viewer: Viewer, status: str | None = None, error: str | None = None
 ):
-    orders = views.list_orders(panel_of(request).platform, viewer, status=status)
+    orders = panel_of(request).platform.orders.list_orders(viewer, status=status)
     return render(
         request,
         "workorders.html",
@@ -100,8 +99,7 @@ def complete(
     except ValueError:
         return _back(request, "/workorders", f"measured wear {measured_wear!r} is not a number")
     try:
-        views.complete_order(
-            panel_of(request).platform,
+        panel_of(request).platform.orders.complete(
             viewer,
             order_id,
             condition,
@@ -119,7 +117,7 @@ def complete(
 @router.post("/workorders/{order_id}/{action}")
 def transition(request: Request, order_id: str, action: str, viewer: Viewer):
     try:
-        views.transition_order(panel_of(request).platform, viewer, order_id, action)
+        panel_of(request).platform.orders.act(viewer, order_id, action)
     except PrognosError as e:
         if e.status_code == 404:
             return error_page(request, e, viewer)
@@ -136,8 +134,8 @@ def alarms_page(request: Request, viewer: Viewer, status: str = "open"):
         request,
         "alarms.html",
         viewer,
-        alarms=views.list_alarms(platform, viewer, status),
-        counts=views.alarm_counts(platform, viewer),
+        alarms=platform.alarms.list_alarms(viewer, status),
+        counts=platform.alarms.counts(viewer),
         status=status,
     )
 
@@ -145,7 +143,7 @@ def alarms_page(request: Request, viewer: Viewer, status: str = "open"):
 @router.post("/alarms/{alarm_id}/ack")
 def acknowledge(request: Request, alarm_id: str, viewer: Viewer):
     try:
-        views.acknowledge_alarm(panel_of(request).platform, viewer, alarm_id)
+        panel_of(request).platform.alarms.acknowledge(viewer, alarm_id)
     except PrognosError as e:
         return error_page(request, e, viewer)
     return _back(request, "/alarms")

@@ -12,8 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from prognos.errors import PrognosError
-from prognos.service import panel as views
 from prognos.web.session import Viewer, panel_of
+from prognos.web.views import asset as asset_views
 
 router = APIRouter()
 
@@ -43,11 +43,10 @@ def telemetry(
     try:
         start: datetime | None = None
         if range in RANGES:
-            platform.get_asset(viewer, asset_id)
-            _, last, n = platform.store.telemetry_span(asset_id)
+            _, last, n = platform.telemetry.span(viewer, asset_id)
             if n:
                 start = last - timedelta(days=RANGES[range])
-        out = platform.telemetry(viewer, asset_id, chans, start=start, max_points=max_points)
+        out = platform.telemetry.series(viewer, asset_id, chans, start=start, max_points=max_points)
     except PrognosError as e:
         return _error(e)
     out["range"] = range
@@ -57,7 +56,9 @@ def telemetry(
 @router.get("/panel/data/assets/{asset_id}/forecast")
 def forecast(request: Request, asset_id: str, viewer: Viewer):
     try:
-        return JSONResponse(views.forecast_chart(panel_of(request).platform, viewer, asset_id))
+        return JSONResponse(
+            asset_views.forecast_chart(panel_of(request).platform, viewer, asset_id)
+        )
     except PrognosError as e:
         return _error(e)
 
@@ -65,13 +66,13 @@ def forecast(request: Request, asset_id: str, viewer: Viewer):
 @router.get("/panel/data/fleet/stamp")
 def fleet_stamp(request: Request, viewer: Viewer):
     """What the fleet page polls: a new stamp means its numbers changed, so it refetches."""
-    return JSONResponse({"stamp": views.fleet_stamp(panel_of(request).platform, viewer)})
+    return JSONResponse({"stamp": panel_of(request).platform.fleet.stamp(viewer)})
 
 
 @router.get("/panel/data/assets/{asset_id}/health")
 def health(request: Request, asset_id: str, viewer: Viewer):
     try:
-        return JSONResponse(views.health_chart(panel_of(request).platform, viewer, asset_id))
+        return JSONResponse(asset_views.health_chart(panel_of(request).platform, viewer, asset_id))
     except PrognosError as e:
         return _error(e)
 
@@ -86,10 +87,10 @@ async def events(request: Request, asset: str, viewer: Viewer):
     panel = panel_of(request)
     platform = panel.platform
     try:
-        await run_in_threadpool(platform.get_asset, viewer, asset)
+        await run_in_threadpool(platform.registry.asset, viewer, asset)
     except PrognosError as e:
         return _error(e)
-    stamp = await run_in_threadpool(views.latest_forecast_stamp, platform, asset)
+    stamp = await run_in_threadpool(platform.forecasts.stamp, viewer, asset)
     sub = panel.hub.subscribe(asset)
 
     async def stream():
@@ -111,7 +112,7 @@ async def events(request: Request, asset: str, viewer: Viewer):
                     yield _sse("readings", ev)
                 if now - polled >= FORECAST_POLL_S:
                     polled = now
-                    fresh = await run_in_threadpool(views.latest_forecast_stamp, platform, asset)
+                    fresh = await run_in_threadpool(platform.forecasts.stamp, viewer, asset)
                     if fresh != stamp:
                         stamp, quiet = fresh, now
                         yield _sse("forecast", {"asset_id": asset, "stamp": fresh})

@@ -10,15 +10,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from prognos.errors import PrognosError
-from prognos.service import panel as views
+from prognos.service.fleet import FleetQuery
 from prognos.web.session import Viewer, error_page, panel_of, render
+from prognos.web.views import asset as asset_views
+from prognos.web.views import calendar as calendar_views
 
 router = APIRouter()
 
 FLEET_POLL_S = 10.0  # how often an open fleet page asks whether its numbers changed
 
 
-def _fleet_link(q: views.FleetQuery, **change) -> str:
+def _fleet_link(q: FleetQuery, **change) -> str:
     params = {
         "customer": q.customer,
         "site": q.site,
@@ -53,8 +55,8 @@ def fleet_page(
 ):
     platform = panel_of(request).platform
     try:
-        query = views.FleetQuery(customer, site, type, q, band, sort, desc, page, size)
-        result = views.fleet(platform, viewer, query)
+        query = FleetQuery(customer, site, type, q, band, sort, desc, page, size)
+        result = platform.fleet.page(viewer, query)
     except PrognosError as e:
         return error_page(request, e, viewer)
     if result.total and query.page > result.pages:  # past the end: the last page
@@ -72,7 +74,7 @@ def fleet_page(
         viewer,
         result=result,
         query=query,
-        options=views.filter_options(platform, viewer),
+        options=platform.fleet.filter_options(viewer),
         sort_link=sort_link,
         page_link=lambda n: _fleet_link(query, page=n),
         rul_scale=rul_scale,
@@ -83,7 +85,7 @@ def fleet_page(
 @router.get("/assets/{asset_id}", response_class=HTMLResponse)
 def asset_page(request: Request, asset_id: str, viewer: Viewer):
     try:
-        view = views.asset_view(panel_of(request).platform, viewer, asset_id)
+        view = asset_views.asset_view(panel_of(request).platform, viewer, asset_id)
     except PrognosError as e:
         return error_page(request, e, viewer)
     return render(request, "asset.html", viewer, v=view)
@@ -98,7 +100,9 @@ def calendar_page(
     days: Annotated[int, Query(ge=7, le=120)] = 42,
 ):
     try:
-        cal = views.calendar_view(panel_of(request).platform, viewer, customer, start, days)
+        cal = calendar_views.calendar_view(
+            panel_of(request).platform, viewer, customer, start, days
+        )
     except PrognosError as e:
         return error_page(request, e, viewer)
 

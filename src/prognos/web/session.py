@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from prognos.domain import Principal
 from prognos.errors import AccessDenied, PrognosError
-from prognos.service import panel as views
 from prognos.web import i18n
 
 COOKIE = "prognos_key"
@@ -29,7 +28,7 @@ def panel_of(request: Request):
 
 def current_principal(request: Request) -> Principal:
     try:
-        return panel_of(request).platform.authenticate(request.cookies.get(COOKIE))
+        return panel_of(request).platform.keys.authenticate(request.cookies.get(COOKIE))
     except AccessDenied as e:
         raise LoginRequired(str(e)) from e
 
@@ -59,13 +58,13 @@ def render(
     lang = lang_of(request)
     who, open_alarms = None, 0
     if principal is not None:
-        open_alarms = views.alarm_counts(panel.platform, principal).get("open", 0)
+        open_alarms = panel.platform.alarms.counts(principal).get("open", 0)
         if principal.is_manufacturer:
             who = {"label": i18n.translator(lang)("who.manufacturer"), "customer": None}
         else:
-            c = panel.platform.store.get_customer(principal.customer_id)
+            c = panel.platform.registry.customer(principal, principal.customer_id)
             who = {
-                "label": c.name if c else principal.customer_id,
+                "label": c.name,
                 "customer": principal.customer_id,
             }
     context = {

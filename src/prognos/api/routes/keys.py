@@ -15,10 +15,10 @@ def list_keys(
     platform: PlatformDep, principal: PrincipalDep, customer: str | None = None
 ) -> list[ApiKey]:
     """Every key (or one customer's) by id and prefix, revoked ones with their time."""
-    return platform.list_keys(customer, principal)
+    return platform.keys.list_keys(principal, customer)
 
 
 @router.delete("/keys/{key_id}")
 def revoke_key(key_id: str, platform: PlatformDep, principal: PrincipalDep) -> ApiKey:
     """Revoke a key: from the next request on it answers 401 like an unknown one."""
-    return platform.revoke_key(key_id, principal)
+    return platform.keys.revoke(principal, key_id)

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from prognos.api.deps import PlatformDep, PrincipalDep
+from prognos.api.schemas import CalendarImport, Event, PlanReply
 from prognos.domain.planning import (
     CostModel,
     Crew,
@@ -16,28 +17,28 @@ from prognos.domain.planning import (
     PartStock,
     SiteCalendar,
     Travel,
+    WorkOrder,
     WorkOrderStatus,
 )
-from prognos.service import maintenance as svc
 
 router = APIRouter(tags=["planning"])
 
 
 @router.get("/calendars")
 def list_calendars(platform: PlatformDep, principal: PrincipalDep) -> list[SiteCalendar]:
-    return svc.list_calendars(platform, principal)
+    return platform.calendars.list_calendars(principal)
 
 
 @router.get("/sites/{site_id}/calendar")
 def get_calendar(site_id: str, platform: PlatformDep, principal: PrincipalDep) -> SiteCalendar:
-    return svc.get_calendar(platform, principal, site_id)
+    return platform.calendars.get(principal, site_id)
 
 
 @router.put("/sites/{site_id}/calendar")
 def put_calendar(
     site_id: str, cal: SiteCalendar, platform: PlatformDep, principal: PrincipalDep
 ) -> SiteCalendar:
-    return svc.put_calendar(platform, principal, cal.model_copy(update={"site_id": site_id}))
+    return platform.calendars.put(principal, cal.model_copy(update={"site_id": site_id}))
 
 
 @router.post(
@@ -46,48 +47,47 @@ def put_calendar(
 )
 async def import_ics(
     site_id: str, request: Request, platform: PlatformDep, principal: PrincipalDep
-) -> dict:
+) -> CalendarImport:
     """Import an iCalendar file: events are shifts, planned stops, shutdowns or blackouts."""
     cal = await run_in_threadpool(
-        svc.import_ics, platform, principal, site_id, await request.body()
+        platform.calendars.import_ics, principal, site_id, await request.body()
     )
     counts: dict[str, int] = {}
     for w in cal.windows:
         counts[w.kind] = counts.get(w.kind, 0) + 1
-    return {"site_id": site_id, "windows": counts}
+    return CalendarImport(site_id=site_id, windows=counts)
 
 
 @router.get("/crews")
 def list_crews(platform: PlatformDep, principal: PrincipalDep) -> list[Crew]:
-    svc._maker(principal)
-    return svc.crews(platform)
+    principal.require_manufacturer()
+    return platform.resources.crews(principal)
 
 
 @router.put("/crews/{crew_id}")
 def put_crew(crew_id: str, crew: Crew, platform: PlatformDep, principal: PrincipalDep) -> Crew:
-    return svc.put_crew(platform, principal, crew.model_copy(update={"id": crew_id}))
+    return platform.resources.put_crew(principal, crew.model_copy(update={"id": crew_id}))
 
 
 @router.get("/parts")
 def list_parts(platform: PlatformDep, principal: PrincipalDep) -> list[PartStock]:
-    svc._maker(principal)
-    return svc.stock(platform)
+    return platform.resources.stock(principal)
 
 
 @router.put("/parts")
 def put_part(stock: PartStock, platform: PlatformDep, principal: PrincipalDep) -> PartStock:
-    return svc.put_stock(platform, principal, stock)
+    return platform.resources.put_stock(principal, stock)
 
 
 @router.put("/costs/{key}")
 def put_cost(key: str, cm: CostModel, platform: PlatformDep, principal: PrincipalDep) -> CostModel:
     """Costs of an asset type (key = type id) or of one asset (key = asset id)."""
-    return svc.put_cost_model(platform, principal, key, cm)
+    return platform.resources.put_cost_model(principal, key, cm)
 
 
 @router.put("/travel")
 def put_travel(t: Travel, platform: PlatformDep, principal: PrincipalDep) -> Travel:
-    return svc.put_travel(platform, principal, t)
+    return platform.resources.put_travel(principal, t)
 
 
 @router.post("/plan")
@@ -97,13 +97,14 @@ async def post_plan(
     horizon_days: Annotated[int, Query(ge=1, le=365)] = 56,
     time_limit_s: Annotated[float, Query(gt=0, le=600)] = 10.0,
     commit: bool = True,
-) -> dict:
+) -> PlanReply:
     """Plan preventive replacements; each job says why it sits where it sits."""
-    return await run_in_threadpool(
-        lambda: svc.make_plan(
-            platform, principal, horizon_days=horizon_days, time_limit_s=time_limit_s, commit=commit
+    out = await run_in_threadpool(
+        lambda: platform.planning.plan(
+            principal, horizon_days=horizon_days, time_limit_s=time_limit_s, commit=commit
         )
     )
+    return PlanReply.model_validate(out)
 
 
 @router.get("/workorders")
@@ -112,13 +113,13 @@ def list_workorders(
     principal: PrincipalDep,
     status: WorkOrderStatus | None = None,
     asset: str | None = None,
-) -> list[dict]:
-    return [o.model_dump(mode="json") for o in svc.list_orders(platform, principal, status, asset)]
+) -> list[WorkOrder]:
+    return platform.orders.list_orders(principal, status, asset)
 
 
 @router.get("/workorders/{order_id}")
-def get_workorder(order_id: str, platform: PlatformDep, principal: PrincipalDep) -> dict:
-    return svc.get_order(platform, principal, order_id).model_dump(mode="json")
+def get_workorder(order_id: str, platform: PlatformDep, principal: PrincipalDep) -> WorkOrder:
+    return platform.orders.get(principal, order_id)
 
 
 class OrderChange(BaseModel):
@@ -132,14 +133,12 @@ def patch_workorder(
     change: Annotated[OrderChange, Body()],
     platform: PlatformDep,
     principal: PrincipalDep,
-) -> dict:
+) -> WorkOrder:
     """Move an order: scheduled -> dispatched -> in_progress -> done (with its finding)."""
-    return svc.transition(platform, principal, order_id, change.status, change.finding).model_dump(
-        mode="json"
-    )
+    return platform.orders.transition(principal, order_id, change.status, change.finding)
 
 
 @router.get("/assets/{asset_id}/events")
-def asset_events(asset_id: str, platform: PlatformDep, principal: PrincipalDep) -> list[dict]:
+def asset_events(asset_id: str, platform: PlatformDep, principal: PrincipalDep) -> list[Event]:
     """Labelled events (failures, replacements) that feed the models."""
-    return svc.events(platform, principal, asset_id)
+    return [Event.model_validate(e) for e in platform.orders.events(principal, asset_id)]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from prognos.api.deps import PlatformDep, PrincipalDep
+from prognos.api.schemas import Compaction, IngestReply, QuarantinePage, TelemetrySeries
 
 router = APIRouter(tags=["telemetry"])
 
@@ -26,15 +27,19 @@ router = APIRouter(tags=["telemetry"])
         }
     },
 )
-async def post_telemetry(request: Request, platform: PlatformDep, principal: PrincipalDep) -> dict:
+async def post_telemetry(
+    request: Request, platform: PlatformDep, principal: PrincipalDep
+) -> IngestReply:
     """Store what is valid, quarantine the rest; the reply names every rejected record."""
     body = await request.body()
     ctype = request.headers.get("content-type", "application/json")
-    result = await run_in_threadpool(platform.ingest_payload, body, ctype, principal, "http")
-    return result.as_dict()
+    result = await run_in_threadpool(
+        platform.telemetry.ingest_payload, principal, body, ctype, "http"
+    )
+    return IngestReply.model_validate(result.as_dict())
 
 
-@router.get("/assets/{asset_id}/telemetry")
+@router.get("/assets/{asset_id}/telemetry", response_model_exclude_unset=True)
 def get_telemetry(
     asset_id: str,
     platform: PlatformDep,
@@ -43,9 +48,11 @@ def get_telemetry(
     start: datetime | None = None,
     end: datetime | None = None,
     max_points: Annotated[int | None, Query(ge=2, le=100_000)] = None,
-) -> dict:
+) -> TelemetrySeries:
     chans = [c for c in channels.split(",") if c] if channels else None
-    return platform.telemetry(principal, asset_id, chans, start, end, max_points)
+    return TelemetrySeries.model_validate(
+        platform.telemetry.series(principal, asset_id, chans, start, end, max_points)
+    )
 
 
 @router.get("/quarantine")
@@ -54,12 +61,14 @@ def get_quarantine(
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict:
-    return {"items": platform.quarantine(principal, limit, offset)}
+) -> QuarantinePage:
+    return QuarantinePage.model_validate(
+        {"items": platform.telemetry.quarantined(principal, limit, offset)}
+    )
 
 
 @router.post("/store/compact")
-async def compact_store(platform: PlatformDep, principal: PrincipalDep) -> dict:
+async def compact_store(platform: PlatformDep, principal: PrincipalDep) -> Compaction:
     """Rewrite the readings ordered by asset and time (manufacturer only; see `prognos store
     compact`). Ingest waits while it runs: schedule it for a quiet hour."""
-    return await run_in_threadpool(platform.compact_telemetry, principal)
+    return Compaction.model_validate(await run_in_threadpool(platform.telemetry.compact, principal))

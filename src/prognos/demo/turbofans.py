@@ -18,6 +18,7 @@ import pandas as pd
 from prognos.analytics.cmapss import SENSORS, SETTINGS, load_subset
 from prognos.domain import Asset, AssetType, Channel, Customer, ReadingBatch, Site
 from prognos.domain.assets import TimeUnit
+from prognos.domain.keys import MANUFACTURER
 from prognos.service.platform import Platform
 
 AIRLINES = (
@@ -80,19 +81,19 @@ def load_cmapss_fleet(
     of each split, or all); load their telemetry."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     data = load_subset(subset, data_dir)
-    platform.add_asset_type(
-        turbofan_type([data.train, data.test], platform.store.get_asset_type(TURBOFAN))
-    )
+    known = platform.registry.snapshot().types.get(TURBOFAN)
+    platform.registry.add_asset_type(MANUFACTURER, turbofan_type([data.train, data.test], known))
     for cid, name, tz, region in AIRLINES:
-        platform.add_customer(Customer(id=cid, name=name))
-        platform.add_site(
+        platform.registry.add_customer(MANUFACTURER, Customer(id=cid, name=name))
+        platform.registry.add_site(
+            MANUFACTURER,
             Site(
                 id=f"{cid}-hangar",
                 customer_id=cid,
                 name=f"{name} maintenance base",
                 timezone=tz,
                 region=region,
-            )
+            ),
         )
     sub = subset.lower()
     totals = {"assets": 0, "readings": 0, "rejected": 0}
@@ -117,13 +118,15 @@ def load_cmapss_fleet(
                     installed_at=installed[u],
                 )
             )
-        platform.add_assets(assets)
+        platform.registry.add_assets(MANUFACTURER, assets)
         units = list(last.index)
         step = 20
         for i in range(0, len(units), step):
             chunk = frame[frame["unit"].isin(units[i : i + step])]
-            res = platform.ingest_batch(
-                _batch(chunk, asset_of, installed), source=f"cmapss:{subset}:{split}"
+            res = platform.telemetry.ingest_batch(
+                MANUFACTURER,
+                _batch(chunk, asset_of, installed),
+                source=f"cmapss:{subset}:{split}",
             )
             totals["readings"] += res.accepted
             totals["rejected"] += len(res.rejected)
@@ -133,9 +136,9 @@ def load_cmapss_fleet(
             for u, last_cycle in last.items():
                 a = asset_of[u]
                 failed_at = installed[u] + timedelta(days=int(last_cycle))
-                platform.store.put_document(
-                    "event",
-                    f"{a}-failure",
+                platform.orders.record_event(
+                    MANUFACTURER,
+                    a,
                     {
                         "id": f"{a}-failure",
                         "asset_id": a,
@@ -144,9 +147,6 @@ def load_cmapss_fleet(
                         "age": int(last_cycle),
                         "source": f"C-MAPSS {subset} run-to-failure",
                     },
-                    customer_id=AIRLINES[(u - 1) % len(AIRLINES)][0],
-                    asset_id=a,
-                    status="failure",
                 )
         totals["assets"] += len(assets)
     return totals

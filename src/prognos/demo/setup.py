@@ -13,10 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from prognos.demo.history import build_demo_world
 from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ModelError
-from prognos.service import maintenance, prognostics
-from prognos.service.demo_world import build_demo_world
 from prognos.service.platform import Platform
 
 Progress = Callable[[str, int, int], None]
@@ -33,19 +32,21 @@ def setup_demo(
     t0 = time.perf_counter()
     totals = build_demo_world(platform, seed=0, subset=subset, data_dir=data_dir, progress=progress)
     models = {}
-    for t in platform.store.list_asset_types():
-        models[t.id] = {"health": prognostics.train_health(platform, t.id, progress=progress)["id"]}
+    for t in platform.registry.asset_types(MANUFACTURER):
+        models[t.id] = {
+            "health": platform.training.train_health(MANUFACTURER, t.id, progress=progress)["id"]
+        }
         if not t.failure_threshold:  # wear-threshold types are forecast from each asset's trend
             try:
-                card = prognostics.train(platform, t.id, progress=progress)
+                card = platform.training.train(MANUFACTURER, t.id, progress=progress)
                 models[t.id]["rul"] = card["id"]
                 models[t.id]["val_rmse"] = round(card["metrics"]["val_rmse"], 1)
             except ModelError as e:
                 models[t.id]["rul"] = f"skipped: {e.message}"
-    scored = prognostics.forecast_fleet(platform, progress=progress)
-    plan = maintenance.make_plan(platform, MANUFACTURER, horizon_days=56, time_limit_s=20)
-    maker_key, _ = platform.create_key(None, "demo manufacturer")
-    customer_key, _ = platform.create_key(DEMO_CUSTOMER, f"demo {DEMO_CUSTOMER}")
+    scored = platform.scoring.score_fleet(MANUFACTURER, progress=progress)
+    plan = platform.planning.plan(MANUFACTURER, horizon_days=56, time_limit_s=20)
+    maker_key, _ = platform.keys.create(MANUFACTURER, None, "demo manufacturer")
+    customer_key, _ = platform.keys.create(MANUFACTURER, DEMO_CUSTOMER, f"demo {DEMO_CUSTOMER}")
     return {
         **totals,
         "models": models,

@@ -1,6 +1,6 @@
 """The demo world: customers, sites, calendars, crews, parts, costs, and a fleet with a past.
 
-Besides the C-MAPSS airlines (``cmapss_fleet``) it registers a building-services company with
+Besides the C-MAPSS airlines (``demo.turbofans``) it registers a building-services company with
 elevators in Shanghai and Berlin, a bottling plant and a car plant with drive chains. Every
 site gets a production calendar sent as iCalendar; the manufacturer gets crews with skills and
 home regions, part depots, cost models and travel times. Elevators and chains get months of
@@ -12,7 +12,7 @@ History ends ``catch_up_days`` before now: readings may not lie in the future, s
 replays that stretch at its time-acceleration factor and then runs at the speed of the clock.
 
     summary = build_demo_world(platform, seed=0)      # ~40 s with the full FD001 fleet
-    fleet = simulate.live_fleet(platform)            # continues where the history ends
+    fleet = simulator.live_fleet(platform)           # continues where the history ends
 """
 
 from __future__ import annotations
@@ -21,29 +21,20 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import numpy as np
 
+from prognos.demo.turbofans import TURBOFAN
 from prognos.domain import Asset, Customer, Site
-from prognos.domain.keys import MANUFACTURER
 from prognos.domain.planning import CostModel, Crew, PartStock, Travel
-from prognos.service import maintenance
-from prognos.service.cmapss_fleet import AIRLINES, TURBOFAN, load_cmapss_fleet
-from prognos.service.platform import Platform
-from prognos.sim.calendars import CalendarSpec, make_spec, to_ics
+from prognos.sim.calendars import CalendarSpec, make_spec
 from prognos.sim.live import (
-    ASSET_TYPES,
     CHAIN_DRIVE,
     ELEVATOR,
-    Failure,
-    LiveAsset,
-    LiveFleet,
-    to_batch,
 )
 
 Progress = Callable[[str, int, int], None]
-SIM_DOC = ("simulation", "world")  # where the world's seed and clock are kept for the simulator
+SIM_STATE = "simulation"  # where the world's seed and clock are kept for the simulator
 REPAIR_HOURS = 6.0  # from a failure to the new part's first hour
 
 # (customer id, name, [(site suffix, name, timezone, region, asset type, count)])
@@ -296,185 +287,3 @@ def _calendar(site: Site, start: date, rng: np.random.Generator) -> CalendarSpec
     spec = make_spec(site.id, start, 800, rng)
     spec.timezone = site.timezone
     return spec
-
-
-def build_demo_world(
-    platform: Platform,
-    seed: int = 0,
-    *,
-    now: datetime | None = None,
-    catch_up_days: float = 28.0,
-    history_step_minutes: float = 120.0,
-    turbofans: bool = True,
-    subset: str = "FD001",
-    max_units: int | None = None,
-    data_dir=None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Register the demo world in ``platform`` and write its history; return counts.
-
-    With ``turbofans`` the C-MAPSS ``subset`` fleet (airlines) is loaded too, its histories
-    ending where the others' do. ``catch_up_days`` before ``now`` is where history ends and the
-    live simulator takes over.
-    """
-    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    end = now - timedelta(days=catch_up_days)
-    world = demo_world(seed, end)
-    totals: dict[str, Any] = {"readings": 0, "rejected": 0, "failures": 0}
-    if turbofans:
-        tf = load_cmapss_fleet(
-            platform,
-            subset,
-            data_dir,
-            now=end,
-            max_units=max_units,
-            progress=lambda split, d, n: progress and progress(f"turbofans ({split})", d, n),
-        )
-        totals["readings"] += tf["readings"]
-        totals["rejected"] += tf["rejected"]
-    for t in ASSET_TYPES.values():
-        platform.add_asset_type(t)
-    for c in world.customers:
-        platform.add_customer(c)
-    for s in world.sites:
-        platform.add_site(s)
-    _planning(platform, world, turbofans)
-    installed, counts = run_history(platform, world, history_step_minutes, progress)
-    platform.add_assets(
-        [a.model_copy(update={"installed_at": installed[a.id]}) for a in world.assets]
-    )
-    totals["readings"] += counts["readings"]
-    totals["rejected"] += counts["rejected"]
-    totals["failures"] = counts["failures"]
-    platform.store.put_document(
-        *SIM_DOC,
-        {
-            "seed": seed,
-            "history_end": end.isoformat(),
-            "sample_minutes": 10.0,
-            "workdays": {k: list(v) for k, v in world.workdays.items()},
-            "turbofan_subset": subset if turbofans else None,
-        },
-    )
-    totals.update(
-        {
-            "customers": len(platform.store.list_customers()),
-            "sites": len(platform.store.list_sites()),
-            "assets": platform.store.count_assets(),
-            "history_end": end.isoformat(),
-        }
-    )
-    return totals
-
-
-def _planning(platform: Platform, world: DemoWorld, turbofans: bool) -> None:
-    """Calendars (as iCalendar, the way customers send them), crews, depots, costs, travel."""
-    p = MANUFACTURER
-    rng = np.random.default_rng([world.seed, 11])
-    cal_start = world.history_end.date() - timedelta(days=400)
-    sites = list(world.sites)
-    if turbofans:
-        sites += [platform.store.get_site(f"{cid}-hangar") for cid, *_ in AIRLINES]
-    for site in sites:
-        spec = world.calendars.get(site.id) or _calendar(site, cal_start, rng)
-        maintenance.import_ics(platform, p, site.id, to_ics(spec, cal_start), days=400)
-    for crew in CREWS:
-        if turbofans or TURBOFAN not in crew.skills:
-            maintenance.put_crew(platform, p, crew)
-    for s in STOCK:
-        maintenance.put_stock(platform, p, s)
-    for type_id, cm in COSTS.items():
-        if turbofans or type_id != TURBOFAN:
-            maintenance.put_cost_model(platform, p, type_id, cm)
-    maintenance.put_travel(platform, p, TRAVEL)
-
-
-def run_history(
-    platform: Platform | None,
-    world: DemoWorld,
-    step_minutes: float,
-    progress: Progress | None = None,
-) -> tuple[dict[str, datetime], dict[str, int]]:
-    """Simulate each asset from its first part to the end of history, replacing parts that fail.
-
-    Returns the start of each asset's current life and counts. Failures become labelled events.
-    Without a platform nothing is stored (the lives alone, for ``simulate.world_fleet``).
-    """
-    sites = {s.id: s for s in world.sites}
-    current = {a.id: a.installed_at for a in world.assets}
-    lives = [
-        LiveAsset(
-            a.id,
-            a.customer_id,
-            a.type_id,
-            a.installed_at,
-            timezone=sites[a.site_id].timezone,
-            workdays=world.workdays[a.site_id],
-        )
-        for a in world.assets
-    ]
-    counts = {"readings": 0, "rejected": 0, "failures": 0}
-    # registered first (at the first part's start) so readings validate; moved on at the end
-    if platform is not None:
-        platform.add_assets(world.assets)
-    step = 0
-    while lives:
-        fleet = LiveFleet(lives, world.seed, sample_minutes=step_minutes)
-        horizon = world.history_end
-        chunk = timedelta(days=30)
-        t = min(a.installed_at for a in lives)
-        while t < horizon:
-            t = min(t + chunk, horizon)
-            samples = fleet.advance_wide(t)
-            if platform is not None:
-                res = platform.ingest_batch(to_batch(samples), source="sim:history")
-                counts["readings"] += res.accepted
-                counts["rejected"] += len(res.rejected)
-        step += 1
-        if progress:
-            progress(f"elevator and chain histories (round {step})", step, step)
-        failures = fleet.pop_failures()
-        by_id = {a.asset_id: a for a in lives}
-        lives = []
-        for f in failures:
-            if platform is not None:
-                record_failure(platform, f)
-            counts["failures"] += 1
-            fresh = f.at + timedelta(hours=REPAIR_HOURS)
-            if fresh < world.history_end:
-                current[f.asset_id] = fresh.replace(microsecond=0)
-                lives.append(
-                    LiveAsset(
-                        f.asset_id,
-                        f.customer_id,
-                        f.type_id,
-                        current[f.asset_id],
-                        last_ts=f.at,
-                        timezone=by_id[f.asset_id].timezone,
-                        workdays=by_id[f.asset_id].workdays,
-                    )
-                )
-    return current, counts
-
-
-def record_failure(platform: Platform, f: Failure) -> None:
-    """A part that wore out: the labelled event training learns from (``maintenance`` shape)."""
-    event_id = f"{f.asset_id}-failure-{f.at:%Y%m%dT%H%M}"
-    platform.store.put_document(
-        maintenance.EVENT,
-        event_id,
-        {
-            "id": event_id,
-            "asset_id": f.asset_id,
-            "kind": "failure",
-            "failure_found": True,
-            "at": f.at.isoformat(),
-            "life_start": f.life_start.isoformat(),
-            "age": float(f.age),
-            "resets_age": True,
-            "source": "simulated wear-out",
-        },
-        customer_id=f.customer_id,
-        asset_id=f.asset_id,
-        status="failure",
-    )

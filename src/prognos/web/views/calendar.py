@@ -7,19 +7,13 @@ from typing import Any
 
 from prognos.domain import Principal
 from prognos.domain.planning import (
-    Crew,
     SiteCalendar,
     WorkOrder,
     WorkOrderStatus,
 )
 from prognos.errors import NotFound
-from prognos.service.panel._common import (
-    CALENDAR,
-    CREW,
-    _utc,
-)
-from prognos.service.panel.orders import list_orders
 from prognos.service.platform import Platform
+from prognos.service.timeutil import as_utc
 
 # -- calendars -----------------------------------------------------------------------------------
 _DAY_KIND_ORDER = ("blackout", "shutdown", "stop", "shift")
@@ -34,7 +28,7 @@ def calendar_view(
 ) -> dict[str, Any]:
     """Per site of one customer: what each day is (production, stop, ...) and the jobs in it;
     per crew: its jobs on the same days (a customer sees only its own jobs)."""
-    customers = platform.list_customers(p)
+    customers = platform.registry.customers(p)
     if not p.is_manufacturer:
         customer_id = p.customer_id
     elif customer_id is None and customers:
@@ -47,15 +41,15 @@ def calendar_view(
     end = day_list[-1]
     orders = [
         o
-        for o in list_orders(platform, p)
+        for o in platform.orders.list_orders(p)
         if start <= o.day <= end and o.status is not WorkOrderStatus.cancelled
     ]
-    sites = [s for s in platform.list_sites(p) if s.customer_id == customer_id]
+    sites = [s for s in platform.registry.sites(p) if s.customer_id == customer_id]
     rows = []
     lo = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     hi = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
     for s in sites:
-        cal = _calendar_between(platform.store.get_document(CALENDAR, s.id), lo, hi)
+        cal = _calendar_between(platform.calendars.raw(p, s.id), lo, hi)
         kinds = _day_kinds(cal, day_list) if cal else {}
         jobs: dict[date, list[WorkOrder]] = {}
         for o in orders:
@@ -75,7 +69,7 @@ def calendar_view(
                 ],
             }
         )
-    crews = [Crew.model_validate(d) for d in platform.store.list_documents(CREW)]
+    crews = platform.resources.crews(p)
     crew_rows = []
     for c in crews:
         mine = [o for o in orders if o.crew_id == c.id]
@@ -103,7 +97,9 @@ def _calendar_between(doc: dict | None, lo: datetime, hi: datetime) -> SiteCalen
     in milliseconds, not tens of them."""
     if doc is None:
         return None
-    windows = [w for w in doc.get("windows", []) if _utc(w["start"]) < hi and _utc(w["end"]) > lo]
+    windows = [
+        w for w in doc.get("windows", []) if as_utc(w["start"]) < hi and as_utc(w["end"]) > lo
+    ]
     return SiteCalendar.model_validate({**doc, "windows": windows})
 
 

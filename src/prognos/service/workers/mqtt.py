@@ -1,4 +1,4 @@
-"""Ingest workers as use cases: an MQTT subscription whose batches go into the platform's store.
+"""The MQTT ingest worker: a subscription whose batches go into the platform's telemetry.
 
 The MQTT worker (``prognos.ingest.mqtt``) only moves messages; this module decides what a
 message means. The topic ``prognos/<customer>/<asset>/telemetry`` names the asset, and the
@@ -6,10 +6,10 @@ customer it names must own that asset: a device of one customer cannot write int
 customer's asset. A message that breaks this is quarantined (and acknowledged, so it does not
 come back forever), as are payloads that are not telemetry.
 
-Hosting it (``prognos serve`` lifespan on DuckDB, or ``prognos ingest mqtt`` standalone)::
+Hosting it (``prognos serve`` on DuckDB, or ``prognos ingest mqtt`` standalone)::
 
     worker = mqtt_worker(platform)          # settings.mqtt_broker, topic, group, credentials
-    worker.start()                          # returns at once; a thread consumes
+    worker.start()                          # returns at once; threads consume
     ...
     worker.stop()                           # blocks until the batch in hand is committed
 """
@@ -17,7 +17,7 @@ Hosting it (``prognos serve`` lifespan on DuckDB, or ``prognos ingest mqtt`` sta
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from prognos.config import Settings
 from prognos.domain import Rejection
@@ -25,7 +25,9 @@ from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ConfigError
 from prognos.ingest import records
 from prognos.ingest.mqtt import Message, MqttWorker
-from prognos.service.platform import CheckedReadings, Platform
+from prognos.service.registry import RegistryService
+from prognos.service.telemetry import CheckedReadings, TelemetryService
+from prognos.service.workers.base import SupervisedWorker
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,16 @@ class TopicPattern:
 class MqttIngest:
     """The handler an ``MqttWorker`` calls: tenancy from the topic, then one ingest per batch."""
 
-    def __init__(self, platform: Platform, topic_filter: str):
-        self.platform = platform
+    def __init__(
+        self,
+        telemetry: TelemetryService,
+        registry: RegistryService,
+        topic_filter: str,
+        max_payload_bytes: int,
+    ):
+        self.telemetry = telemetry
+        self.registry = registry
+        self.max_payload_bytes = max_payload_bytes
         self.pattern = TopicPattern(topic_filter)
         self.accepted = 0
         self.duplicates = 0
@@ -76,7 +86,7 @@ class MqttIngest:
         """Tenancy from the topics, one long table for the batch, validated: all of it while
         the previous batch commits (the store works outside the GIL). A frame per message
         would cost more than the readings in it."""
-        registry = self.platform.registry()
+        registry = self.registry.snapshot()
         owned: list[tuple[str, bytes]] = []
         rejected: list[Rejection] = []
         for m in messages:
@@ -110,14 +120,12 @@ class MqttIngest:
                 continue
             # An unknown asset goes on: validation rejects it with the registry's own reason.
             owned.append((asset_id, m.payload))
-        df, pre = records.from_json_messages(
-            owned, SOURCE, self.platform.settings.max_payload_bytes
-        )
-        return self.platform.check_long(df, MANUFACTURER, SOURCE, rejected + pre)
+        df, pre = records.from_json_messages(owned, SOURCE, self.max_payload_bytes)
+        return self.telemetry.check(MANUFACTURER, df, SOURCE, rejected + pre)
 
     def commit(self, prepared: CheckedReadings) -> None:
         """Store and quarantine the checked batch; its messages are acknowledged after this."""
-        result = self.platform.store_checked(prepared)
+        result = self.telemetry.store_checked(prepared)
         self.accepted += result.accepted
         self.duplicates += result.duplicates
         self.rejected += len(result.rejected)
@@ -144,14 +152,75 @@ def _snippet(payload: bytes) -> str:
     return payload[:2000].decode("utf-8", "replace")
 
 
+class MqttIngestWorker(SupervisedWorker):
+    """The supervised lifecycle around an ``MqttWorker`` (which reconnects by itself)."""
+
+    name = "mqtt"
+
+    def __init__(self, mqtt: MqttWorker):
+        super().__init__()
+        self.mqtt = mqtt
+
+    def run(self, stop) -> None:
+        self.mqtt.start()
+        try:
+            while not stop.wait(0.1):
+                if self.mqtt.wait_subscribed(0):
+                    self.ready()
+        finally:
+            self.mqtt.stop()
+
+    def details(self) -> dict[str, Any]:
+        return self.mqtt.status()
+
+    def wait_subscribed(self, timeout: float | None = None) -> bool:
+        """True once the broker has confirmed the subscription (after the first connect)."""
+        return self.mqtt.wait_subscribed(timeout)
+
+    def idle_s(self) -> float:
+        return self.mqtt.idle_s()
+
+    @property
+    def connected(self) -> bool:
+        return self.mqtt.connected
+
+    @property
+    def client_id(self) -> str:
+        return self.mqtt.client_id
+
+    @property
+    def stats(self):
+        """The connection's counters (``ingest.mqtt.WorkerStats``)."""
+        return self.mqtt.stats
+
+    @property
+    def handler(self) -> MqttIngest:
+        return self.mqtt.handler
+
+    def __enter__(self) -> MqttIngestWorker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class Hosts(Protocol):
+    """What a worker factory needs of the composition root (``service.platform.Platform``)."""
+
+    settings: Settings
+    telemetry: TelemetryService
+    registry: RegistryService
+
+
 def mqtt_worker(
-    platform: Platform,
+    platform: Hosts,
     settings: Settings | None = None,
     *,
     broker: str | None = None,
     client_id: str | None = None,
     **options: Any,
-) -> MqttWorker:
+) -> MqttIngestWorker:
     """An MQTT ingest worker over ``platform``: ``start()`` it, ``stop()`` it.
 
     Broker, topic filter, group and credentials come from ``settings`` (default: the
@@ -164,7 +233,7 @@ def mqtt_worker(
             "no MQTT broker configured",
             hint="set PROGNOS_MQTT_BROKER=mqtt://HOST:PORT or pass --broker",
         )
-    handler = MqttIngest(platform, s.mqtt_topic)
+    handler = MqttIngest(platform.telemetry, platform.registry, s.mqtt_topic, s.max_payload_bytes)
     worker = MqttWorker(
         url,
         handler,
@@ -178,4 +247,4 @@ def mqtt_worker(
         key_file=s.mqtt_key_file,
         **options,
     )
-    return worker
+    return MqttIngestWorker(worker)

@@ -17,183 +17,35 @@ the stream goes on with the next tick.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-from urllib.parse import unquote, urlparse
+from typing import Any
 
 import numpy as np
 
+from prognos.demo.history import run_history
+from prognos.demo.transports import InProcess, MqttPublisher, Transport
+from prognos.demo.turbofans import AIRLINES
+from prognos.demo.world import REPAIR_HOURS, SIM_STATE, demo_world
 from prognos.domain import Asset
-from prognos.errors import ConfigError
-from prognos.service.demo_world import (
-    REPAIR_HOURS,
-    SIM_DOC,
-    demo_world,
-    record_failure,
-    run_history,
-)
+from prognos.domain.keys import MANUFACTURER
 from prognos.service.platform import Platform
+from prognos.service.workers.base import LoopWorker
 from prognos.sim.live import (
     CHAIN_DRIVE,
     ELEVATOR,
     TURBOFAN,
-    Failure,
     LiveAsset,
     LiveFleet,
-    Samples,
     load_turbofan_pool,
-    to_batch,
 )
 
 log = logging.getLogger(__name__)
 SIMULATED = (ELEVATOR, CHAIN_DRIVE, TURBOFAN)
 _TEST_UNIT = re.compile(r"^(FD00\d)-test-(\d+)$")
-
-
-# -- transports ---------------------------------------------------------------------------------
-class Transport(Protocol):
-    """Where a tick's readings go; ``send`` returns how many readings were taken."""
-
-    def send(self, samples: list[Samples]) -> int: ...
-    def failed(self, f: Failure, new_life: datetime) -> None: ...
-    def close(self) -> None: ...
-
-
-class InProcess:
-    """Ingest into the platform through its validation; failures become labelled events."""
-
-    def __init__(self, platform: Platform):
-        self.platform = platform
-
-    def send(self, samples: list[Samples]) -> int:
-        if not samples:
-            return 0
-        res = self.platform.ingest_batch(to_batch(samples), source="simulator")
-        if res.rejected:
-            log.warning(
-                "simulator: %d readings rejected (first: %s)",
-                len(res.rejected),
-                res.rejected[0].reason,
-            )
-        return res.accepted + res.duplicates
-
-    def failed(self, f: Failure, new_life: datetime) -> None:
-        """The part broke and was replaced after an emergency repair: record both."""
-        record_failure(self.platform, f)
-        a = self.platform.store.get_asset(f.asset_id)
-        if a is not None:
-            self.platform.store.upsert_assets([a.model_copy(update={"installed_at": new_life})])
-            self.platform._registry_changed()
-
-    def replaced(self) -> dict[str, datetime]:
-        """Current life start of every asset, as the platform knows it (work orders reset it)."""
-        return {a.id: a.installed_at for a in self.platform.store.list_assets()}
-
-    def close(self) -> None:
-        pass
-
-
-class MqttPublisher:
-    """Publish wide JSON records, one message per asset and tick, QoS 1.
-
-    With a ``platform`` (the simulator inside ``prognos serve``), failures are recorded there
-    and replacements made through work orders are followed, as in process.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        platform: Platform | None = None,
-        client_id: str = "",
-        username: str | None = None,
-        password: str | None = None,
-        max_queued: int = 20_000,
-        connect_timeout_s: float = 10.0,
-    ):
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
-        u = urlparse(url)
-        if u.scheme not in ("mqtt", "tcp") or not u.hostname:
-            raise ConfigError(
-                f"broker URL {url!r} is not mqtt://HOST:PORT", hint="e.g. mqtt://127.0.0.1:1883"
-            )
-        self.local = InProcess(platform) if platform is not None else None
-        self.dropped = 0
-        self._pending: list[Any] = []  # unacknowledged publishes; paho caps them at max_queued
-        self._connected = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        self.client.max_queued_messages_set(max_queued)  # bounded while the broker is away
-        self.client.max_inflight_messages_set(200)
-        user = username or (unquote(u.username) if u.username else None)
-        if user:
-            self.client.username_pw_set(
-                user, password or (unquote(u.password) if u.password else None)
-            )
-        self.client.on_connect = lambda c, ud, flags, rc, props=None: (
-            self._connected.set() if not rc.is_failure else None
-        )
-        self.client.on_disconnect = lambda *a: self._connected.clear()
-        self.client.reconnect_delay_set(1, 30)
-        try:
-            self.client.connect(u.hostname, u.port or 1883, keepalive=30)
-        except OSError as e:
-            raise ConfigError(
-                f"cannot connect to the MQTT broker at {url}: {e}",
-                hint="start one (mosquitto) or leave --broker out to ingest in process",
-            ) from e
-        self.client.loop_start()
-        if not self._connected.wait(connect_timeout_s):
-            self.close()
-            raise ConfigError(f"the MQTT broker at {url} did not accept the connection")
-
-    def send(self, samples: list[Samples]) -> int:
-        import paho.mqtt.client as mqtt
-
-        sent = 0
-        self._pending = [i for i in self._pending if not i.is_published()]
-        for s in samples:
-            recs = s.records()
-            payload = json.dumps(recs[0] if len(recs) == 1 else recs, separators=(",", ":"))
-            info = self.client.publish(
-                f"prognos/{s.customer_id}/{s.asset_id}/telemetry", payload, qos=1
-            )
-            if info.rc == mqtt.MQTT_ERR_SUCCESS or info.rc == mqtt.MQTT_ERR_NO_CONN:
-                sent += s.values.size  # queued: paho sends it once (re)connected
-                self._pending.append(info)
-            else:
-                self.dropped += s.values.size
-        return sent
-
-    def failed(self, f: Failure, new_life: datetime) -> None:
-        log.info("simulator: %s failed at %s; replaced", f.asset_id, f.at.isoformat())
-        if self.local is not None:
-            self.local.failed(f, new_life)
-
-    def replaced(self) -> dict[str, datetime]:
-        return self.local.replaced() if self.local is not None else {}
-
-    def close(self, flush_s: float = 5.0) -> None:
-        """Wait (a while) for the broker to acknowledge what was published, then disconnect."""
-        deadline = time.monotonic() + flush_s
-        for info in self._pending:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._connected.is_set():
-                break
-            try:
-                info.wait_for_publish(left)
-            except (RuntimeError, ValueError):
-                break
-        self._pending = []
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 # -- fleets -------------------------------------------------------------------------------------
@@ -203,22 +55,22 @@ def live_fleet(platform: Platform, seed: int | None = None, data_dir=None) -> Li
     The seed and sampling of the demo world (``build_demo_world``) are used when it was built;
     an asset whose current life ended in a labelled failure (a run-to-failure unit) is left out.
     """
-    doc = platform.store.get_document(*SIM_DOC) or {}
+    doc = platform.state.get(MANUFACTURER, SIM_STATE) or {}
     seed = doc.get("seed", 0) if seed is None else seed
     workdays = {k: tuple(v) for k, v in doc.get("workdays", {}).items()}
-    sites = {s.id: s for s in platform.store.list_sites()}
+    sites = {s.id: s for s in platform.registry.sites(MANUFACTURER)}
     ended: dict[str, datetime] = {}
-    for ev in platform.store.list_documents("event", status="failure"):
+    for ev in platform.orders.failures(MANUFACTURER):
         at = datetime.fromisoformat(ev["at"])
         ended[ev["asset_id"]] = max(at, ended.get(ev["asset_id"], at))
     assets, registered = [], set()
     ruls: dict[str, Any] = {}
-    for a in platform.store.list_assets():
+    for a in sorted(platform.registry.snapshot().assets.values(), key=lambda a: a.id):
         if m := _TEST_UNIT.match(a.serial):
             registered.add(m.group(1))
         if a.type_id not in SIMULATED or (a.id in ended and ended[a.id] >= a.installed_at):
             continue
-        last = platform.store.telemetry_span(a.id)[1]
+        last = platform.telemetry.span(MANUFACTURER, a.id)[1]
         assets.append(
             LiveAsset(
                 a.id,
@@ -272,8 +124,8 @@ def world_fleet(
     """The demo world's fleet without a database (``prognos simulate --broker``): the same
     elevators, chains and in-service C-MAPSS engines ``build_demo_world`` writes for the same
     seed and day, continuing from where their histories end."""
+
     from prognos.analytics.cmapss import load_subset
-    from prognos.service.cmapss_fleet import AIRLINES
 
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     world = demo_world(seed, now - timedelta(days=catch_up_days))
@@ -314,8 +166,8 @@ def world_fleet(
 
 
 # -- the simulator ------------------------------------------------------------------------------
-class Simulator:
-    """Streams a ``LiveFleet`` in a background thread; ``start()``, ``stop()``, ``status()``.
+class Simulator(LoopWorker):
+    """Streams a ``LiveFleet`` on a worker thread; ``start()``, ``stop()``, ``status()``.
 
     ``target`` is a ``Platform`` (in-process), a broker URL ``mqtt://...`` or a ``Transport``;
     with a broker URL, ``platform`` (optional) records failures and follows replacements.
@@ -334,6 +186,7 @@ class Simulator:
         log_every_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
+        super().__init__(tick_s)
         if isinstance(target, Platform):
             self.transport: Any = InProcess(target)
         elif isinstance(target, str):
@@ -353,9 +206,6 @@ class Simulator:
         self.ticks = 0
         self.errors = 0
         self.failures = 0
-        self.last_error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._t0 = 0.0
         self._last_log = 0.0
         self._last_check = 0.0
@@ -363,11 +213,10 @@ class Simulator:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> Simulator:
-        if self._thread is not None:
+        if self.running:
             return self
         self._t0 = self._last_log = self._last_check = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="prognos-simulator", daemon=True)
-        self._thread.start()
+        super().start()
         log.info(
             "simulator: %d assets from %s at %gx (%s)",
             len(self.fleet.assets),
@@ -379,29 +228,17 @@ class Simulator:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the tick in hand and close the transport."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().stop(timeout)
         try:
             self.transport.close()
         except Exception:
             log.exception("simulator: closing the transport failed")
 
     @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
     def backlog_s(self) -> float:
         """Simulated seconds the fleet is behind the simulated clock (catching up, capped ticks)."""
         due = self.fleet.next_due
         return max((self.sim_time - due).total_seconds(), 0.0) if due else 0.0
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.tick()
-            self._stop.wait(self.tick_s)
 
     # -- one step ------------------------------------------------------------------------------
     def tick(self) -> int:
@@ -451,9 +288,8 @@ class Simulator:
             self.errors,
         )
 
-    def status(self) -> dict[str, Any]:
+    def details(self) -> dict[str, Any]:
         return {
-            "running": self.running,
             "transport": type(self.transport).__name__,
             "speed": self.speed,
             "sim_time": self.sim_time.isoformat(),
@@ -464,5 +300,12 @@ class Simulator:
             "ticks": self.ticks,
             "failures": self.failures,
             "errors": self.errors,
-            "last_error": self.last_error,
         }
+
+
+def simulator_for(platform: Platform) -> Simulator:
+    """The demo's simulator as ``prognos serve`` hosts it (``PROGNOS_SIMULATE``): over MQTT when
+    a broker is configured, else straight into the platform."""
+    s = platform.settings
+    target: Platform | str = s.mqtt_broker or platform
+    return Simulator(target, live_fleet(platform), s.simulate_speed, platform=platform)

@@ -1,22 +1,22 @@
-"""OPC UA ingestion as a use case: a mapping checked against the registry, readings into the store.
+"""OPC UA ingestion: a mapping checked against the registry, readings into the telemetry.
 
-The worker owns one :class:`prognos.ingest.opcua.OpcUaConnector`. At start-up it checks every
+``OpcUaIngest`` owns one :class:`prognos.ingest.opcua.OpcUaConnector`. At start-up it checks every
 mapping entry against the registry (asset exists, channel belongs to the asset's type, unit is the
 channel's) and, once connected, against the server (node exists, numeric scalar, EngineeringUnits
 match the channel's unit). Any bad entry stops it with a ``ValidationFailed`` that names the entry.
-Readings go through ``Platform.ingest_batch`` in a worker thread, one batch at a time, so the
+Readings go through ``TelemetryService.ingest_batch`` in a worker thread, one batch at a time, so the
 embedded store keeps a single writer. On start it tells the connector the last stored sample of
 each channel, so nodes the server historizes are read back from there (a restart of prognos
 loses nothing the server kept).
 
-Hosting it (``prognos serve`` lifespan, or the ``prognos ingest opcua`` command)::
+It is an asyncio component; ``OpcUaWorker`` hosts it with the lifecycle every worker shares
+(``prognos serve``, ``prognos ingest opcua``)::
 
-    worker = OpcUaWorker.from_file(platform, "mapping.yaml")   # raises on a bad mapping
-    task = asyncio.create_task(worker.run())
-    await worker.wait_ready(timeout=30)   # optional: raises a bad node, a refused login
+    worker = OpcUaWorker(OpcUaIngest.from_file(platform, "mapping.yaml"))  # raises on a bad mapping
+    worker.start()                        # returns at once; an event loop on its own thread
+    worker.wait_ready(timeout=30)         # raises a bad node or a refused login
     ...                                   # worker.status() -> dict for health checks
-    await worker.stop()                   # returns after the last delivery and the disconnect
-    await task
+    worker.stop()                         # returns after the last delivery and the disconnect
 """
 
 from __future__ import annotations
@@ -31,15 +31,16 @@ from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ConfigError, ValidationFailed
 from prognos.ingest.opcua import OpcUaConnector
 from prognos.ingest.opcua_mapping import Mapping, MappingItem, same_unit
-from prognos.service.platform import Platform
+from prognos.service.workers.base import SupervisedWorker
+from prognos.service.workers.mqtt import Hosts
 
 
-class OpcUaWorker:
-    """Ingest what one OPC UA server's mapped nodes report into the platform's store."""
+class OpcUaIngest:
+    """Ingest what one OPC UA server's mapped nodes report into the platform's telemetry."""
 
     def __init__(
         self,
-        platform: Platform,
+        platform: Hosts,
         mapping: Mapping,
         *,
         endpoint: str | None = None,
@@ -48,7 +49,8 @@ class OpcUaWorker:
         resume: bool = True,
         **connector_options: Any,
     ):
-        self.platform = platform
+        self.telemetry = platform.telemetry
+        self.registry = platform.registry
         self.principal = principal
         self.source = source
         endpoint = endpoint or mapping.endpoint
@@ -66,7 +68,7 @@ class OpcUaWorker:
         self.connector = OpcUaConnector(endpoint, self.mapping, self._deliver, **connector_options)
 
     @classmethod
-    def from_file(cls, platform: Platform, path: str | Path, **kw: Any) -> OpcUaWorker:
+    def from_file(cls, platform: Hosts, path: str | Path, **kw: Any) -> OpcUaIngest:
         return cls(platform, Mapping.from_file(path), **kw)
 
     # -- hosting -------------------------------------------------------------------------------
@@ -94,7 +96,7 @@ class OpcUaWorker:
     # -- checks --------------------------------------------------------------------------------
     def _checked(self, mapping: Mapping) -> Mapping:
         """Check each entry against the registry; fill in the channel's unit where none is given."""
-        registry = self.platform.registry()
+        registry = self.registry.snapshot()
         problems: list[str] = []
         items: list[MappingItem] = []
         for it in mapping.items:
@@ -138,7 +140,7 @@ class OpcUaWorker:
         """The last stored sample of each mapped channel, so a restart reads the gap from history
         (each channel from its own last sample: a slow channel's gap is as long as its own)."""
         assets = sorted({it.asset for it in self.mapping.items})
-        last = self.platform.store.last_reading_times(assets)
+        last = self.telemetry.last_reading_times(MANUFACTURER, assets)
         return {
             it.index: last[(it.asset, it.channel)]
             for it in self.mapping.items
@@ -148,8 +150,41 @@ class OpcUaWorker:
     # -- delivery ------------------------------------------------------------------------------
     async def _deliver(self, batch: ReadingBatch) -> None:
         result = await asyncio.to_thread(
-            self.platform.ingest_batch, batch, self.principal, self.source
+            self.telemetry.ingest_batch, self.principal, batch, self.source
         )
         self.accepted += result.accepted
         self.duplicates += result.duplicates
         self.rejected += len(result.rejected)
+
+
+class OpcUaWorker(SupervisedWorker):
+    """The supervised lifecycle around an ``OpcUaIngest`` (which reconnects by itself)."""
+
+    name = "opcua"
+
+    def __init__(self, ingest: OpcUaIngest):
+        super().__init__()
+        self.ingest = ingest
+
+    async def run_async(self, stop: asyncio.Event) -> None:
+        task = asyncio.create_task(self.ingest.run(), name="prognos-opcua")
+        ready = asyncio.create_task(self.ingest.wait_ready(None))
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({ready, task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if ready.done() and not ready.exception():
+                self.ready()
+            if task.done():
+                task.result()  # raises what stopped it
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()
+        finally:
+            for t in (ready, stopping):
+                t.cancel()
+            await self.ingest.stop()
+            if not task.done():
+                await task
+
+    def details(self) -> dict[str, Any]:
+        return self.ingest.status()

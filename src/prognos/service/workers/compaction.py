@@ -11,69 +11,54 @@ messages wait at the broker, unacknowledged); a PostgreSQL deployment schedules
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from prognos.domain.keys import MANUFACTURER
-from prognos.service.platform import Platform
+from prognos.service.telemetry import TelemetryService
+from prognos.service.workers.base import LoopWorker
 
 log = logging.getLogger(__name__)
 
 MIN_NEW_READINGS = 1_000_000  # below this the interleaved tail costs less than a rewrite
 
 
-class NightlyCompaction:
-    """A thread that compacts the telemetry once a day in ``hour`` when it grew enough."""
+class CompactionWorker(LoopWorker):
+    """Compacts the telemetry once a day in ``hour`` when it grew enough."""
+
+    name = "compaction"
 
     def __init__(
         self,
-        platform: Platform,
+        telemetry: TelemetryService,
         hour: int,
         *,
         min_new: int = MIN_NEW_READINGS,
         check_every_s: float = 60.0,
         clock: Callable[[], datetime] = datetime.now,
     ):
-        self.platform = platform
+        super().__init__(check_every_s)
+        self._telemetry = telemetry
         self.hour = hour
         self.min_new = min_new
-        self.check_every_s = check_every_s
         self.clock = clock
         self.runs = 0
         self.last: dict[str, Any] | None = None
-        self.last_error: str | None = None
         self._done_on: date | None = None
         self._baseline: int | None = None  # readings after the last compaction (or at start)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> NightlyCompaction:
-        self._thread = threading.Thread(target=self._loop, name="prognos-compaction", daemon=True)
-        self._thread.start()
-        return self
+    def details(self) -> dict[str, Any]:
+        return {"hour": self.hour, "runs": self.runs, "last": self.last}
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def status(self) -> dict[str, Any]:
-        alive = self._thread is not None and self._thread.is_alive()
-        return {
-            "running": alive,
-            "hour": self.hour,
-            "runs": self.runs,
-            "last": self.last,
-            "last_error": self.last_error,
-        }
+    def tick(self) -> None:
+        self.check()
 
     def check(self) -> bool:
         """Compact now if it is the hour, not yet done today, and enough readings came in."""
         now = self.clock()
-        stored = self.platform.store.count_readings()
+        stored = self._telemetry.count(MANUFACTURER)
         if self._baseline is None:
             self._baseline = stored
         if now.hour != self.hour or self._done_on == now.date():
@@ -87,7 +72,7 @@ class NightlyCompaction:
             )
             return False
         t0 = time.perf_counter()
-        out = self.platform.compact_telemetry(MANUFACTURER)
+        out = self._telemetry.compact(MANUFACTURER)
         self._baseline = out["readings"]
         self.runs += 1
         self.last = {
@@ -96,13 +81,3 @@ class NightlyCompaction:
             "wall_seconds": round(time.perf_counter() - t0, 2),
         }
         return True
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.check()
-                self.last_error = None
-            except Exception as e:  # the store is busy or down: try again at the next check
-                self.last_error = f"{type(e).__name__}: {e}"
-                log.exception("nightly compaction failed")
-            self._stop.wait(self.check_every_s)

@@ -1,0 +1,183 @@
+"""Response models: what every route answers, so OpenAPI shows real schemas.
+
+The service layer returns domain objects and plain dictionaries; these models describe them at
+the edge. Open-ended parts (a worker's own counters, a model card) allow extra keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from prognos.domain import Asset, AssetType
+from prognos.domain.planning import Plan
+
+
+class Open(BaseModel):
+    """A model that keeps keys it does not name (counters, cards that grow)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# -- meta ----------------------------------------------------------------------------------------
+class Health(BaseModel):
+    status: str = Field(description="ok, or degraded when a worker or the store is down")
+    version: str
+    store: str
+
+
+class WorkerStatus(Open):
+    state: str = Field(description="running, the worker's own state, backing_off, failed, stopped")
+    running: bool
+    restarts: int = 0
+    last_error: str | None = None
+    since: str | None = None
+
+
+class PlatformStatus(BaseModel):
+    store: str
+    workers: dict[str, WorkerStatus]
+
+
+# -- registry ------------------------------------------------------------------------------------
+class AssetPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[Asset]
+
+
+class AssetDetail(Asset):
+    type: AssetType
+    components: list[str] = Field(description="ids of the assets fitted into this one")
+
+
+# -- telemetry -----------------------------------------------------------------------------------
+class RejectedRecord(BaseModel):
+    index: int | None = Field(description="the record's position in the payload")
+    field: str
+    reason: str
+    asset_id: str | None = None
+
+
+class IngestReply(BaseModel):
+    accepted: int = Field(description="readings stored")
+    duplicates: int = Field(description="readings already stored (idempotent re-sends)")
+    rejected_count: int
+    rejected: list[RejectedRecord] = Field(description="the first 1,000 rejected records")
+
+
+class ChannelSeries(BaseModel):
+    ts: list[str]
+    value: list[float] | None = Field(None, description="raw readings (no max_points)")
+    mean: list[float] | None = Field(None, description="bucket means (with max_points)")
+    min: list[float] | None = None
+    max: list[float] | None = None
+    count: list[int] | None = None
+
+
+class TelemetrySeries(BaseModel):
+    asset_id: str
+    first: str | None
+    last: str | None
+    downsampled: bool
+    channels: dict[str, ChannelSeries]
+
+
+class QuarantineRecord(Open):
+    id: str
+    received_at: str
+    source: str
+    index: int | None
+    asset_id: str | None
+    customer_id: str | None
+    field: str
+    reason: str
+    raw: str | None
+
+
+class QuarantinePage(BaseModel):
+    items: list[QuarantineRecord]
+
+
+class Compaction(BaseModel):
+    readings: int
+    seconds: float
+    store: str
+
+
+# -- prognostics ---------------------------------------------------------------------------------
+class Curve(BaseModel):
+    t: list[float]
+    p: list[float]
+
+
+class ForecastOut(Open):
+    asset_id: str
+    component: str | None
+    as_of: str
+    time_unit: str
+    model: str
+    model_version: str | None
+    quantiles: dict[str, float]
+    p10: float
+    p50: float
+    p90: float
+    survival: Curve | None = None
+    history: list[dict[str, Any]] | None = None
+
+
+class HealthPoint(BaseModel):
+    as_of: str
+    score: float
+
+
+class HealthOut(BaseModel):
+    asset_id: str
+    as_of: str
+    score: float = Field(description="0 (failing) to 100 (as healthy as its baseline)")
+    drivers: dict[str, float]
+    anomalies: dict[str, float]
+    history: list[HealthPoint] | None = None
+
+
+class FleetForecast(BaseModel):
+    asset_id: str
+    customer_id: str
+    site_id: str
+    type_id: str
+    as_of: str
+    time_unit: str
+    p10: float
+    p50: float
+    p90: float
+    model_version: str | None
+    prob_fail_within_horizon: float | None = None
+
+
+class FleetForecasts(BaseModel):
+    count: int
+    assets_without_forecast: int
+    items: list[FleetForecast]
+
+
+# -- planning ------------------------------------------------------------------------------------
+class CalendarImport(BaseModel):
+    site_id: str
+    windows: dict[str, int] = Field(description="windows imported, by kind")
+
+
+class PlanReply(BaseModel):
+    plan: Plan
+    created: list[str]
+    moved: list[str]
+    cancelled: list[str]
+    committed: bool
+
+
+class Event(Open):
+    id: str
+    asset_id: str
+    kind: str
+    at: str

@@ -1,0 +1,31 @@
+"""Background workers, all of one lifecycle (``base.SupervisedWorker``): start, stop, status,
+restart after failure with backoff and jitter.
+
+    mqtt          MQTT subscription -> telemetry (``mqtt_worker``)
+    opcua         OPC UA subscriptions -> telemetry (``OpcUaWorker``)
+    forecast_refresh  new readings -> new forecasts and health (``RefreshWorker``)
+    compaction    nightly telemetry layout on DuckDB (``CompactionWorker``)
+
+``service.hosting.workers_for(platform)`` builds the ones the settings ask for.
+"""
+
+from prognos.service.workers.base import LoopWorker, Permanent, SupervisedWorker, Worker
+from prognos.service.workers.compaction import CompactionWorker
+from prognos.service.workers.mqtt import MqttIngest, MqttIngestWorker, TopicPattern, mqtt_worker
+from prognos.service.workers.opcua import OpcUaIngest, OpcUaWorker
+from prognos.service.workers.refresh import RefreshWorker
+
+__all__ = [
+    "CompactionWorker",
+    "LoopWorker",
+    "MqttIngest",
+    "MqttIngestWorker",
+    "OpcUaIngest",
+    "OpcUaWorker",
+    "Permanent",
+    "RefreshWorker",
+    "SupervisedWorker",
+    "TopicPattern",
+    "Worker",
+    "mqtt_worker",
+]

@@ -1,0 +1,117 @@
+"""Keep forecasts fresh: new readings for an asset give it a new stored forecast within seconds.
+
+A listener on committed batches marks assets dirty; every ``interval`` seconds the worker
+forecasts the dirty assets (batching bursts: a stream of readings costs one forecast per asset
+per interval, not one per reading). One asset's failure is logged and skipped; a store that
+went away fails the round, the dirty assets are kept, and the supervisor tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from prognos.domain import FailureForecast, HealthScore, ReadingBatch
+from prognos.service.forecasts import ForecastService
+from prognos.service.registry import RegistryService
+from prognos.service.telemetry import TelemetryService
+from prognos.service.workers.base import LoopWorker
+
+log = logging.getLogger(__name__)
+
+SAVE_EVERY = 50  # forecasts and scores per transaction
+
+
+class RefreshWorker(LoopWorker):
+    name = "forecast_refresh"
+
+    def __init__(
+        self,
+        telemetry: TelemetryService,
+        registry: RegistryService,
+        forecasts: ForecastService,
+        interval: float = 1.0,
+    ):
+        super().__init__(interval)
+        self._telemetry = telemetry
+        self._registry = registry
+        self._forecasts = forecasts
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+        self._subscribers: list[Callable[[FailureForecast], None]] = []
+        self.refreshed = 0
+
+    def on_forecast(self, fn: Callable[[FailureForecast], None]) -> None:
+        """Call ``fn`` with every forecast the worker saves (live pages)."""
+        self._subscribers.append(fn)
+
+    def _mark(self, batch: ReadingBatch) -> None:
+        with self._lock:
+            self._dirty.update(set(batch.asset_id.tolist()))
+
+    def start(self) -> RefreshWorker:
+        self._telemetry.on_readings(self._mark)
+        super().start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        super().stop(timeout)
+        self._telemetry.off_readings(self._mark)
+
+    def details(self) -> dict[str, int]:
+        with self._lock:
+            pending = len(self._dirty)
+        return {"refreshed": self.refreshed, "pending": pending}
+
+    def tick(self) -> None:
+        self.refresh_now()
+
+    def refresh_now(self) -> int:
+        """Forecast every asset that got readings since the last round; saved in chunks of
+        ``SAVE_EVERY`` (one transaction each), so a burst over many assets does not pay a
+        commit per asset, and the first results show while the rest are computed."""
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+        n = 0
+        forecasts: list[FailureForecast] = []
+        healths: list[HealthScore] = []
+        todo = sorted(dirty)
+        try:
+            while todo:
+                if self._stop.is_set():  # shutting down: the rest waits for the next start
+                    break
+                asset = self._registry.snapshot().assets.get(todo[0])
+                if asset is not None:
+                    try:
+                        f, h = self._forecasts.assess(asset)
+                    except Exception:
+                        log.exception("forecast of %s failed", asset.id)
+                        f, h = None, None
+                    forecasts += [f] if f is not None else []
+                    healths += [h] if h is not None else []
+                todo.pop(0)
+                if len(forecasts) + len(healths) >= SAVE_EVERY:
+                    n += self._save(forecasts, healths)
+                    forecasts, healths = [], []
+            n += self._save(forecasts, healths)
+        except Exception:
+            # the store went away: what was not saved is marked dirty again for the next round
+            with self._lock:
+                self._dirty.update(todo + [f.asset_id for f in forecasts])
+                self._dirty.update(h.asset_id for h in healths)
+            raise
+        self.refreshed += n
+        return n
+
+    def _save(self, forecasts: list[FailureForecast], healths: list[HealthScore]) -> int:
+        if not forecasts and not healths:
+            return 0
+        self._forecasts.save(forecasts, healths)
+        for f in forecasts:
+            for fn in self._subscribers:
+                try:
+                    fn(f)
+                except Exception:  # a live page that went wrong must not stop the refresh
+                    log.exception("forecast subscriber failed")
+        return len(forecasts)

@@ -1,0 +1,160 @@
+"""Work orders through their lifecycle, and the findings they feed back to the models.
+
+Only the manufacturer moves orders (its crews do the work); customers see theirs. Completing an
+order needs the crew's finding: it becomes a labelled event that training reads, and a replaced
+part starts a new life for its asset.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from prognos.domain import Asset, Principal
+from prognos.domain.planning import Finding, WorkOrder, WorkOrderStatus
+from prognos.errors import NotFound, ValidationFailed
+from prognos.service.registry import RegistryService
+from prognos.store.ports import DocumentsPort, Kind
+
+OWN = "its crews do the work; customers see their orders"
+# The panel's work-order buttons and the lifecycle moves they make (completing is its own).
+ACTIONS = {"dispatch": WorkOrderStatus.dispatched, "start": WorkOrderStatus.in_progress}
+FINAL = {WorkOrderStatus.done, WorkOrderStatus.cancelled}
+
+
+class WorkOrderService:
+    def __init__(self, documents: DocumentsPort, registry: RegistryService):
+        self._docs = documents
+        self._registry = registry
+
+    def save(self, p: Principal, o: WorkOrder, customer_id: str | None = None) -> WorkOrder:
+        """Store a work order as the document the planner, the API and the panel share."""
+        p.require_manufacturer(OWN)
+        if customer_id is None:
+            a = self._registry.snapshot().assets.get(o.asset_id)
+            if a is None:
+                raise NotFound(f"work order {o.id}: asset {o.asset_id!r} does not exist")
+            customer_id = a.customer_id
+        self._docs.put_document(
+            Kind.workorder,
+            o.id,
+            o.model_dump(mode="json"),
+            customer_id=customer_id,
+            asset_id=o.asset_id,
+            status=o.status.value,
+        )
+        return o
+
+    def list_orders(
+        self, p: Principal, status: str | None = None, asset_id: str | None = None
+    ) -> list[WorkOrder]:
+        """Work orders the caller may see, soonest first (done and cancelled last)."""
+        docs = self._docs.list_documents(
+            Kind.workorder,
+            customer_id=None if p.is_manufacturer else p.customer_id,
+            asset_id=asset_id,
+            status=status or None,
+        )
+        orders = [WorkOrder.model_validate(d) for d in docs]
+        return sorted(orders, key=lambda o: (o.status in FINAL, o.day, o.id))
+
+    def get(self, p: Principal, order_id: str) -> WorkOrder:
+        body = self._docs.get_document(Kind.workorder, order_id)
+        if body is None:
+            raise NotFound(f"work order {order_id!r} not found")
+        o = WorkOrder.model_validate(body)
+        a = self._registry.snapshot().assets.get(o.asset_id)
+        if a is None or not p.may_see(a.customer_id):
+            raise NotFound(f"work order {order_id!r} not found")
+        return o
+
+    def transition(
+        self, p: Principal, order_id: str, to: str, finding: Finding | None = None
+    ) -> WorkOrder:
+        """Move an order along its lifecycle; ``done`` needs the finding, which feeds the models."""
+        p.require_manufacturer(OWN)
+        o = self.get(p, order_id)
+        asset = self._registry.asset(p, o.asset_id)
+        if to == WorkOrderStatus.done:
+            if finding is None:
+                raise ValidationFailed(
+                    f"completing work order {order_id} needs a finding",
+                    hint="send condition, failure_found, part_replaced, measured_wear, at",
+                )
+            if o.status is WorkOrderStatus.dispatched:
+                o = o.transition(WorkOrderStatus.in_progress, finding.at)
+            o = o.complete(finding)
+            self._feed_back(p, o, asset)
+        else:
+            o = o.transition(to)
+        self.save(p, o, asset.customer_id)
+        return o
+
+    def act(self, p: Principal, order_id: str, action: str) -> WorkOrder:
+        """A panel button: dispatch or start an order."""
+        p.require_manufacturer(OWN)
+        if action not in ACTIONS:
+            raise ValidationFailed(f"unknown action {action!r}", hint=f"use {', '.join(ACTIONS)}")
+        return self.transition(p, order_id, ACTIONS[action].value)
+
+    def complete(
+        self,
+        p: Principal,
+        order_id: str,
+        condition: str = "",
+        measured_wear: float | None = None,
+        failure_found: bool = False,
+        part_replaced: bool = True,
+        at: datetime | None = None,
+    ) -> WorkOrder:
+        """Mark an order done with the crew's findings (they become a labelled event)."""
+        p.require_manufacturer(OWN)
+        finding = Finding(
+            condition=condition.strip(),
+            measured_wear=measured_wear,
+            failure_found=failure_found,
+            part_replaced=part_replaced,
+            at=at or datetime.now(UTC),
+        )
+        return self.transition(p, order_id, WorkOrderStatus.done.value, finding)
+
+    def _feed_back(self, p: Principal, o: WorkOrder, asset: Asset) -> None:
+        """The finding becomes a labelled event; a replaced part starts a new life for the asset."""
+        event = o.feedback_event()
+        t = self._registry.asset_type(p, asset.type_id)
+        at = datetime.fromisoformat(event["at"])
+        event.update(
+            {
+                "id": f"{o.id}-finding",
+                "work_order": o.id,
+                "life_start": asset.installed_at.isoformat(),
+                "age": (at - asset.installed_at).total_seconds() / t.time_unit.seconds,
+            }
+        )
+        self.record_event(p, asset.id, event)
+        if event["resets_age"]:
+            self._registry.restart_life(p, asset, at)
+
+    def record_event(self, p: Principal, asset_id: str, event: dict[str, Any]) -> None:
+        """Store a labelled event (failure, replacement) of an asset for training to read;
+        the same ``id`` again replaces it (idempotent)."""
+        p.require_manufacturer(OWN)
+        asset = self._registry.asset(p, asset_id)
+        self._docs.put_document(
+            Kind.event,
+            event["id"],
+            event,
+            customer_id=asset.customer_id,
+            asset_id=asset.id,
+            status=event["kind"],
+        )
+
+    def events(self, p: Principal, asset_id: str) -> list[dict[str, Any]]:
+        """Labelled events (failures, replacements) of an asset the caller may see."""
+        self._registry.asset(p, asset_id)
+        return self._docs.list_documents(Kind.event, asset_id=asset_id)
+
+    def failures(self, p: Principal) -> list[dict[str, Any]]:
+        """Every labelled failure event (training reads them)."""
+        p.require_manufacturer(OWN)
+        return self._docs.list_documents(Kind.event, status="failure")
