@@ -5,9 +5,10 @@ compacts the store (``prognos store compact``) and times them again.
     prognos bench store --json                            # DuckDB, 1,000 assets x 10 channels x 1,000 ticks
     prognos bench store --json --store postgres-temp      # a throwaway PostgreSQL 15
 
-Appends go straight to ``Store.write_readings`` in batches of ``--batch-ticks`` ticks of the
-whole fleet (40,000 readings by default, an MQTT batch of 2,000 messages), validation left out:
-the ingest benchmark measures that path. The scans, each on ``--queries`` random assets:
+Appends go through the commit half of ingest (``TelemetryService.store_checked``, what a
+worker calls once a batch is validated) in batches of ``--batch-ticks`` ticks of the whole
+fleet (40,000 readings by default, an MQTT batch of 2,000 messages), validation left out: the
+ingest benchmark measures that path. The scans, each on ``--queries`` random assets:
 
 * ``history``: all of one asset's readings (what training and forecasting read);
 * ``recent``: its last tenth of the time range, every channel (a chart of the last days);
@@ -17,6 +18,7 @@ the ingest benchmark measures that path. The scans, each on ``--queries`` random
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from typing import Annotated, Any
 
@@ -24,6 +26,7 @@ import numpy as np
 import typer
 
 from prognos.bench._output import emit
+from prognos.domain.keys import MANUFACTURER as M
 
 
 def register(bench_app: typer.Typer) -> None:
@@ -59,8 +62,10 @@ def run(
     from rich.progress import Progress
 
     from prognos.bench._stores import throwaway_store
+    from prognos.config import Settings
     from prognos.domain import ReadingBatch
-    from prognos.store import open_store
+    from prognos.service.platform import open_platform
+    from prognos.service.telemetry import CheckedReadings
 
     asset_ids = np.array([f"unit-{i:05d}" for i in range(n_assets)], dtype=object)
     channel_ids = np.array([f"ch{c:02d}" for c in range(n_channels)], dtype=object)
@@ -82,16 +87,14 @@ def run(
     picks = rng.choice(asset_ids, size=min(queries, n_assets), replace=False)
     recent = start + int(ticks * 0.9) * step
 
-    def scans(s) -> dict[str, dict[str, float]]:
+    def scans(t) -> dict[str, dict[str, float]]:
         timed: dict[str, list[float]] = {"history": [], "recent": [], "chart": []}
+        four = list(channel_ids[:4])
         for a in picks:
             for name, call in (
-                ("history", lambda a=a: s.read_telemetry(a)),
-                ("recent", lambda a=a: s.read_telemetry(a, start=recent.astype(object))),
-                (
-                    "chart",
-                    lambda a=a: s.downsample(a, list(channel_ids[:4]), None, None, 300),
-                ),
+                ("history", lambda a=a: t.history(M, a)),
+                ("recent", lambda a=a: t.history(M, a, start=recent.astype(object))),
+                ("chart", lambda a=a: t.series(M, a, four, max_points=300)["channels"]),
             ):
                 t0 = time.perf_counter()
                 out = call()
@@ -106,29 +109,32 @@ def run(
             for k, v in timed.items()
         }
 
-    with throwaway_store(store) as (db, label):
-        s = open_store(db)
+    with throwaway_store(store) as (db, label), tempfile.TemporaryDirectory() as art:
+        platform = open_platform(Settings(db=db, artifacts_dir=art, refresh_interval=0))
         try:
+            register_fleet(platform, asset_ids, channel_ids)
+            t = platform.telemetry
+            registry = platform.registry.snapshot()
             t0 = time.perf_counter()
             with Progress(transient=True) as bar:
                 task = bar.add_task("appending", total=ticks)
                 for first in range(0, ticks, batch_ticks):
                     n = min(batch_ticks, ticks - first)
-                    s.write_readings(batch(first, n))
+                    t.store_checked(CheckedReadings(batch(first, n), [], "bench", registry))
                     bar.advance(task, n)
             append_s = time.perf_counter() - t0
-            readings = s.count_readings()
+            readings = t.count(M)
             if readings != per_tick * ticks:
                 raise RuntimeError(f"stored {readings} readings, expected {per_tick * ticks}")
-            s.read_telemetry(str(picks[0]))  # warm caches alike for both rounds
-            before = scans(s)
+            t.history(M, str(picks[0]))  # warm caches alike for both rounds
+            before = scans(t)
             t0 = time.perf_counter()
-            s.compact_telemetry()
+            t.compact(M)
             compact_s = time.perf_counter() - t0
-            s.read_telemetry(str(picks[0]))
-            after = scans(s)
+            t.history(M, str(picks[0]))
+            after = scans(t)
         finally:
-            s.close()
+            platform.close()
     return {
         "store": label,
         "readings": readings,
@@ -146,3 +152,30 @@ def run(
         "load_avg_1m_before": round(load_before, 2),
         "cpus": os.cpu_count(),
     }
+
+
+def register_fleet(platform, asset_ids: np.ndarray, channel_ids: np.ndarray) -> None:
+    """One customer, site and asset type with the benchmark's channels, and its assets."""
+    from datetime import UTC, datetime
+
+    from prognos.domain import Asset, AssetType, Channel, Customer, Site
+
+    platform.registry.add_asset_type(
+        M,
+        AssetType(id="bench", channels=[Channel(name=c, min=-1e9, max=1e9) for c in channel_ids]),
+    )
+    platform.registry.add_customer(M, Customer(id="bench", name="Bench"))
+    platform.registry.add_site(M, Site(id="bench-site", customer_id="bench", name="Bench"))
+    platform.registry.add_assets(
+        M,
+        [
+            Asset(
+                id=str(a),
+                customer_id="bench",
+                site_id="bench-site",
+                type_id="bench",
+                installed_at=datetime(2025, 1, 1, tzinfo=UTC),
+            )
+            for a in asset_ids
+        ],
+    )

@@ -33,21 +33,22 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 from asyncua import Client, ua
 from asyncua.client.ua_client import UaClientState
 from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent
 
+from prognos.backoff import Backoff
 from prognos.domain import ReadingBatch
-from prognos.errors import ValidationFailed
 from prognos.ingest.opcua_client import (
     NodeInfo,
     ServerUnreachable,
     connect,
     disconnect,
     resolve,
+    subscribe,
 )
 from prognos.ingest.opcua_mapping import Mapping
+from prognos.ingest.opcua_samples import EPOCH, SampleBuffer, micros
 
 __all__ = ["NodeInfo", "OpcUaConnector", "ServerUnreachable", "connect", "disconnect", "resolve"]
 
@@ -55,14 +56,6 @@ log = logging.getLogger(__name__)
 
 BatchHandler = Callable[[ReadingBatch], Awaitable[None] | None]
 NodeCheck = Callable[[list[NodeInfo]], Awaitable[None] | None]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _micros(t: datetime) -> int:
-    """Microseconds since the epoch, exactly (a float timestamp loses the last digit)."""
-    td = t - _EPOCH
-    return (td.days * 86_400 + td.seconds) * 1_000_000 + td.microseconds
 
 
 # -- the connector -------------------------------------------------------------------------------
@@ -105,16 +98,7 @@ class OpcUaConnector:
         self.watchdog_interval = watchdog_interval
         self.backfill = backfill  # seconds of server history read after a gap; 0: never
 
-        n = len(mapping.items)
-        self._assets = np.array([it.asset for it in mapping.items], dtype=object)
-        self._channels = np.array([it.channel for it in mapping.items], dtype=object)
-        self._last_ts = [-(2**62)] * n  # µs since epoch of the last sample handed over, per item
-        for i, t in (resume or {}).items():
-            self._last_ts[i] = _micros(t)
         self._backfill_due = bool(resume)
-        self._buf_idx: list[int] = []
-        self._buf_ts: list[int] = []
-        self._buf_val: list[float] = []
         self._client: Client | None = None
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()  # flush now: the buffer is full or we are stopping
@@ -140,9 +124,10 @@ class OpcUaConnector:
             ),
             0,
         )
+        self._samples = SampleBuffer(
+            mapping, self._counters, max_batch=max_batch, max_pending=max_pending, resume=resume
+        )
         self._connected_since: datetime | None = None
-        self._last_data_at: datetime | None = None
-        self._last_sample_ts: datetime | None = None
         self._last_error: str | None = None
         self.nodes: list[NodeInfo] = []
 
@@ -158,9 +143,9 @@ class OpcUaConnector:
             "state": self._state,
             "monitored_items": len(self.nodes),
             "connected_since": iso(self._connected_since),
-            "last_data_at": iso(self._last_data_at),
-            "last_sample_ts": iso(self._last_sample_ts),
-            "pending": len(self._buf_idx),
+            "last_data_at": iso(self._samples.last_data_at),
+            "last_sample_ts": iso(self._samples.last_sample_ts),
+            "pending": len(self._samples),
             "last_error": self._last_error,
             **self._counters,
         }
@@ -235,7 +220,7 @@ class OpcUaConnector:
 
     # -- internals -----------------------------------------------------------------------------
     async def _start(self) -> Any:
-        delay = self.reconnect_min_delay
+        backoff = Backoff(self.reconnect_min_delay, self.reconnect_max_delay)
         while not self._stop.is_set():
             self._state = "connecting"
             try:
@@ -251,10 +236,7 @@ class OpcUaConnector:
                 )
             except ServerUnreachable as e:
                 self._last_error = str(e)
-                log.warning("%s; retrying in %.1f s", e, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
-                delay = min(delay * 2, self.reconnect_max_delay)
+                await self._pause(backoff.next())
                 continue
             try:
                 self.nodes = await resolve(client, self.mapping)
@@ -266,10 +248,7 @@ class OpcUaConnector:
             except (OSError, TimeoutError, ua.UaError) as e:  # lost while setting up: again
                 await disconnect(client)
                 self._last_error = f"setting up the subscription failed: {e!r}"
-                log.warning("%s; retrying in %.1f s", self._last_error, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
-                delay = min(delay * 2, self.reconnect_max_delay)
+                await self._pause(backoff.next())
                 continue
             except BaseException:
                 await disconnect(client)
@@ -281,46 +260,16 @@ class OpcUaConnector:
             return sub
         return None
 
+    async def _pause(self, delay: float) -> None:
+        """Wait ``delay`` seconds before the next attempt, or until stopped."""
+        log.warning("%s; retrying in %.1f s", self._last_error, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), delay)
+
     async def _subscribe(self, client: Client) -> Any:
-        ms = self.publishing_interval * 1000.0
-        params = ua.CreateSubscriptionParameters()
-        params.RequestedPublishingInterval = ms
-        # keep the subscription alive on the server through outages of up to ~10 minutes
-        params.RequestedMaxKeepAliveCount = client.get_keepalive_count(ms)
-        params.RequestedLifetimeCount = max(
-            int(600_000 / ms), 3 * params.RequestedMaxKeepAliveCount
+        sub = await subscribe(
+            client, self.nodes, self.mapping.source, self.publishing_interval, self.queue_size
         )
-        params.MaxNotificationsPerPublish = 0
-        params.PublishingEnabled = True
-        sub = await client.create_subscription(params, None, queue_maxsize=0)
-        flt = ua.DataChangeFilter()
-        flt.Trigger = ua.DataChangeTrigger.StatusValueTimestamp
-        requests = []
-        for handle, info in enumerate(self.nodes):
-            rv = ua.ReadValueId()
-            rv.NodeId = ua.NodeId.from_string(info.node_id)
-            rv.AttributeId = ua.AttributeIds.Value
-            mp = ua.MonitoringParameters()
-            mp.ClientHandle = handle
-            mp.SamplingInterval = 0.0
-            mp.QueueSize = self.queue_size
-            mp.DiscardOldest = True
-            mp.Filter = flt
-            req = ua.MonitoredItemCreateRequest()
-            req.ItemToMonitor = rv
-            req.MonitoringMode = ua.MonitoringMode.Reporting
-            req.RequestedParameters = mp
-            requests.append(req)
-        results = await sub.create_monitored_items(requests)
-        bad = [
-            f"{info.item.label}: the server refused to monitor it ({r.name})"
-            for info, r in zip(self.nodes, results, strict=True)
-            if isinstance(r, ua.StatusCode)
-        ]
-        if bad:
-            raise ValidationFailed(
-                f"{self.mapping.source}: {bad[0]}", details=bad, hint="fix or remove the entry"
-            )
         self._handle_item = [info.item.index for info in self.nodes]
         return sub
 
@@ -342,35 +291,11 @@ class OpcUaConnector:
             )
 
     def _accept(self, idx: int, dv: ua.DataValue) -> bool:
-        """Buffer one sample unless it is bad, not a number, or not newer than the last one."""
-        c = self._counters
-        if dv.StatusCode is not None and not dv.StatusCode.is_good():
-            c["bad_quality"] += 1
-            return False
-        v = dv.Value.Value if dv.Value is not None else None
-        if not isinstance(v, int | float):
-            c["not_numeric"] += 1
-            return False
-        t = dv.SourceTimestamp or dv.ServerTimestamp or datetime.now(UTC)
-        if t.tzinfo is None:
-            t = t.replace(tzinfo=UTC)
-        ts = _micros(t)
-        if ts <= self._last_ts[idx]:
-            c["duplicates_dropped"] += 1
-            return False
-        self._last_ts[idx] = ts
-        if len(self._buf_idx) >= self.max_pending:
-            c["dropped_overflow"] += 1
-            return False
-        self._buf_idx.append(idx)
-        self._buf_ts.append(ts)
-        self._buf_val.append(float(v))
-        self._last_data_at = datetime.now(UTC)
-        if self._last_sample_ts is None or t > self._last_sample_ts:
-            self._last_sample_ts = t
-        if len(self._buf_idx) >= self.max_batch:
+        """Buffer one sample (``SampleBuffer.accept``); a full buffer is flushed now."""
+        ok = self._samples.accept(idx, dv)
+        if self._samples.full:
             self._wake.set()
-        return True
+        return ok
 
     async def _backfill(self) -> None:
         """Read what historizing nodes recorded since their last sample we handed over.
@@ -381,12 +306,13 @@ class OpcUaConnector:
         if not self.backfill or self._client is None:
             return
         now = datetime.now(UTC)
-        horizon = _micros(now) - int(self.backfill * 1_000_000)
+        horizon = micros(now) - int(self.backfill * 1_000_000)
         for info in self.nodes:
             idx = info.item.index
-            if not info.historizing or self._last_ts[idx] < 0:
+            last = self._samples.last_ts[idx]
+            if not info.historizing or last < 0:
                 continue
-            start = _EPOCH + timedelta(microseconds=max(self._last_ts[idx] + 1, horizon))
+            start = EPOCH + timedelta(microseconds=max(last + 1, horizon))
             try:
                 values = await self._client.get_node(info.node_id).read_raw_history(
                     start, now + timedelta(days=1), return_bounds=False
@@ -409,16 +335,9 @@ class OpcUaConnector:
         await self._flush()
 
     async def _flush(self) -> None:
-        if not self._buf_idx:
+        batch = self._samples.take()
+        if batch is None:
             return
-        idx = np.array(self._buf_idx, dtype=np.int64)
-        batch = ReadingBatch(
-            self._assets[idx],
-            self._channels[idx],
-            np.array(self._buf_ts, dtype="datetime64[us]"),
-            np.array(self._buf_val, dtype=np.float64),
-        )
-        self._buf_idx, self._buf_ts, self._buf_val = [], [], []
         attempts = 0
         while True:
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from asyncua import Client, ua
 from asyncua.common.ua_utils import get_base_data_type
@@ -282,3 +283,50 @@ async def data_type_name(client: Client, dt: ua.NodeId) -> str:
         return (await client.get_node(dt).read_browse_name()).Name
     except Exception:
         return dt.to_string()
+
+
+async def subscribe(
+    client: Client,
+    nodes: list[NodeInfo],
+    source: str,
+    publishing_interval: float,
+    queue_size: int,
+) -> Any:
+    """One subscription with a monitored item per node (client handle = its position in
+    ``nodes``), triggering on timestamp too; a node the server refuses fails the mapping."""
+    ms = publishing_interval * 1000.0
+    params = ua.CreateSubscriptionParameters()
+    params.RequestedPublishingInterval = ms
+    # keep the subscription alive on the server through outages of up to ~10 minutes
+    params.RequestedMaxKeepAliveCount = client.get_keepalive_count(ms)
+    params.RequestedLifetimeCount = max(int(600_000 / ms), 3 * params.RequestedMaxKeepAliveCount)
+    params.MaxNotificationsPerPublish = 0
+    params.PublishingEnabled = True
+    sub = await client.create_subscription(params, None, queue_maxsize=0)
+    flt = ua.DataChangeFilter()
+    flt.Trigger = ua.DataChangeTrigger.StatusValueTimestamp
+    requests = []
+    for handle, info in enumerate(nodes):
+        rv = ua.ReadValueId()
+        rv.NodeId = ua.NodeId.from_string(info.node_id)
+        rv.AttributeId = ua.AttributeIds.Value
+        mp = ua.MonitoringParameters()
+        mp.ClientHandle = handle
+        mp.SamplingInterval = 0.0
+        mp.QueueSize = queue_size
+        mp.DiscardOldest = True
+        mp.Filter = flt
+        req = ua.MonitoredItemCreateRequest()
+        req.ItemToMonitor = rv
+        req.MonitoringMode = ua.MonitoringMode.Reporting
+        req.RequestedParameters = mp
+        requests.append(req)
+    results = await sub.create_monitored_items(requests)
+    bad = [
+        f"{info.item.label}: the server refused to monitor it ({r.name})"
+        for info, r in zip(nodes, results, strict=True)
+        if isinstance(r, ua.StatusCode)
+    ]
+    if bad:
+        raise ValidationFailed(f"{source}: {bad[0]}", details=bad, hint="fix or remove the entry")
+    return sub

@@ -158,6 +158,15 @@ class ForecastService:
         for h in healths:
             self._alarms.from_health(h)
 
+    def backfill(
+        self, p: Principal, forecasts: list[FailureForecast], healths: list[HealthScore]
+    ) -> None:
+        """Store forecasts and scores of the past (an import, a replay of history) without
+        raising alarms: an alarm is news about now, not about last year."""
+        p.require_manufacturer("results are written by the manufacturer")
+        self._forecasts.save_forecasts(forecasts)
+        self._forecasts.save_healths(healths)
+
     # -- reads ---------------------------------------------------------------------------------
     def history(self, p: Principal, asset_id: str, limit: int = 100) -> list[FailureForecast]:
         """An asset's stored forecasts, newest first."""

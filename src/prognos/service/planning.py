@@ -124,11 +124,8 @@ class PlanningService:
             time_limit_s=time_limit_s,
         )
         if commit:
-            owner = {a.id: a.customer_id for a in self._registry.snapshot().assets.values()}
             changed = set(result.created) | set(result.moved) | set(result.cancelled)
-            for o in result.orders:
-                if o.id in changed:
-                    self._orders.save(p, o, owner[o.asset_id])
+            self._orders.save_many(p, [o for o in result.orders if o.id in changed])
         return {
             "plan": result.plan.as_dict(),
             "created": result.created,

@@ -45,6 +45,28 @@ class WorkOrderService:
         )
         return o
 
+    def save_many(self, p: Principal, orders: list[WorkOrder]) -> list[WorkOrder]:
+        """Store many work orders in one transaction (a plan's changes, an import)."""
+        p.require_manufacturer(OWN)
+        assets = self._registry.snapshot().assets
+        missing = [o.asset_id for o in orders if o.asset_id not in assets]
+        if missing:
+            raise NotFound(f"work orders for assets that do not exist: {', '.join(missing[:5])}")
+        self._docs.put_documents(
+            Kind.workorder,
+            [
+                (
+                    o.id,
+                    o.model_dump(mode="json"),
+                    assets[o.asset_id].customer_id,
+                    o.asset_id,
+                    o.status.value,
+                )
+                for o in orders
+            ],
+        )
+        return orders
+
     def list_orders(
         self, p: Principal, status: str | None = None, asset_id: str | None = None
     ) -> list[WorkOrder]:

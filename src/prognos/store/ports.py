@@ -169,6 +169,9 @@ class DocumentsPort(Protocol):
         asset_id: str | None = None,
         status: str | None = None,
     ) -> None: ...
+    def put_documents(
+        self, kind: str, docs: list[tuple[str, dict, str | None, str | None, str | None]]
+    ) -> None: ...
     def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None: ...
     def list_documents(
         self,

@@ -1,4 +1,5 @@
-"""The SQL of one store port, typed JSON documents: calendars, crews, parts, work orders, alarms; mixed into ``SqlStore``."""
+"""The SQL of one store port, typed JSON documents (calendars, crews, parts, work orders,
+alarms); mixed into ``SqlStore``."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ class DocumentsSql(SqlBase):
                 json.dumps(body, default=str),
             ),
         )
+
+    _COLUMNS = ["kind", "id", "customer_id", "asset_id", "status", "updated_at", "body"]
+
+    def put_documents(
+        self, kind: str, docs: list[tuple[str, dict, str | None, str | None, str | None]]
+    ) -> None:
+        """Insert or replace many documents of one kind in one transaction: (id, body,
+        customer_id, asset_id, status) each."""
+        now = to_naive_utc(datetime.now(UTC))
+        rows = [
+            (kind, i, c, a, st, now, json.dumps(body, default=str)) for i, body, c, a, st in docs
+        ]
+        self._upsert_rows("documents", self._COLUMNS, ["kind", "id"], rows)
 
     def get_document(self, kind: str, doc_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT body FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))

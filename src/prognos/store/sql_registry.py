@@ -81,11 +81,11 @@ class RegistrySql(SqlBase):
         return [AssetType.model_validate(_json_load(r[0])) for r in rows]
 
     def upsert_assets(self, assets: list[Asset]) -> None:
-        self._many(
-            f"INSERT INTO assets ({_ASSET_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id, "
-            "site_id = EXCLUDED.site_id, type_id = EXCLUDED.type_id, serial = EXCLUDED.serial, "
-            "model = EXCLUDED.model, installed_at = EXCLUDED.installed_at, parent_id = EXCLUDED.parent_id",
+        """Insert or replace assets in one transaction (bulk on engines that have it)."""
+        self._upsert_rows(
+            "assets",
+            [c.strip() for c in _ASSET_COLS.split(",")],
+            ["id"],
             [
                 (
                     a.id,

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prognos.domain import Principal, ReadingBatch
+from prognos.domain import ReadingBatch
 from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ConfigError, ValidationFailed
 from prognos.ingest.opcua import OpcUaConnector
@@ -44,14 +44,14 @@ class OpcUaIngest:
         mapping: Mapping,
         *,
         endpoint: str | None = None,
-        principal: Principal = MANUFACTURER,
         source: str = "opcua",
         resume: bool = True,
         **connector_options: Any,
     ):
         self.telemetry = platform.telemetry
         self.registry = platform.registry
-        self.principal = principal
+        # the mapping file is the manufacturer's configuration: it may name any customer's asset
+        self.principal = MANUFACTURER
         self.source = source
         endpoint = endpoint or mapping.endpoint
         if not endpoint:
