@@ -204,3 +204,30 @@ def test_cli_publishes_the_demo_fleet_to_a_broker(mqtt_broker):
     assert "simulating" in r.output and "0 errors" in r.output
     customers = {t.split("/")[1] for t, _, _ in sub.messages}
     assert {"liftwerk", "alpenquell", "autowerk"} <= customers
+
+
+@pytest.mark.integration
+def test_the_mqtt_transport_publishes_again_after_a_broker_restart(tmp_path):
+    from prognos import devservers
+
+    with devservers.mosquitto() as broker:
+        clock = [END]
+        sim = Simulator(
+            broker.url, LiveFleet(ASSETS, 1), speed=3600.0, tick_s=0.05, clock=lambda: clock[0]
+        )
+        sim.start()
+        try:
+            sub = _Subscriber(broker.port)
+            assert sub.ready.wait(10)
+            clock[0] = END + timedelta(hours=2)
+            wait_until(lambda: sub.messages, 20, "messages before the restart")
+            sub.close()
+            broker.restart()  # the same port; the publisher's connection is gone
+            sub = _Subscriber(broker.port)
+            assert sub.ready.wait(10)
+            clock[0] = END + timedelta(hours=6)
+            wait_until(lambda: sub.messages, 30, "messages after the broker came back")
+            sub.close()
+        finally:
+            sim.stop()
+        assert sim.status()["errors"] == 0

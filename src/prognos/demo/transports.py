@@ -126,7 +126,7 @@ class MqttPublisher:
         import paho.mqtt.client as mqtt
 
         sent = 0
-        self._pending = [i for i in self._pending if not i.is_published()]
+        self._pending = [i for i in self._pending if not _settled(i)]
         for s in samples:
             recs = s.records()
             payload = json.dumps(recs[0] if len(recs) == 1 else recs, separators=(",", ":"))
@@ -162,3 +162,12 @@ class MqttPublisher:
         self._pending = []
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def _settled(info: Any) -> bool:
+    """Whether a publish needs no more watching: acknowledged, or refused while the broker was
+    away (paho raises on those; it resends what it queued once connected again)."""
+    try:
+        return info.is_published()
+    except (RuntimeError, ValueError):
+        return True
