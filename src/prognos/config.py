@@ -91,7 +91,9 @@ class Settings(BaseSettings):
         300.0, description="How far ahead of the server clock a reading's timestamp may lie."
     )
     artifacts_dir: Path = Field(
-        Path("./artifacts"), description="Folder where trained model artefacts are written."
+        Path("./artifacts"),
+        description="Folder where a copy of each trained model is written for inspection; the "
+        "database keeps the one that is loaded, so any host can use it.",
     )
     data_dir: Path | None = Field(
         None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -15,6 +16,7 @@ from prognos.config import Settings
 from prognos.demo.turbofans import load_cmapss_fleet
 from prognos.domain import ReadingBatch
 from prognos.domain.keys import MANUFACTURER
+from prognos.errors import ModelError
 from prognos.service.platform import open_platform
 from prognos.service.workers import RefreshWorker
 
@@ -40,6 +42,21 @@ def test_training_writes_a_versioned_model_card_with_metrics(trained):
     assert card["metrics"]["val_cases"] > 0 and 0 < card["metrics"]["val_rmse"] < 60
     assert p.store.latest_model("turbofan")["id"] == card["id"]
     assert card["data_start"] < card["data_end"]
+
+
+def test_a_trained_model_loads_on_another_host_from_the_database(trained, tmp_path):
+    """The card's file path is this host's; another process elsewhere reads the same database."""
+    p, card = trained
+    Path(card["path"]).unlink()  # the copy on the training host's disk is not what loads
+    elsewhere = open_platform(p.settings.model_copy(update={"artifacts_dir": tmp_path / "none"}))
+    try:
+        meta, model = elsewhere.forecasts.model_for("turbofan")
+        assert meta["id"] == card["id"] and hasattr(model, "predict_quantiles_last")
+        moved = {**meta, "id": "gone", "path": str(tmp_path / "missing.pkl")}
+        with pytest.raises(ModelError, match="train it again"):
+            elsewhere.forecasts._artifact(moved)
+    finally:
+        elsewhere.close()
 
 
 def test_too_few_failures_is_a_clear_error(tmp_path):

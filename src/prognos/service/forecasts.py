@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from prognos.domain import Asset, AssetType, FailureForecast, HealthScore, Principal
-from prognos.errors import NotFound
+from prognos.errors import ModelError, NotFound
 from prognos.service.alarms import AlarmService
 from prognos.service.frames import asset_frame, wide
 from prognos.service.registry import RegistryService
@@ -60,8 +60,22 @@ class ForecastService:
                 meta = self._forecasts.latest_model(key)
                 if meta is None:
                     return None
-                self._models[key] = (meta, pickle.loads(Path(meta["path"]).read_bytes()))
+                self._models[key] = (meta, pickle.loads(self._artifact(meta)))
             return self._models[key]
+
+    def _artifact(self, meta: dict[str, Any]) -> bytes:
+        """The model's pickle: from the database, or (models trained before it kept them)
+        from the file its card names, with a clear error when that is not on this host."""
+        blob = self._forecasts.model_artifact(meta["id"])
+        if blob is not None:
+            return blob
+        path = Path(meta["path"])
+        if not path.exists():
+            raise ModelError(
+                f"model {meta['id']} was saved as a file this host cannot read ({path})",
+                hint="train it again (prognos train): models are now kept in the database",
+            )
+        return path.read_bytes()
 
     # -- one asset -----------------------------------------------------------------------------
     def assess(self, asset: Asset) -> tuple[FailureForecast | None, HealthScore | None]:

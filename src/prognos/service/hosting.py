@@ -29,7 +29,9 @@ def workers_for(platform: Platform) -> dict[str, Worker]:
             platform.telemetry, platform.registry, platform.forecasts, s.refresh_interval
         )
     if s.compact_hour >= 0 and platform.store_kind == "duckdb":
-        out["compaction"] = CompactionWorker(platform.telemetry, s.compact_hour)
+        out["compaction"] = CompactionWorker(
+            platform.telemetry, s.compact_hour, leases=platform.store
+        )
     if s.mqtt_broker:
         out["mqtt"] = mqtt_worker(platform, s)
     if s.opcua_mapping:

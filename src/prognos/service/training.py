@@ -140,11 +140,12 @@ class TrainingService:
         folder = Path(self._artifacts_dir) / type_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{model_id}.pkl"
-        path.write_bytes(pickle.dumps(model))
+        artifact = pickle.dumps(model)
+        path.write_bytes(artifact)  # a copy to look at; the database keeps the one that loads
         times = [self._readings.telemetry_span(life.split("@")[0]) for life in labels]
         body = {
             "model": MODEL_NAME,
-            "path": str(path),
+            "path": str(path.resolve()),
             "units": len(units),
             "rows": len(data),
             "settings": settings,
@@ -155,7 +156,7 @@ class TrainingService:
             "metrics": metrics,
             "time_unit": t.time_unit.value,
         }
-        body["version"] = self._models.save_model(model_id, type_id, body)
+        body["version"] = self._models.save_model(model_id, type_id, body, artifact)
         self._forecasts.invalidate(type_id)
         return {**body, "id": model_id}
 
@@ -222,15 +223,16 @@ class TrainingService:
         folder = Path(self._artifacts_dir) / type_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{model_id}.pkl"
-        path.write_bytes(pickle.dumps(model))
+        artifact = pickle.dumps(model)
+        path.write_bytes(artifact)  # a copy to look at; the database keeps the one that loads
         body = {
             "model": "health-robust-mahalanobis",
-            "path": str(path),
+            "path": str(path.resolve()),
             "rows": len(data),
             "channels": channels,
             "settings": settings,
             "assets": len(frames),
         }
-        body["version"] = self._models.save_model(model_id, f"{type_id}:health", body)
+        body["version"] = self._models.save_model(model_id, f"{type_id}:health", body, artifact)
         self._forecasts.invalidate(f"{type_id}:health")
         return {**body, "id": model_id}

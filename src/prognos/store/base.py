@@ -14,6 +14,7 @@ from prognos.store.ports import (
     FleetPort,
     ForecastsPort,
     KeysPort,
+    LocksPort,
     QuarantinePort,
     ReadingsPort,
     RegistryPort,
@@ -28,6 +29,7 @@ class Store(
     ForecastsPort,
     DocumentsPort,
     FleetPort,
+    LocksPort,
     Protocol,
 ):
     """Every port in one object, as ``open_store`` returns it; only the composition root

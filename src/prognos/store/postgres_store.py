@@ -20,14 +20,17 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from prognos.errors import StoreError
+from prognos.store.sql_locks import lock_key
 from prognos.store.sql_store import SqlStore
 
 _PLACEHOLDER = re.compile(r"\?")
+MIGRATION_LOCK = 0x70726F676E6F73  # "prognos": the advisory lock key migrations take
 
 
 class PostgresStore(SqlStore):
     kind = "postgresql"
     json_type = "JSONB"
+    blob_type = "BYTEA"
 
     def __init__(self, url: str):
         self.url = url
@@ -56,6 +59,28 @@ class PostgresStore(SqlStore):
         con = self._conn()
         with con.transaction(), con.cursor() as cur:
             yield cur
+
+    def try_lease(self, name: str) -> PgLease | None:
+        """The lease called ``name`` if no other session holds it (never waits)."""
+        try:
+            con = psycopg.connect(self.url, autocommit=True)
+        except psycopg.OperationalError as e:
+            raise StoreError(
+                f"cannot connect to PostgreSQL at {_redact(self.url)}: {str(e).strip()}",
+                hint="check that the server runs and PROGNOS_DB is right",
+            ) from e
+        got = con.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()[0]
+        if not got:
+            con.close()
+            return None
+        with self._all_lock:
+            self._all.append(con)  # closed with the store at the latest
+        return PgLease(name, con)
+
+    def _lock_migrations(self, cur: Any) -> None:
+        # a transaction-level advisory lock: a second process waits here, then finds the
+        # migrations applied (two on an empty database raced into UniqueViolation before)
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
 
     def _sql(self, sql: str) -> str:
         return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
@@ -108,6 +133,28 @@ class PostgresStore(SqlStore):
             for con in self._all:
                 con.close()
             self._all.clear()
+
+
+class PgLease:
+    """An advisory lock held on a connection of its own (see ``sql_locks``)."""
+
+    def __init__(self, name: str, con: psycopg.Connection):
+        self.name = name
+        self._con = con
+
+    def held(self) -> bool:
+        if self._con.closed:
+            return False
+        try:
+            self._con.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            self._con.close()
+            return False
+
+    def release(self) -> None:
+        if not self._con.closed:
+            self._con.close()  # closing the session frees its advisory locks
 
 
 def _redact(url: str) -> str:

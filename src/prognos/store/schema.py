@@ -2,7 +2,7 @@
 
 Each migration is a list of statements in the common subset of DuckDB and PostgreSQL SQL; a
 statement prefixed ``duckdb:`` or ``postgresql:`` runs on that engine only.
-``{json}`` stands for the JSON column type. Referential integrity is checked by the service
+``{json}`` stands for the JSON column type, ``{blob}`` for a binary one. Referential integrity is checked by the service
 layer: DuckDB's upserts refuse to rewrite rows that foreign keys or secondary indexes point at. Never edit an applied migration: add a new one.
 """
 
@@ -134,6 +134,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             # authenticates. Keys read pk_<id>_<secret>, so the id already shows a key by its
             # start without revealing it: no prefix column is needed.
             "ALTER TABLE api_keys ADD COLUMN revoked_at TIMESTAMP",
+        ],
+    ),
+    (
+        5,
+        "model artefacts in the database",
+        [
+            # A fitted model's pickle lives beside its card, so any process on any host loads
+            # the same model (a path on the training host's disk did not travel).
+            "ALTER TABLE models ADD COLUMN artifact {blob}",
         ],
     ),
 ]

@@ -42,6 +42,7 @@ class SqlBase:
 
     kind = "sql"
     json_type = "JSON"
+    blob_type = "BLOB"
 
     # -- hooks ---------------------------------------------------------------------------------
     @contextmanager
@@ -97,25 +98,32 @@ class SqlBase:
         )
 
     # -- schema --------------------------------------------------------------------------------
+    def _lock_migrations(self, cur: Any) -> None:
+        """Keep other processes out of the migrations until this transaction ends (engines
+        where several processes share one database override it)."""
+
     def migrate(self) -> int:
-        """Apply pending migrations; returns the schema version now in force."""
+        """Apply pending migrations, all in one transaction; returns the schema version now in
+        force. Processes starting together on an empty database take turns (``_lock_migrations``)."""
         with self._cursor() as cur:
+            self._lock_migrations(cur)
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
             )
             cur.execute("SELECT version FROM schema_migrations")
             done = {r[0] for r in cur.fetchall()}
-        for version, name, statements in MIGRATIONS:
-            if version in done:
-                continue
-            with self._cursor() as cur:
+            for version, name, statements in MIGRATIONS:
+                if version in done:
+                    continue
                 for st in statements:
                     engine, _, body = (
                         st.partition(":") if st.split(":", 1)[0] in _ENGINES else ("", "", st)
                     )
                     if engine in ("", self.kind):
-                        cur.execute(body.replace("{json}", self.json_type))
+                        cur.execute(
+                            body.replace("{json}", self.json_type).replace("{blob}", self.blob_type)
+                        )
                 cur.execute(
                     self._sql("INSERT INTO schema_migrations VALUES (?, ?, ?)"),
                     (version, name, to_naive_utc(datetime.now(UTC))),

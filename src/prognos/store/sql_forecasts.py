@@ -114,7 +114,10 @@ class ForecastsSql(SqlBase):
         wanted = set(asset_ids) if asset_ids is not None else None
         return {r[0]: self._health(r[1]) for r in rows if wanted is None or r[0] in wanted}
 
-    def save_model(self, model_id: str, asset_type: str, body: dict[str, Any]) -> int:
+    def save_model(
+        self, model_id: str, asset_type: str, body: dict[str, Any], artifact: bytes | None = None
+    ) -> int:
+        """Store a model's card (and its pickled artefact) as the next version for its key."""
         with self._cursor() as cur:
             cur.execute(
                 self._sql("SELECT coalesce(max(version), 0) FROM models WHERE asset_type = ?"),
@@ -123,13 +126,17 @@ class ForecastsSql(SqlBase):
             version = int(cur.fetchall()[0][0]) + 1
             body = {**body, "id": model_id, "asset_type": asset_type, "version": version}
             cur.execute(
-                self._sql("INSERT INTO models VALUES (?, ?, ?, ?, ?)"),
+                self._sql(
+                    "INSERT INTO models (id, asset_type, version, created_at, body, artifact) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"
+                ),
                 (
                     model_id,
                     asset_type,
                     version,
                     to_naive_utc(datetime.now(UTC)),
                     json.dumps(body, default=str),
+                    artifact,
                 ),
             )
         return version
@@ -140,6 +147,11 @@ class ForecastsSql(SqlBase):
             (asset_type,),
         )
         return _json_load(rows[0][0]) if rows else None
+
+    def model_artifact(self, model_id: str) -> bytes | None:
+        """The pickled model stored with a card (None for models saved before migration 5)."""
+        rows = self._rows("SELECT artifact FROM models WHERE id = ?", (model_id,))
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def forecast_bodies(self, asset_id: str, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` stored forecasts of the asset itself (else of its components),

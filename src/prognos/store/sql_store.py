@@ -10,13 +10,21 @@ from prognos.store.sql_documents import DocumentsSql
 from prognos.store.sql_fleet import FleetSql
 from prognos.store.sql_forecasts import ForecastsSql
 from prognos.store.sql_keys import KeysSql
+from prognos.store.sql_locks import LocalLocks
 from prognos.store.sql_quarantine import QuarantineSql
 from prognos.store.sql_readings import ReadingsSql
 from prognos.store.sql_registry import RegistrySql
 
 
 class SqlStore(
-    RegistrySql, ReadingsSql, QuarantineSql, KeysSql, ForecastsSql, DocumentsSql, FleetSql
+    RegistrySql,
+    ReadingsSql,
+    QuarantineSql,
+    KeysSql,
+    ForecastsSql,
+    DocumentsSql,
+    FleetSql,
+    LocalLocks,
 ):
     """The shared implementation of ``Store``; engines supply ``_cursor`` and dialect hooks."""
 

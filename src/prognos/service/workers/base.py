@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from prognos.backoff import Backoff
 from prognos.errors import AccessDenied, ConfigError, ValidationFailed
+from prognos.store.ports import Lease, LocksPort
 
 log = logging.getLogger(__name__)
 
@@ -172,18 +173,52 @@ class SupervisedWorker:
 
 
 class LoopWorker(SupervisedWorker):
-    """A body that does one round of work every ``interval`` seconds (``tick``)."""
+    """A body that does one round of work every ``interval`` seconds (``tick``).
 
-    def __init__(self, interval: float, **kw: Any):
+    With ``leases``, only the process holding the lease named after the worker ticks: of several
+    servers on one PostgreSQL, one plans or compacts; the others stand by and take over when the
+    leader's session ends.
+    """
+
+    def __init__(self, interval: float, *, leases: LocksPort | None = None, **kw: Any):
         super().__init__(**kw)
         self.interval = interval
+        self._leases = leases
+        self._lease: Lease | None = None
 
     def tick(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def run(self, stop: threading.Event) -> None:
         self.ready()
-        while not stop.is_set():
-            self.tick()
-            self.backoff.reset()
-            stop.wait(self.interval)
+        try:
+            while not stop.is_set():
+                if self.leading():
+                    self.tick()
+                self.backoff.reset()
+                stop.wait(self.interval)
+        finally:
+            if self._lease is not None:
+                self._lease.release()
+                self._lease = None
+
+    def leading(self) -> bool:
+        """Whether this process does the work now (always, without leases)."""
+        if self._leases is None:
+            return True
+        if self._lease is not None and not self._lease.held():
+            log.warning("%s worker lost its lease; standing by", self.name)
+            self._lease = None
+        if self._lease is None:
+            self._lease = self._leases.try_lease(f"worker:{self.name}")
+            if self._lease is not None:
+                log.info("%s worker took the lease: this process does the work", self.name)
+        return self._lease is not None
+
+    def status(self) -> dict[str, Any]:
+        out = super().status()
+        if self._leases is not None:
+            out["leader"] = self._lease is not None
+            if out["state"] == "running" and self._lease is None:
+                out["state"] = "standby"
+        return out

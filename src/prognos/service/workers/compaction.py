@@ -19,6 +19,7 @@ from typing import Any
 from prognos.domain.keys import MANUFACTURER
 from prognos.service.telemetry import TelemetryService
 from prognos.service.workers.base import LoopWorker
+from prognos.store.ports import LocksPort
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ class CompactionWorker(LoopWorker):
         min_new: int = MIN_NEW_READINGS,
         check_every_s: float = 60.0,
         clock: Callable[[], datetime] = datetime.now,
+        leases: LocksPort | None = None,
     ):
-        super().__init__(check_every_s)
+        super().__init__(check_every_s, leases=leases)
         self._telemetry = telemetry
         self.hour = hour
         self.min_new = min_new
