@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from prognos.cli import _context as ctx
+from prognos.redact import install_log_filter
 
 ingest_app = typer.Typer(help="Bring telemetry in.", no_args_is_help=True)
 
@@ -70,6 +71,7 @@ def ingest_mqtt(
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    install_log_filter()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from prognos.cli import _context as ctx
+from prognos.redact import install_log_filter, redact
 
 console = Console(soft_wrap=True)
 
@@ -24,9 +25,10 @@ def _run(settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_log_filter()
     app = create_server_app(settings)
     console.print(
-        f"[bold green]prognos[/] serving {settings.db} on [link]http://{settings.host}:{settings.port}[/] "
+        f"[bold green]prognos[/] serving {redact(settings.db)} on [link]http://{settings.host}:{settings.port}[/] "
         f"(API docs: http://{settings.host}:{settings.port}/docs); Ctrl-C stops it"
     )
     uvicorn.run(

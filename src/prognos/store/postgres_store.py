@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from prognos.errors import StoreError
+from prognos.redact import redact
 from prognos.store.sql_locks import lock_key
 from prognos.store.sql_store import SqlStore
 
@@ -46,7 +47,7 @@ class PostgresStore(SqlStore):
                 con = psycopg.connect(self.url)
             except psycopg.OperationalError as e:
                 raise StoreError(
-                    f"cannot connect to PostgreSQL at {_redact(self.url)}: {str(e).strip()}",
+                    f"cannot connect to PostgreSQL at {redact(self.url)}: {str(e).strip()}",
                     hint="check that the server runs and PROGNOS_DB is right",
                 ) from e
             self._local.con = con
@@ -66,7 +67,7 @@ class PostgresStore(SqlStore):
             con = psycopg.connect(self.url, autocommit=True)
         except psycopg.OperationalError as e:
             raise StoreError(
-                f"cannot connect to PostgreSQL at {_redact(self.url)}: {str(e).strip()}",
+                f"cannot connect to PostgreSQL at {redact(self.url)}: {str(e).strip()}",
                 hint="check that the server runs and PROGNOS_DB is right",
             ) from e
         got = con.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()[0]
@@ -155,10 +156,6 @@ class PgLease:
     def release(self) -> None:
         if not self._con.closed:
             self._con.close()  # closing the session frees its advisory locks
-
-
-def _redact(url: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
 def _csv_block(df: pd.DataFrame) -> memoryview:
