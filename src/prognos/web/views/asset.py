@@ -109,7 +109,7 @@ def channel_info(t: Any) -> list[dict[str, Any]]:
     ]
 
 
-def peers(platform: Platform, p: Principal, a: Any, limit: int = 200) -> list[dict[str, str]]:
+def peers(platform: Platform, p: Principal, a: Any, limit: int = 50) -> list[dict[str, str]]:
     """Other assets of the same type the caller may see, to compare with on one chart: the
     same site first, then the rest (at most ``limit``, paged in the store)."""
     found: dict[str, Any] = {}
@@ -118,6 +118,8 @@ def peers(platform: Platform, p: Principal, a: Any, limit: int = 200) -> list[di
         for b in page:
             if b.id != a.id and b.parent_id == a.parent_id and len(found) < limit:
                 found.setdefault(b.id, b)
+        if len(found) >= limit:
+            break
     return [{"id": b.id, "name": asset_name(b), "site_id": b.site_id} for b in found.values()]
 
 
