@@ -89,8 +89,8 @@ def test_data_words_are_translated_where_the_platform_wrote_them():
 
 def test_the_shipped_asset_types_have_chinese_names():
     import pandas as pd
-    from prognos.demo.turbofans import SENSORS, SETTINGS, turbofan_type
 
+    from prognos.demo.turbofans import SENSORS, SETTINGS, turbofan_type
     from prognos.sim.live import CHAIN_TYPE, ELEVATOR_TYPE
 
     zh = i18n.translations("zh-CN")
