@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format bench system-deps clean
+.PHONY: demo test lint format bench messages system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
+
+# The panel's words: extract the English ids, merge them into the Chinese catalogue (then
+# translate what is new; tests/web/test_i18n.py fails on any id without Chinese).
+LOCALE := src/prognos/web/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F src/prognos/web/babel.cfg --no-location --sort-output -o $(LOCALE)/messages.pot src/prognos/web
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -l zh_CN -w 100 --ignore-obsolete --no-fuzzy-matching
 
 bench: $(STAMP) system-deps
 	$(BIN)/prognos bench ingest --json

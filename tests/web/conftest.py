@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from loop_client import LoopClient
 from panel_world import build
 
 from prognos.config import Settings
@@ -30,7 +31,9 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "img"
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"  # every page in both languages (gitignored)
 
 
 @pytest.fixture(scope="session")
@@ -43,9 +46,46 @@ def world(tmp_path_factory) -> Iterator[tuple[Platform, dict[str, str]]]:
     platform.close()
 
 
+# -- a fresh seeded fleet per module, for the in-process tests (the browser's world changes) --
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """A fresh seeded platform for this module (the browser tests change theirs)."""
+    d = tmp_path_factory.mktemp("panel-unit")
+    p = open_platform(Settings(db=str(d / "panel.duckdb"), artifacts_dir=d / "artifacts"))
+    keys = build(p)
+    yield p, keys
+    p.close()
+
+
+@pytest.fixture
+def platform(fleet):
+    return fleet[0]
+
+
+@pytest.fixture(scope="module")
+def aerolinea(fleet):
+    return fleet[0].keys.authenticate(fleet[1]["aerolinea"])
+
+
+@pytest.fixture
+def client(fleet):
+    c = LoopClient(create_server_app(platform=fleet[0]))
+    yield c
+    c.close()
+
+
 @pytest.fixture(scope="session")
-def keys(world) -> dict[str, str]:
-    return world[1]
+def keys(world, base_url) -> dict[str, str]:
+    """API keys by who holds them (the browser tests'), and ``_base_url``: the server."""
+    return {**world[1], "_base_url": base_url}
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where the page walk writes its screenshots: ``artifacts/screenshots/{en,zh-CN}/``."""
+    for lang in ("en", "zh-CN"):
+        (SCREENSHOTS / lang).mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
 
 
 @pytest.fixture(scope="session", autouse=True)

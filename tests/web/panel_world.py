@@ -34,13 +34,17 @@ ENGINE = AssetType(
     name="Turbofan engine",
     time_unit="cycles",
     channels=[
-        Channel(name="T30", unit="degR", min=1400, max=1700),
+        Channel(name="T30", unit="degR", min=1400, max=1620),  # the top limit near the data
         Channel(name="T50", unit="degR", min=1300, max=1500),
         Channel(name="P30", unit="psia", min=500, max=600),
         Channel(name="Nc", unit="rpm", min=8000, max=9500),
+        Channel(name="Nf", unit="rpm", min=2000, max=2600, description="fan speed (flat)"),
     ],
+    failure_threshold={"T50": 1440.0},
 )
 COMPRESSOR = AssetType(id="hp-compressor", name="HP compressor module", time_unit="cycles")
+APU = AssetType(id="apu", name="Auxiliary power unit", time_unit="hours")  # nobody owns one
+FLAT_NF = 2388.0  # like C-MAPSS sensor 8 on many engines: one value, always
 LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 # RUL medians (cycles) today per engine; the first of each customer is the one in trouble.
 RUL_TODAY = [18, 95, 160, 240]
@@ -83,11 +87,13 @@ def readings(asset_id: str, end: datetime, hours: int, wear: float, seed: int) -
         "T50": 1405 + 5 * np.sin(2 * np.pi * k / 24) + wear * 20 * k / hours,
         "P30": 553 - wear * 3 * k / hours,
         "Nc": 9060 + 10 * np.sin(2 * np.pi * k / 24 + 1),
+        "Nf": np.full(hours, FLAT_NF),
     }
     chans, vals = [], []
     for ch, v in base.items():
         chans.append(np.full(hours, ch, dtype=object))
-        vals.append(v + rng.normal(0, 0.6, hours) * (3 if ch == "Nc" else 1))
+        noise = 0.0 if ch == "Nf" else rng.normal(0, 0.6, hours) * (3 if ch == "Nc" else 1)
+        vals.append(v + noise)
     n = len(base)
     return ReadingBatch(
         np.full(hours * n, asset_id, dtype=object),
@@ -124,6 +130,7 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
     """Seed the fleet; returns a manufacturer key and a key per customer."""
     platform.registry.add_asset_type(MANUFACTURER, ENGINE)
     platform.registry.add_asset_type(MANUFACTURER, COMPRESSOR)
+    platform.registry.add_asset_type(MANUFACTURER, APU)
     store = platform.store
     for cid, name in CUSTOMERS.items():
         platform.registry.add_customer(MANUFACTURER, Customer(id=cid, name=name))
@@ -227,7 +234,7 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
     )
     platform.alarms.raise_alarm(
         "aerolinea-e01",
-        "EGT margin below limit",
+        "T50 unusual (z +4.2); health 31/100",  # as the health alarm writes it
         {"T50": 4.2, "T30": 2.6},
         "critical",
         NOW - timedelta(hours=3),
@@ -253,3 +260,19 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
     for cid in CUSTOMERS:
         keys[cid] = platform.keys.create(MANUFACTURER, cid, f"test {cid}")[0]
     return keys
+
+
+def new_order(
+    platform: Platform, oid: str, asset="nordjet-e03", status=("scheduled",), day=None
+) -> WorkOrder:
+    """A work order on ``asset`` (today unless ``day``), moved along ``status``."""
+    o = WorkOrder(
+        id=oid,
+        asset_id=asset,
+        site_id=asset.rsplit("-e", 1)[0] + "-hangar",
+        day=day or TODAY,
+        crew_id="crew-north",
+    )
+    for s in status:
+        o = o.transition(s)
+    return platform.orders.save(MANUFACTURER, o)

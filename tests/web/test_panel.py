@@ -4,52 +4,29 @@ summaries, work-order moves, alarm silencing, calendars, login, languages, the l
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import httpx
 import numpy as np
 import panel_world as pw
 import pytest
+from loop_client import LoopClient
+from panel_world import new_order
 
 from prognos.config import Settings
 from prognos.domain import Asset, Customer, ReadingBatch, Site
 from prognos.domain.keys import MANUFACTURER
-from prognos.domain.planning import WorkOrder
 from prognos.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from prognos.server import create_server_app
 from prognos.service.fleet import SORTS, FleetQuery
 from prognos.service.platform import open_platform
-from prognos.web import i18n
 from prognos.web.live import Hub
 from prognos.web.views import asset as asset_views
 from prognos.web.views import calendar as calendar_views
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    """A fresh seeded platform for this module (the browser tests change theirs)."""
-    d = tmp_path_factory.mktemp("panel-unit")
-    p = open_platform(Settings(db=str(d / "panel.duckdb"), artifacts_dir=d / "artifacts"))
-    keys = pw.build(p)
-    yield p, keys
-    p.close()
-
-
-@pytest.fixture
-def platform(fleet):
-    return fleet[0]
-
-
 def who(platform, key):
     return platform.keys.authenticate(key)
-
-
-@pytest.fixture(scope="module")
-def aerolinea(fleet):
-    return fleet[0].keys.authenticate(fleet[1]["aerolinea"])
 
 
 # -- fleet -----------------------------------------------------------------------------------
@@ -146,19 +123,6 @@ def test_forecast_chart_without_forecasts(platform):
 
 
 # -- work orders -----------------------------------------------------------------------------
-def new_order(platform, oid: str, asset="nordjet-e03", status=("scheduled",)) -> WorkOrder:
-    o = WorkOrder(
-        id=oid,
-        asset_id=asset,
-        site_id=asset.rsplit("-e", 1)[0] + "-hangar",
-        day=pw.TODAY,
-        crew_id="crew-north",
-    )
-    for s in status:
-        o = o.transition(s)
-    return platform.orders.save(MANUFACTURER, o)
-
-
 def test_lifecycle_through_the_panel(platform, fleet):
     nordjet = who(platform, fleet[1]["nordjet"])
     new_order(platform, "wo-t1")
@@ -231,43 +195,6 @@ def test_calendar_days_and_jobs(platform, aerolinea):
 
 
 # -- routes ----------------------------------------------------------------------------------
-class LoopClient:
-    """A synchronous face on ``httpx.AsyncClient`` over the app, on its own loop and thread.
-
-    After the browser tests the main thread keeps Playwright's event loop, where an ``async def``
-    test cannot run; requests made from a thread of their own do not care.
-    """
-
-    def __init__(self, app):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-        self.cookies = self.http.cookies
-
-    def _call(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
-
-    def get(self, url: str, **kw) -> httpx.Response:
-        return self._call(self.http.get(url, **kw))
-
-    def post(self, url: str, **kw) -> httpx.Response:
-        return self._call(self.http.post(url, **kw))
-
-    def close(self) -> None:
-        self._call(self.http.aclose())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-@pytest.fixture
-def client(fleet):
-    c = LoopClient(create_server_app(platform=fleet[0]))
-    yield c
-    c.close()
-
-
 def test_pages_need_a_login(client):
     r = client.get("/calendar?start=2026-01-05")
     assert (
@@ -341,19 +268,6 @@ def test_language_switch_and_query_parameter(client, fleet):
     client.cookies.set("lang", "zh-CN")
     assert "告警" in (client.get("/alarms")).text
     assert "Alarms" in (client.get("/alarms?lang=en")).text
-
-
-def test_translation_tables_agree_and_cover_the_templates():
-    assert set(i18n.EN) == set(i18n.ZH)
-    folder = Path(i18n.__file__).parent / "templates"
-    used = set()
-    for f in folder.glob("*.html"):
-        used |= set(re.findall(r"_\('([a-z_.0-9]+)'", f.read_text()))
-    dynamic = {k for k in used if k.endswith(".")}
-    assert used - dynamic <= set(i18n.EN), sorted(used - dynamic - set(i18n.EN))
-    for prefix in ("band.", "status.", "kind."):
-        assert any(k.startswith(prefix) for k in i18n.EN)
-    assert i18n.pick("fr", None) == "en" and i18n.pick(None, "zh-CN") == "zh-CN"
 
 
 # -- live hub --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The control panel: server-rendered pages, small SVG charts drawn by the app's own scripts,
+"""The control panel: server-rendered pages, charts drawn in the browser by the vendored uPlot,
 and live updates over Server-Sent Events. Nothing is loaded from a CDN: plants are often offline.
 
 ``prognos.server`` mounts it beside the API::
@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from prognos.service.platform import Platform
-from prognos.web import actions, data, pages, session
+from prognos.web import actions, data, i18n, pages, session
 from prognos.web.live import Hub
 
 HERE = Path(__file__).parent
@@ -31,6 +31,7 @@ class Panel:
         self.platform = platform
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters.update(session.FILTERS)
+        i18n.install(self.templates.env)
         self.hub = Hub()
 
 

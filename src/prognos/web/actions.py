@@ -21,6 +21,7 @@ from prognos.web.session import (
     render,
     safe_next,
 )
+from prognos.web.views import Names
 
 router = APIRouter()
 
@@ -72,12 +73,14 @@ def _back(request: Request, fallback: str, error: str | None = None) -> Redirect
 def workorders_page(
     request: Request, viewer: Viewer, status: str | None = None, error: str | None = None
 ):
-    orders = panel_of(request).platform.orders.list_orders(viewer, status=status)
+    platform = panel_of(request).platform
+    orders = platform.orders.list_orders(viewer, status=status)
     return render(
         request,
         "workorders.html",
         viewer,
         orders=orders,
+        names=Names(platform, viewer),
         status=status,
         error=error,
         statuses=[s.value for s in WorkOrderStatus],
@@ -135,6 +138,7 @@ def alarms_page(request: Request, viewer: Viewer, status: str = "open"):
         "alarms.html",
         viewer,
         alarms=platform.alarms.list_alarms(viewer, status),
+        names=Names(platform, viewer),
         counts=platform.alarms.counts(viewer),
         status=status,
     )

@@ -35,21 +35,28 @@ def telemetry(
     viewer: Viewer,
     channels: str | None = None,
     range: str = "all",
+    start: datetime | None = None,
+    end: datetime | None = None,
     max_points: Annotated[int, Query(ge=2, le=2000)] = 300,
 ):
-    """Min/max/mean per bucket for the charts, over the last ``range`` of the asset's data."""
+    """Min/max/mean per bucket for the charts, over the last ``range`` of the asset's data or
+    between ``start`` and ``end`` (a zoomed chart asks for its window at full resolution), and
+    the newest reading of each channel (the charts' headlines)."""
     platform = panel_of(request).platform
     chans = [c for c in channels.split(",") if c] if channels else None
+    custom = start is not None or end is not None
     try:
-        start: datetime | None = None
-        if range in RANGES:
+        if not custom and range in RANGES:
             _, last, n = platform.telemetry.span(viewer, asset_id)
             if n:
                 start = last - timedelta(days=RANGES[range])
-        out = platform.telemetry.series(viewer, asset_id, chans, start=start, max_points=max_points)
+        out = platform.telemetry.series(
+            viewer, asset_id, chans, start=start, end=end, max_points=max_points
+        )
+        out["latest"] = asset_views.latest_readings(platform, viewer, asset_id, chans, out["last"])
     except PrognosError as e:
         return _error(e)
-    out["range"] = range
+    out["range"] = "custom" if custom else range
     return JSONResponse(out)  # plain lists: skip FastAPI's per-element encoder
 
 

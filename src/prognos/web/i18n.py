@@ -1,285 +1,57 @@
-"""The panel's words in English and Simplified Chinese, chosen by ``?lang=`` or the ``lang`` cookie.
+"""The panel's words in English and Simplified Chinese, through gettext catalogues (Babel).
 
-A key missing in one language falls back to English, and a key missing in both shows itself,
-so a forgotten translation is visible but never breaks a page (a test checks both tables agree).
+Templates and scripts are written in English; those English texts are the message ids, marked
+with ``_()``, ``ngettext()`` (plural forms) and ``pgettext()`` (a context, where one English
+word has two meanings). The Chinese lives in
+``locale/zh_CN/LC_MESSAGES/messages.po``; it is compiled in memory when first needed, so there
+is no ``.mo`` to go stale. ``make messages`` re-extracts the ids and merges them into the
+``.po``; ``tests/web/test_i18n.py`` fails on any id without a Chinese text.
+
+Names people gave things (customers, sites, channels, free-text findings) are not translated;
+asset-type names are, when the catalogue knows them (the shipped types'), and units are shown
+as symbols (``degC`` as ``°C``) or translated words (``hours``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel.dates import get_day_names
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import pass_context
+from markupsafe import Markup
 
 LANGS = {"en": "English", "zh-CN": "简体中文"}
 DEFAULT = "en"
+LOCALES = {"en": None, "zh-CN": "zh_CN"}  # babel's name of each catalogue; English is the source
+LOCALE_DIR = Path(__file__).parent / "locale"
 
-EN: dict[str, str] = {
-    "app": "prognos",
-    "tagline": "Fleet health and service control panel",
-    "nav.fleet": "Fleet",
-    "nav.calendar": "Calendar",
-    "nav.workorders": "Work orders",
-    "nav.alarms": "Alarms",
-    "logout": "Log out",
-    "login": "Log in",
-    "login.title": "Sign in to the control panel",
-    "login.key": "API key",
-    "login.help": "Paste the API key you were given (the demo prints a manufacturer key and a customer key).",
-    "login.bad": "That key was not accepted.",
-    "who.manufacturer": "Manufacturer (all customers)",
-    "who.customer": "Customer",
-    "fleet.title": "Fleet",
-    "fleet.assets": "Assets",
-    "fleet.critical": "Critical",
-    "fleet.watch": "Watch",
-    "fleet.good": "Good",
-    "fleet.unknown": "No score",
-    "fleet.open_alarms": "Open alarms",
-    "fleet.jobs_30d": "Jobs in 30 days",
-    "fleet.health_mix": "Health of the fleet",
-    "fleet.rul_hist": "Remaining useful life (P50, days) across the fleet",
-    "fleet.no_forecasts": "No forecasts yet: run the prognostics to see remaining life.",
-    "fleet.updated": "live · updated",
-    "fleet.search": "Search id, serial, model",
-    "fleet.all_customers": "All customers",
-    "fleet.all_sites": "All sites",
-    "fleet.all_types": "All types",
-    "fleet.all_bands": "Any health",
-    "fleet.apply": "Apply",
-    "fleet.empty": "No asset matches these filters.",
-    "fleet.showing": "{a}–{b} of {n}",
-    "fleet.prev": "Previous",
-    "fleet.next": "Next",
-    "col.asset": "Asset",
-    "col.customer": "Customer",
-    "col.site": "Site",
-    "col.type": "Type",
-    "col.health": "Health",
-    "col.rul": "RUL P10 · P50 · P90",
-    "col.next_service": "Next service",
-    "col.alarms": "Alarms",
-    "col.status": "Status",
-    "col.day": "Day",
-    "col.crew": "Crew",
-    "col.part": "Part",
-    "col.actions": "Actions",
-    "col.raised": "Raised",
-    "col.severity": "Severity",
-    "col.message": "Message",
-    "col.channels": "Channels",
-    "col.finding": "Finding",
-    "band.good": "good",
-    "band.watch": "watch",
-    "band.critical": "critical",
-    "band.unknown": "no score",
-    "asset.back": "Back to the fleet",
-    "asset.health": "Health",
-    "asset.rul": "Remaining useful life",
-    "asset.next_service": "Next planned service",
-    "asset.none_planned": "none planned",
-    "asset.sensors": "Live sensors",
-    "asset.sensors_help": "Server-side downsampled: mean line, min–max band per bucket.",
-    "asset.channels": "Channels",
-    "asset.live": "live",
-    "asset.offline": "reconnecting",
-    "asset.fan": "RUL forecast fan",
-    "asset.fan_help": "Each forecast's quantiles over time: P5–P95, P10–P90, P25–P75 bands and the median.",
-    "asset.curve": "Probability of failure",
-    "asset.curve_help": "Chance the asset fails within the time on the axis, from the latest forecast.",
-    "asset.job_marker": "planned job",
-    "asset.health_history": "Health over time",
-    "asset.health_history_help": "Each health score the model gave (0-100): good from 70, watch from 40, critical below.",
-    "asset.no_health": "no health scores yet: train a health model for this type",
-    "asset.anomalies": "Anomalies and the channels that drove them",
-    "asset.no_anomalies": "No anomaly in the latest health assessment.",
-    "asset.drivers": "Health drivers",
-    "asset.components": "Components",
-    "asset.no_components": "No components registered.",
-    "asset.orders": "Work-order history",
-    "asset.no_orders": "No work orders yet.",
-    "asset.no_forecast": "No forecast yet for this asset.",
-    "asset.no_data": "No telemetry yet.",
-    "asset.model": "model",
-    "asset.as_of": "as of",
-    "asset.installed": "installed",
-    "asset.serial": "serial",
-    "asset.alarms": "Alarms on this asset",
-    "cal.title": "Production calendar",
-    "cal.sites": "Sites and planned stops",
-    "cal.crews": "Crew timelines",
-    "cal.no_calendar": "no calendar received",
-    "cal.no_crews": "No crews with jobs in this period.",
-    "cal.prev": "Earlier",
-    "cal.next": "Later",
-    "cal.jobs": "{n} jobs scheduled in this period",
-    "cal.dow": "MTWTFSS",
-    "kind.shift": "production",
-    "kind.stop": "planned stop",
-    "kind.shutdown": "shutdown",
-    "kind.blackout": "blackout (no work)",
-    "kind.idle": "no production",
-    "wo.title": "Work orders",
-    "wo.all": "All",
-    "wo.dispatch": "Dispatch",
-    "wo.start": "Start",
-    "wo.complete": "Complete",
-    "wo.condition": "Condition found",
-    "wo.wear": "Measured wear",
-    "wo.failure_found": "Failure found",
-    "wo.part_replaced": "Part replaced",
-    "wo.empty": "No work orders.",
-    "wo.readonly": "Jobs are dispatched and completed by the manufacturer's service team.",
-    "status.proposed": "proposed",
-    "status.scheduled": "scheduled",
-    "status.dispatched": "dispatched",
-    "status.in_progress": "in progress",
-    "status.done": "done",
-    "status.cancelled": "cancelled",
-    "status.open": "open",
-    "status.silenced": "silenced",
-    "status.acknowledged": "acknowledged",
-    "al.title": "Alarms",
-    "al.ack": "Acknowledge",
-    "al.empty": "No alarms here.",
-    "al.silenced_help": "Alarms raised during a maintenance window are silenced: the readings reflect the work, not the machine.",
-    "error.title": "Something is not right",
-    "error.back": "Back to the fleet",
-    "lang": "Language",
-}
 
-ZH: dict[str, str] = {
-    "app": "prognos",
-    "tagline": "设备群健康与服务控制面板",
-    "nav.fleet": "设备群",
-    "nav.calendar": "日历",
-    "nav.workorders": "工单",
-    "nav.alarms": "告警",
-    "logout": "退出",
-    "login": "登录",
-    "login.title": "登录控制面板",
-    "login.key": "API 密钥",
-    "login.help": "粘贴您获得的 API 密钥（演示会打印制造商密钥和客户密钥）。",
-    "login.bad": "该密钥未被接受。",
-    "who.manufacturer": "制造商（全部客户）",
-    "who.customer": "客户",
-    "fleet.title": "设备群",
-    "fleet.assets": "设备",
-    "fleet.critical": "危急",
-    "fleet.watch": "关注",
-    "fleet.good": "良好",
-    "fleet.unknown": "无评分",
-    "fleet.open_alarms": "未处理告警",
-    "fleet.jobs_30d": "30 天内作业",
-    "fleet.health_mix": "设备群健康状况",
-    "fleet.rul_hist": "设备群剩余使用寿命（P50，天）分布",
-    "fleet.no_forecasts": "尚无预测：运行预测分析后可查看剩余寿命。",
-    "fleet.updated": "实时 · 更新于",
-    "fleet.search": "搜索编号、序列号、型号",
-    "fleet.all_customers": "全部客户",
-    "fleet.all_sites": "全部站点",
-    "fleet.all_types": "全部类型",
-    "fleet.all_bands": "任意健康状况",
-    "fleet.apply": "应用",
-    "fleet.empty": "没有符合筛选条件的设备。",
-    "fleet.showing": "第 {a}–{b} 条，共 {n} 条",
-    "fleet.prev": "上一页",
-    "fleet.next": "下一页",
-    "col.asset": "设备",
-    "col.customer": "客户",
-    "col.site": "站点",
-    "col.type": "类型",
-    "col.health": "健康度",
-    "col.rul": "剩余寿命 P10 · P50 · P90",
-    "col.next_service": "下次维护",
-    "col.alarms": "告警",
-    "col.status": "状态",
-    "col.day": "日期",
-    "col.crew": "班组",
-    "col.part": "备件",
-    "col.actions": "操作",
-    "col.raised": "发生时间",
-    "col.severity": "级别",
-    "col.message": "信息",
-    "col.channels": "通道",
-    "col.finding": "检查结果",
-    "band.good": "良好",
-    "band.watch": "关注",
-    "band.critical": "危急",
-    "band.unknown": "无评分",
-    "asset.back": "返回设备群",
-    "asset.health": "健康度",
-    "asset.rul": "剩余使用寿命",
-    "asset.next_service": "下次计划维护",
-    "asset.none_planned": "暂无计划",
-    "asset.sensors": "实时传感器",
-    "asset.sensors_help": "服务器端降采样：均值曲线，每个区间的最小–最大范围带。",
-    "asset.channels": "通道",
-    "asset.live": "实时",
-    "asset.offline": "重新连接中",
-    "asset.fan": "剩余寿命预测扇形图",
-    "asset.fan_help": "各次预测的分位数随时间变化：P5–P95、P10–P90、P25–P75 区间及中位数。",
-    "asset.curve": "故障概率",
-    "asset.curve_help": "根据最新预测，设备在横轴时间内发生故障的概率。",
-    "asset.job_marker": "计划作业",
-    "asset.health_history": "健康度变化",
-    "asset.health_history_help": "模型给出的每次健康评分（0–100）：70 及以上良好，40 起需关注，40 以下危急。",
-    "asset.no_health": "尚无健康评分：请为该类型训练健康模型",
-    "asset.anomalies": "异常及其驱动通道",
-    "asset.no_anomalies": "最新健康评估中没有异常。",
-    "asset.drivers": "健康度影响因素",
-    "asset.components": "部件",
-    "asset.no_components": "未登记部件。",
-    "asset.orders": "工单历史",
-    "asset.no_orders": "暂无工单。",
-    "asset.no_forecast": "该设备暂无预测。",
-    "asset.no_data": "暂无遥测数据。",
-    "asset.model": "模型",
-    "asset.as_of": "截至",
-    "asset.installed": "安装于",
-    "asset.serial": "序列号",
-    "asset.alarms": "该设备的告警",
-    "cal.title": "生产日历",
-    "cal.sites": "站点与计划停机",
-    "cal.crews": "班组时间线",
-    "cal.no_calendar": "尚未收到日历",
-    "cal.no_crews": "此期间没有班组作业。",
-    "cal.prev": "更早",
-    "cal.next": "更晚",
-    "cal.jobs": "此期间已安排 {n} 项作业",
-    "cal.dow": "一二三四五六日",
-    "kind.shift": "生产",
-    "kind.stop": "计划停机",
-    "kind.shutdown": "全面停产",
-    "kind.blackout": "冻结期（禁止作业）",
-    "kind.idle": "无生产",
-    "wo.title": "工单",
-    "wo.all": "全部",
-    "wo.dispatch": "派工",
-    "wo.start": "开始",
-    "wo.complete": "完成",
-    "wo.condition": "检查情况",
-    "wo.wear": "实测磨损",
-    "wo.failure_found": "发现故障",
-    "wo.part_replaced": "已更换备件",
-    "wo.empty": "暂无工单。",
-    "wo.readonly": "作业由制造商的服务团队派工和完成。",
-    "status.proposed": "已提议",
-    "status.scheduled": "已排程",
-    "status.dispatched": "已派工",
-    "status.in_progress": "进行中",
-    "status.done": "已完成",
-    "status.cancelled": "已取消",
-    "status.open": "未处理",
-    "status.silenced": "已静默",
-    "status.acknowledged": "已确认",
-    "al.title": "告警",
-    "al.ack": "确认",
-    "al.empty": "这里没有告警。",
-    "al.silenced_help": "维护窗口内产生的告警会被静默：此时读数反映的是作业，而不是设备本身。",
-    "error.title": "出现了问题",
-    "error.back": "返回设备群",
-    "lang": "语言",
-}
+@cache
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalogue of ``lang`` (English: the ids themselves, with English plurals)."""
+    locale = LOCALES.get(lang)
+    if locale is None:
+        return NullTranslations()
+    with open(LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f, locale=locale)
+    buf = BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
 
-TABLES = {"en": EN, "zh-CN": ZH}
+
+@cache
+def weekdays(lang: str) -> list[str]:
+    """Narrow weekday names, Monday first, from the CLDR data Babel ships (M T W ..., 一 二 三 ...)."""
+    names = get_day_names("narrow", locale=LOCALES.get(lang) or "en")
+    return [names[i] for i in range(7)]
 
 
 def pick(requested: str | None, cookie: str | None) -> str:
@@ -290,25 +62,175 @@ def pick(requested: str | None, cookie: str | None) -> str:
     return DEFAULT
 
 
-def translator(lang: str) -> Callable[..., str]:
-    table = TABLES.get(lang, EN)
-
-    def _(key: str, **kw: object) -> str:
-        text = table.get(key) or EN.get(key) or key
-        return text.format(**kw) if kw else text
-
-    return _
+# -- Jinja: the i18n extension's callables read the request's catalogue from the context ---------
+@pass_context
+def _gettext(ctx, message: str) -> str:
+    return ctx["i18n"].gettext(message)
 
 
-def js_strings(lang: str) -> dict[str, str]:
-    """The words the page scripts need (charts, live status)."""
-    _ = translator(lang)
-    keys = (
-        "asset.live",
-        "asset.offline",
-        "asset.job_marker",
-        "asset.no_data",
-        "asset.no_forecast",
-        "asset.no_health",
+@pass_context
+def _ngettext(ctx, singular: str, plural: str, n: int) -> str:
+    return ctx["i18n"].ngettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(ctx, context: str, message: str) -> str:
+    return ctx["i18n"].pgettext(context, message)
+
+
+@pass_context
+def _npgettext(ctx, context: str, singular: str, plural: str, n: int) -> str:
+    return ctx["i18n"].npgettext(context, singular, plural, n)
+
+
+def install(env) -> None:
+    """Give a Jinja environment gettext, ngettext, pgettext and ``_`` (newstyle: escaped,
+    with ``%(name)s`` placeholders filled from keyword arguments)."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True, pgettext=_pgettext, npgettext=_npgettext
     )
-    return {k: _(k) for k in keys}
+    for name, fn in (
+        ("unit", unit_label),
+        ("time_unit", time_unit),
+        ("type_name", type_name),
+        ("severity", severity),
+        ("alarm_message", alarm_message),
+    ):
+        env.filters[name] = _with_catalogue(fn)
+
+
+def _with_catalogue(fn):
+    """A template filter calling ``fn(value, catalogue of the request)``."""
+
+    @pass_context
+    def f(ctx, value):
+        return fn(value, ctx["i18n"])
+
+    return f
+
+
+# -- words that come from data ---------------------------------------------------------------------
+# Literal calls, so that extraction finds each word with its context ("min" the unit of time is
+# not "min" the smallest value).
+def _time_units(t: NullTranslations) -> dict[str, str]:
+    return {
+        "hours": t.pgettext("time unit", "hours"),
+        "days": t.pgettext("time unit", "days"),
+        "cycles": t.pgettext("time unit", "cycles"),
+    }
+
+
+def _unit_words(t: NullTranslations) -> dict[str, str]:
+    return {
+        "s": t.pgettext("unit", "s"),
+        "h": t.pgettext("unit", "h"),
+        "min": t.pgettext("unit", "min"),
+        "rpm": t.pgettext("unit", "rpm"),
+    }
+
+
+def _severities(t: NullTranslations) -> dict[str, str]:
+    return {
+        "critical": t.pgettext("severity", "critical"),
+        "warning": t.pgettext("severity", "warning"),
+        "info": t.pgettext("severity", "info"),
+    }
+
+
+def _shipped_types(t: NullTranslations) -> list[str]:
+    """The asset types the platform ships (the demo's and the simulators'); others keep the
+    name their owner gave them."""
+    return [
+        t.pgettext("asset type", "Passenger elevator (car door drive)"),
+        t.pgettext("asset type", "Industrial drive chain (conveyor)"),
+        t.pgettext("asset type", "Turbofan engine (C-MAPSS)"),
+        t.pgettext("asset type", "Turbofan engine"),
+    ]
+
+
+TIME_UNITS = tuple(_time_units(NullTranslations()))
+SHIPPED_TYPE_NAMES = tuple(_shipped_types(NullTranslations()))
+# Symbols are international and shown as they are; these are written the way people write them.
+UNIT_SYMBOLS = {"degC": "°C", "degF": "°F", "degR": "°R", "deg": "°", "degK": "K"}
+
+
+def time_unit(unit: Any, t: NullTranslations) -> str:
+    """A forecast's unit of life, in words: hours, days, cycles."""
+    u = str(getattr(unit, "value", unit) or "")
+    return _time_units(t).get(u, u)
+
+
+def unit_label(unit: str | None, t: NullTranslations) -> str:
+    """A sensor unit as a reader writes it: ``degC`` as ``°C``, ``s`` as 秒 in Chinese."""
+    u = unit or ""
+    return UNIT_SYMBOLS.get(u) or _unit_words(t).get(u, u)
+
+
+def type_name(name: str | None, t: NullTranslations) -> str:
+    """An asset type's name, translated where the catalogue has it (the shipped types)."""
+    return t.pgettext("asset type", name) if name else ""
+
+
+def severity(level: str | None, t: NullTranslations) -> str:
+    s = level or ""
+    return _severities(t).get(s, s)
+
+
+# What ``AlarmService.from_health`` writes; other messages are people's own words.
+_HEALTH_ALARM = re.compile(
+    r"^(?P<channel>[A-Za-z0-9_.-]+) unusual \(z (?P<z>[+-]?[\d.]+)\); health (?P<score>\d+)/100$"
+)
+
+
+def alarm_message(message: str | None, t: NullTranslations) -> str:
+    """An alarm's message in the reader's language where the platform wrote it (HTML: the
+    channel's tag is marked as a name); other messages are returned as they are."""
+    m = _HEALTH_ALARM.match(message or "")
+    if m is None:
+        return message or ""
+    parts = m.groupdict()
+    parts["channel"] = Markup('<span translate="no">%s</span>') % parts["channel"]
+    return Markup(t.gettext("%(channel)s unusual (z %(z)s); health %(score)s/100")) % parts
+
+
+def js_strings(lang: str) -> dict[str, Any]:
+    """The words the page scripts draw (charts, live status, exports)."""
+    t = translations(lang)
+    _ = t.gettext
+    return {
+        "lang": lang,
+        "updated": _("updated"),
+        "job_marker": _("planned job"),
+        "no_data": _("No readings in this time range."),
+        "no_forecast": _("No forecast yet for this asset."),
+        "no_health": _("No health scores yet: train a health model for this type."),
+        "time_utc": _("time (UTC)"),
+        "csv": _("CSV"),
+        "png": _("PNG"),
+        "csv_help": _("Download the chart's data as CSV"),
+        "png_help": _("Download the chart as a PNG image"),
+        "valid_range": _("valid range"),
+        "failure_limit": _("failure limit"),
+        "min": _("min"),
+        "max": _("max"),
+        "mean": _("mean"),
+        "median": _("median"),
+        "health": _("health"),
+        "health_axis": _("health score"),
+        "probability": _("probability of failure"),
+        "assets_axis": _("assets"),
+        "days_axis": _("RUL P50 (days)"),
+        "rul_axis": {u: _("RUL (%(unit)s)") % {"unit": time_unit(u, t)} for u in TIME_UNITS},
+        "ahead_axis": {
+            u: _("%(unit)s from the forecast") % {"unit": time_unit(u, t)} for u in TIME_UNITS
+        },
+        "units": {u: time_unit(u, t) for u in TIME_UNITS},
+        "zone": {"good": _("good"), "watch": _("watch"), "critical": _("critical")},
+        "band_names": {
+            "p05_p95": _("P5–P95"),
+            "p10_p90": _("P10–P90"),
+            "p25_p75": _("P25–P75"),
+        },
+        "zoom_help": _("Drag across a chart to zoom; double-click to zoom out."),
+    }

@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from prognos.errors import PrognosError
 from prognos.service.fleet import FleetQuery
-from prognos.web.session import Viewer, error_page, panel_of, render
+from prognos.web import i18n
+from prognos.web.session import Viewer, error_page, lang_of, panel_of, render
+from prognos.web.views import Names
 from prognos.web.views import asset as asset_views
 from prognos.web.views import calendar as calendar_views
 
@@ -67,6 +69,7 @@ def fleet_page(
             query, sort=col, desc=None if query.sort != col or query.desc else "1", page=None
         )
 
+    Names(platform, viewer).name_rows(result.rows)  # people read names; ids stay in links
     rul_scale = max((r["p90"] or 0 for r in result.rows), default=0) or 1.0
     return render(
         request,
@@ -88,6 +91,9 @@ def asset_page(request: Request, asset_id: str, viewer: Viewer):
         view = asset_views.asset_view(panel_of(request).platform, viewer, asset_id)
     except PrognosError as e:
         return error_page(request, e, viewer)
+    catalogue = i18n.translations(lang_of(request))
+    for c in view["channel_info"]:  # the charts' axes name units as the reader writes them
+        c["unit_label"] = i18n.unit_label(c["unit"], catalogue)
     return render(request, "asset.html", viewer, v=view)
 
 

@@ -56,11 +56,12 @@ def render(
 ) -> HTMLResponse:
     panel = panel_of(request)
     lang = lang_of(request)
+    catalogue = i18n.translations(lang)
     who, open_alarms = None, 0
     if principal is not None:
         open_alarms = panel.platform.alarms.counts(principal).get("open", 0)
         if principal.is_manufacturer:
-            who = {"label": i18n.translator(lang)("who.manufacturer"), "customer": None}
+            who = {"label": catalogue.gettext("Manufacturer (all customers)"), "customer": None}
         else:
             c = panel.platform.registry.customer(principal, principal.customer_id)
             who = {
@@ -68,10 +69,11 @@ def render(
                 "customer": principal.customer_id,
             }
     context = {
-        "_": i18n.translator(lang),
+        "i18n": catalogue,  # read by gettext, ngettext and the filters that translate data
         "lang": lang,
         "langs": i18n.LANGS,
         "js_strings": i18n.js_strings(lang),
+        "weekdays": i18n.weekdays(lang),
         "principal": principal,
         "who": who,
         "open_alarms": open_alarms,
@@ -87,7 +89,13 @@ def render(
 
 def error_page(request: Request, e: PrognosError, principal: Principal | None) -> HTMLResponse:
     return render(
-        request, "error.html", principal, status_code=e.status_code, message=e.message, hint=e.hint
+        request,
+        "error.html",
+        principal,
+        status_code=e.status_code,
+        code=e.code,
+        message=e.message,
+        hint=e.hint,
     )
 
 

@@ -1,208 +1,271 @@
-/* prognos charts: small SVG line, band, fan and curve charts; no dependencies, served by the app. */
+/* prognos charts: the vendored uPlot with the panel's axes (units, one number format per axis,
+   UTC time in the reader's language), limits drawn on the plot, live read-outs in the legend,
+   drag-to-zoom and CSV/PNG export. Every chart is drawn on a canvas the size of its box, and
+   uPlot clips every series to the plot, so nothing is drawn over a title or outside a card. */
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";
-  var M = { l: 46, r: 12, t: 10, b: 24 };
+  var T = window.PROGNOS_I18N || {};
+  var LANG = T.lang || "en";
+  var PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#be123c", "#4d7c0f", "#a16207"];
+  var FONT = '11px system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif';
 
-  function el(name, attrs, parent) {
-    var e = document.createElementNS(NS, name);
-    for (var k in attrs) e.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(e);
-    return e;
+  /* -- numbers and times ----------------------------------------------------------------------- */
+  function decimalsFor(step) {
+    if (!isFinite(step) || step <= 0) return 2;
+    return Math.max(0, Math.min(6, Math.ceil(-Math.log10(step) - 1e-9)));
+  }
+  var NF = {};
+  function fmtNum(v, dec) {
+    if (v == null || !isFinite(v)) return "–";
+    var k = dec == null ? "a" : dec;
+    if (!NF[k]) NF[k] = dec == null
+      ? new Intl.NumberFormat(LANG, { maximumSignificantDigits: 5 })
+      : new Intl.NumberFormat(LANG, { minimumFractionDigits: dec, maximumFractionDigits: dec });
+    return NF[k].format(v);
+  }
+  /* A value for a read-out or a limit: no trailing zeros, decimals by size, never "1.5e+3". */
+  var VF = {};
+  function fmtValue(v) {
+    if (v == null || !isFinite(v)) return "–";
+    var a = Math.abs(v), dec = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
+    if (!VF[dec]) VF[dec] = new Intl.NumberFormat(LANG, { maximumFractionDigits: dec });
+    return VF[dec].format(v);
+  }
+  var DF = {};
+  function dateFmt(key, opts) {
+    if (!DF[key]) DF[key] = new Intl.DateTimeFormat(LANG, Object.assign({ timeZone: "UTC" }, opts));
+    return DF[key];
+  }
+  function isoMinute(sec) { return new Date(sec * 1000).toISOString().slice(0, 16).replace("T", " "); }
+  /* Time ticks: hours within a day, days within months, months beyond; all in UTC. */
+  function timeTicks(u, splits, ax, space, incr) {
+    return splits.map(function (s) {
+      var d = new Date(s * 1000);
+      if (incr < 86400) {
+        var hm = dateFmt("hm", { hour: "2-digit", minute: "2-digit", hour12: false }).format(d);
+        return d.getUTCHours() === 0 && d.getUTCMinutes() === 0 ? dateFmt("md", { month: "short", day: "numeric" }).format(d) : hm;
+      }
+      if (incr < 28 * 86400) return dateFmt("md", { month: "short", day: "numeric" }).format(d);
+      return dateFmt("ym", { year: "numeric", month: "short" }).format(d);
+    });
+  }
+  function numTicks(suffix) {
+    return function (u, splits, ax, space, incr) {
+      var dec = decimalsFor(incr);
+      return splits.map(function (v) { return fmtNum(v, dec) + (suffix || ""); });
+    };
+  }
+  /* A y range that pads the data and never collapses: a flat 2388 gets 2387 / 2388 / 2389. */
+  function padRange(lo, hi, extra) {
+    (extra || []).forEach(function (v) { if (v != null && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+    if (lo == null || !isFinite(lo)) return [0, 1];
+    var span = hi - lo;
+    var pad = span > 0 ? span * 0.08 : Math.max(Math.abs(hi) * 5e-4, 1e-3);
+    return [lo - pad, hi + pad];
+  }
+  function extent(arrs) {
+    var lo = Infinity, hi = -Infinity;
+    arrs.forEach(function (a) { (a || []).forEach(function (v) { if (v != null && isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; } }); });
+    return lo <= hi ? [lo, hi] : [null, null];
   }
 
-  function niceTicks(lo, hi, n) {
-    if (!isFinite(lo) || !isFinite(hi)) return [];
-    if (hi === lo) { hi = lo + 1; lo = lo - 1; }
-    var raw = (hi - lo) / Math.max(n, 1);
-    var p = Math.pow(10, Math.floor(Math.log10(raw)));
-    var step = [1, 2, 2.5, 5, 10].map(function (m) { return m * p; }).find(function (s) { return s >= raw; });
-    var out = [];
-    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
-    return out;
-  }
-
-  function fmt(v) {
-    var a = Math.abs(v);
-    if (a >= 1e5) return v.toExponential(1);
-    if (a >= 100) return v.toFixed(0);
-    if (a >= 10) return v.toFixed(1);
-    if (a >= 1) return v.toFixed(2);
-    return v.toPrecision(3);
-  }
-
-  function fmtDate(ms, spanMs) {
-    var d = new Date(ms);
-    var iso = d.toISOString();
-    if (spanMs < 2 * 86400e3) return iso.slice(11, 16);
-    if (spanMs < 400 * 86400e3) return iso.slice(5, 10);
-    return iso.slice(0, 7);
-  }
-
-  function timeTicks(lo, hi, n) {
-    var span = hi - lo, steps = [3600e3, 6 * 3600e3, 86400e3, 2 * 86400e3, 7 * 86400e3, 14 * 86400e3, 30 * 86400e3, 61 * 86400e3, 91 * 86400e3, 182 * 86400e3, 365 * 86400e3];
-    var step = steps.find(function (s) { return span / s <= n; }) || steps[steps.length - 1];
-    var out = [];
-    for (var v = Math.ceil(lo / step) * step; v <= hi; v += step) out.push(v);
-    return out;
-  }
-
-  function frame(host, opts) {
+  /* -- the frame around a chart: title, headline, exports, the plot, a key of limits --------- */
+  function frame(host, spec) {
     host.innerHTML = "";
-    var W = opts.width || 560, H = opts.height || 170;
-    if (opts.title) {
-      var t = document.createElement("div");
-      t.className = "title";
-      t.innerHTML = "<span></span><span class='last'></span>";
-      t.firstChild.textContent = opts.title;
-      if (opts.last) t.lastChild.textContent = opts.last;
-      host.appendChild(t);
+    host.classList.add("uchart");
+    var head = document.createElement("div");
+    head.className = "title";
+    var name = document.createElement("span");
+    name.className = "name";
+    name.textContent = spec.title || "";
+    if (spec.titleNoTranslate) name.setAttribute("translate", "no");
+    if (spec.tooltip) name.title = spec.tooltip;
+    var last = document.createElement("span");
+    last.className = "last";
+    last.textContent = spec.headline || "";
+    var tools = document.createElement("span");
+    tools.className = "tools";
+    [["csv", T.csv || "CSV", T.csv_help], ["png", T.png || "PNG", T.png_help]].forEach(function (b) {
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "mini";
+      btn.dataset.export = b[0];
+      btn.textContent = b[1];
+      if (b[2]) btn.title = b[2];
+      tools.appendChild(btn);
+    });
+    head.appendChild(name); head.appendChild(last); head.appendChild(tools);
+    host.appendChild(head);
+    var plot = document.createElement("div");
+    plot.className = "plot";
+    host.appendChild(plot);
+    var key = document.createElement("div");
+    key.className = "key small muted";
+    host.appendChild(key);
+    return { head: head, last: last, plot: plot, key: key, tools: tools };
+  }
+
+  /* The words under a chart naming the limits drawn on it: [{kind, text}]. */
+  function limitKey(f, entries) {
+    f.key.innerHTML = "";
+    (entries || []).forEach(function (l) {
+      var s = document.createElement("span");
+      s.className = "lim lim-" + l.kind;
+      s.textContent = l.text;
+      f.key.appendChild(s);
+    });
+  }
+
+  /* Horizontal limit lines, clipped to the plot: dashed grey for a sensor's valid range,
+     red for the failure limit. */
+  function drawLimits(u, limits, scale) {
+    var ctx = u.ctx, b = u.bbox;
+    ctx.save();
+    ctx.beginPath(); ctx.rect(b.left, b.top, b.width, b.height); ctx.clip();
+    limits.forEach(function (l) {
+      var y = Math.round(u.valToPos(l.value, scale || "y", true)) + 0.5;
+      if (y < b.top || y > b.top + b.height) return;
+      ctx.strokeStyle = l.kind === "failure" ? "#dc2626" : "#64748b";
+      ctx.lineWidth = (l.kind === "failure" ? 2 : 1) * devicePixelRatio;
+      ctx.setLineDash(l.kind === "failure" ? [6 * devicePixelRatio, 3 * devicePixelRatio] : [3 * devicePixelRatio, 3 * devicePixelRatio]);
+      ctx.beginPath(); ctx.moveTo(b.left, y); ctx.lineTo(b.left + b.width, y); ctx.stroke();
+    });
+    ctx.restore();
+  }
+
+  function baseOpts(host, spec) {
+    var width = Math.max(host.clientWidth || 0, 240);
+    return {
+      width: width,
+      height: spec.height || 220,
+      pxAlign: 0,
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
+      legend: { live: true },
+      // a page-wide window: a drag reports the span to the page (which sets every chart),
+      // a double-click asks for everything; other charts zoom on their own
+      cursor: spec.onZoom ? { sync: { key: spec.sync || "page", setSeries: false }, drag: { x: true, y: false, setScale: false }, bind: { dblclick: function () { return null; } } }
+                          : { drag: { x: true, y: false } },
+      focus: { alpha: 1 },
+      plugins: [lastValues()],
+    };
+  }
+
+  /* The legend reads the newest values while the cursor is away, the hovered ones on hover. */
+  function lastValues() {
+    function last(u) {
+      for (var i = u.data[0].length - 1; i >= 0; i--) {
+        for (var k = 1; k < u.data.length; k++) if (u.data[k][i] != null) return i;
+      }
+      return null;
     }
-    var svg = el("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": opts.title || "chart" }, host);
-    var tip = document.createElement("div");
-    tip.className = "tip";
-    host.appendChild(tip);
-    var f = { svg: svg, tip: tip, W: W, H: H, x0: M.l, x1: W - M.r, y0: H - M.b, y1: M.t, host: host };
-    f.sx = function (lo, hi) { return function (v) { return f.x0 + (v - lo) / ((hi - lo) || 1) * (f.x1 - f.x0); }; };
-    f.sy = function (lo, hi) { return function (v) { return f.y0 - (v - lo) / ((hi - lo) || 1) * (f.y0 - f.y1); }; };
-    return f;
+    function show(u) { var i = last(u); if (i != null) u.setLegend({ idx: i }); }
+    return { hooks: { ready: show, setData: show, setCursor: function (u) { if (u.cursor.idx == null) show(u); } } };
   }
 
-  function axes(f, xt, xs, xl, yt, ys, yl) {
-    var g = el("g", { "class": "grid" }, f.svg), a = el("g", { "class": "axis" }, f.svg);
-    yt.forEach(function (v) {
-      el("line", { x1: f.x0, x2: f.x1, y1: ys(v), y2: ys(v) }, g);
-      el("text", { x: f.x0 - 6, y: ys(v) + 3, "text-anchor": "end" }, a).textContent = yl(v);
+  function axisStyle(extra) {
+    return Object.assign({ stroke: "#64748b", grid: { stroke: "#eef2f7", width: 1 }, ticks: { stroke: "#cbd5e1", width: 1, size: 4 }, font: FONT, labelFont: FONT }, extra || {});
+  }
+
+  /* Mount a uPlot in a frame, keep it the width of its box, hook exports and zoom. */
+  function mount(host, f, opts, data, spec) {
+    var u = new uPlot(opts, data, f.plot);
+    host._chart = { u: u, spec: spec };
+    host.dataset.points = String(data[0].length);
+    var ro = new ResizeObserver(function () {
+      var w = Math.max(host.clientWidth || 0, 240);
+      if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height: u.height });
     });
-    xt.forEach(function (v) {
-      el("line", { x1: xs(v), x2: xs(v), y1: f.y1, y2: f.y0 }, g);
-      el("text", { x: xs(v), y: f.y0 + 15, "text-anchor": "middle" }, a).textContent = xl(v);
-    });
-  }
-
-  function path(pts) {
-    return pts.map(function (p, i) { return (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1); }).join("");
-  }
-
-  function area(xs, lo, hi) {
-    var top = xs.map(function (x, i) { return [x, hi[i]]; });
-    var bot = xs.map(function (x, i) { return [x, lo[i]]; }).reverse();
-    return path(top.concat(bot)) + "Z";
-  }
-
-  function hover(f, xsPx, label) {
-    var line = el("line", { "class": "crosshair", y1: f.y1, y2: f.y0, x1: -10, x2: -10 }, f.svg);
-    var zone = el("rect", { x: f.x0, y: f.y1, width: f.x1 - f.x0, height: f.y0 - f.y1, fill: "transparent" }, f.svg);
-    zone.addEventListener("mousemove", function (ev) {
-      var r = f.svg.getBoundingClientRect(), x = (ev.clientX - r.left) / r.width * f.W;
-      var best = 0, bd = Infinity;
-      for (var i = 0; i < xsPx.length; i++) { var d = Math.abs(xsPx[i] - x); if (d < bd) { bd = d; best = i; } }
-      line.setAttribute("x1", xsPx[best]); line.setAttribute("x2", xsPx[best]);
-      f.tip.style.display = "block";
-      f.tip.style.left = (xsPx[best] / f.W * r.width) + "px";
-      f.tip.style.top = (ev.clientY - r.top + (f.host.querySelector(".title") ? 24 : 0)) + "px";
-      f.tip.textContent = label(best);
-    });
-    zone.addEventListener("mouseleave", function () { f.tip.style.display = "none"; line.setAttribute("x1", -10); line.setAttribute("x2", -10); });
-  }
-
-  /* Downsampled series: mean line with the min-max band of each bucket. */
-  function timeSeries(host, s) {
-    var ts = s.ts.map(function (t) { return Date.parse(t); });
-    var f = frame(host, { title: s.title, last: s.last });
-    var lo = Math.min.apply(null, s.min), hi = Math.max.apply(null, s.max);
-    var pad = (hi - lo) * 0.08 || 1;
-    var yt = niceTicks(lo - pad, hi + pad, 4);
-    var ylo = Math.min(yt[0], lo), yhi = Math.max(yt[yt.length - 1], hi);
-    var t0 = ts[0], t1 = ts[ts.length - 1];
-    if (t1 === t0) { t0 -= 3600e3; t1 += 3600e3; }
-    var xs = f.sx(t0, t1), ys = f.sy(ylo, yhi);
-    axes(f, timeTicks(t0, t1, 6), xs, function (v) { return fmtDate(v, t1 - t0); }, yt, ys, fmt);
-    var px = ts.map(xs);
-    el("path", { "class": "band", d: area(px, s.min.map(ys), s.max.map(ys)) }, f.svg);
-    el("path", { "class": "mean", d: path(px.map(function (x, i) { return [x, ys(s.mean[i])]; })) }, f.svg);
-    host.dataset.points = String(ts.length);
-    hover(f, px, function (i) {
-      return new Date(ts[i]).toISOString().slice(0, 16).replace("T", " ") + "  " + fmt(s.mean[i]) + "  [" + fmt(s.min[i]) + ", " + fmt(s.max[i]) + "]";
-    });
-  }
-
-  /* RUL fan: quantile bands of every forecast over time, the median on top. */
-  function fan(host, d) {
-    var f = frame(host, { height: 200 });
-    var ts = d.fan.map(function (r) { return Date.parse(r.as_of); });
-    var q = function (k) { return d.fan.map(function (r) { return r.q[k]; }); };
-    var hi = Math.max.apply(null, q("0.95"));
-    var yt = niceTicks(0, hi * 1.05, 4);
-    var t0 = ts[0], t1 = ts[ts.length - 1];
-    if (t1 === t0) { t0 -= 86400e3; t1 += 86400e3; }
-    var xs = f.sx(t0, t1), ys = f.sy(0, yt[yt.length - 1]);
-    axes(f, timeTicks(t0, t1, 6), xs, function (v) { return fmtDate(v, t1 - t0); }, yt, ys, fmt);
-    var px = ts.map(xs);
-    [["0.05", "0.95", "fan1"], ["0.1", "0.9", "fan2"], ["0.25", "0.75", "fan3"]].forEach(function (b) {
-      el("path", { "class": b[2], d: area(px, q(b[0]).map(ys), q(b[1]).map(ys)) }, f.svg);
-    });
-    el("path", { "class": "median", d: path(px.map(function (x, i) { return [x, ys(q("0.5")[i])]; })) }, f.svg);
-    if (px.length === 1) el("circle", { cx: px[0], cy: ys(q("0.5")[0]), r: 4, "class": "marker-dot" }, f.svg);
-    el("text", { x: f.x0 + 4, y: f.y1 + 10, "class": "marker-label" }, f.svg).textContent = "RUL (" + d.time_unit + ")";
-    host.dataset.points = String(ts.length);
-    hover(f, px, function (i) {
-      var r = d.fan[i];
-      return r.as_of.slice(0, 10) + "  P50 " + fmt(r.q["0.5"]) + "  P10–P90 " + fmt(r.q["0.1"]) + "–" + fmt(r.q["0.9"]);
-    });
-  }
-
-  /* Failure probability curve of the latest forecast, with the planned job marked on it. */
-  function curve(host, d, words) {
-    var f = frame(host, { height: 200 });
-    var t = d.curve.t, p = d.curve.p;
-    var tmax = t[t.length - 1];
-    if (d.job && d.job.t > tmax) tmax = d.job.t * 1.05;
-    var xt = niceTicks(0, tmax, 6);
-    var xs = f.sx(0, Math.max(xt[xt.length - 1], tmax)), ys = f.sy(0, 1);
-    axes(f, xt, xs, fmt, [0, 0.25, 0.5, 0.75, 1], ys, function (v) { return Math.round(v * 100) + "%"; });
-    var px = t.map(xs);
-    el("path", { "class": "curve-area", d: path([[px[0], ys(0)]].concat(px.map(function (x, i) { return [x, ys(p[i])]; })).concat([[px[px.length - 1], ys(0)]])) + "Z" }, f.svg);
-    el("path", { "class": "curve", d: path(px.map(function (x, i) { return [x, ys(p[i])]; })) }, f.svg);
-    if (d.job) {
-      var jx = xs(d.job.t), jy = ys(d.job.prob);
-      el("line", { "class": "marker", x1: jx, x2: jx, y1: f.y0, y2: f.y1 }, f.svg);
-      el("circle", { "class": "marker-dot", cx: jx, cy: jy, r: 4 }, f.svg);
-      var lab = el("text", { "class": "marker-label", x: jx + 6, y: Math.max(jy - 8, f.y1 + 12) }, f.svg);
-      lab.textContent = (words && words["asset.job_marker"] || "job") + " " + d.job.day + ": " + (d.job.prob * 100).toFixed(1) + "%";
-      if (jx > f.x1 - 150) { lab.setAttribute("text-anchor", "end"); lab.setAttribute("x", jx - 6); }
+    ro.observe(host);
+    f.tools.querySelector("[data-export=csv]").addEventListener("click", function () { exportCsv(u, spec); });
+    f.tools.querySelector("[data-export=png]").addEventListener("click", function () { exportPng(u, spec); });
+    if (spec.onZoom) {
+      u.over.addEventListener("dblclick", function () { spec.onZoom(null, null); });
     }
-    el("text", { x: f.x1, y: f.y0 - 6, "text-anchor": "end", "class": "marker-label" }, f.svg).textContent = d.time_unit + " →";
-    host.dataset.points = String(t.length);
-    hover(f, px, function (i) { return fmt(t[i]) + " " + d.time_unit + ": " + (p[i] * 100).toFixed(1) + "%"; });
+    return u;
   }
 
-  /* Health score over time on a fixed 0-100 axis, the good / watch / critical bands shaded. */
-  function health(host, d) {
-    var f = frame(host, { width: 1160, height: 190 });  // a full-width card: keep text the size of the others
-    var ts = d.ts.map(function (t) { return Date.parse(t); });
-    var t0 = ts[0], t1 = ts[ts.length - 1];
-    if (t1 === t0) { t0 -= 86400e3; t1 += 86400e3; }
-    var xs = f.sx(t0, t1), ys = f.sy(0, 100);
-    [[d.bands.good, 100, "zone-good"], [d.bands.watch, d.bands.good, "zone-watch"], [0, d.bands.watch, "zone-critical"]].forEach(function (z) {
-      el("rect", { "class": z[2], x: f.x0, width: f.x1 - f.x0, y: ys(z[1]), height: ys(z[0]) - ys(z[1]) }, f.svg);
-    });
-    axes(f, timeTicks(t0, t1, 5), xs, function (v) { return fmtDate(v, t1 - t0); }, [0, 40, 70, 100], ys, fmt);
-    var px = ts.map(xs);
-    el("path", { "class": "health-line", d: path(px.map(function (x, i) { return [x, ys(d.score[i])]; })) }, f.svg);
-    var n = px.length - 1;
-    el("circle", { "class": "marker-dot", cx: px[n], cy: ys(d.score[n]), r: 4 }, f.svg);
-    host.dataset.points = String(ts.length);
-    hover(f, px, function (i) { return new Date(ts[i]).toISOString().slice(0, 16).replace("T", " ") + "  " + fmt(d.score[i]) + "/100"; });
+  /* A finished drag across a chart: the span it covers, for the page to apply to all. */
+  function zoomHook(spec) {
+    return function (u) {
+      var sel = u.select;
+      if (!spec.onZoom || !sel || sel.width < 3) return;
+      var lo = u.posToVal(sel.left, "x"), hi = u.posToVal(sel.left + sel.width, "x");
+      u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+      spec.onZoom(lo, hi);
+    };
+  }
+
+  function recordRange(host) {
+    return function (u) {
+      var y = u.scales[host._yscale || "y"];
+      if (y) host.dataset.yRange = JSON.stringify([y.min, y.max]);
+      if (u.scales.x) host.dataset.xRange = JSON.stringify([u.scales.x.min, u.scales.x.max]);
+    };
+  }
+
+  /* Set a chart's time window without it reporting a zoom back. */
+  function setWindow(host, lo, hi) {
+    var c = host._chart;
+    if (!c) return;
+    c.u._quiet = true;
+    if (lo == null) c.u.setData(c.u.data, true);
+    else c.u.setScale("x", { min: lo, max: hi });
+    c.u._quiet = false;
+  }
+
+  /* -- exports ------------------------------------------------------------------------------------ */
+  function download(name, blob) {
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+  }
+  function fileName(spec, ext) {
+    return (spec.file || "chart").replace(/[^A-Za-z0-9_.-]+/g, "_") + "." + ext;
+  }
+  function csvCell(v) {
+    var s = v == null ? "" : String(v);
+    return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+  function exportCsv(u, spec) {
+    var cols = u.series.map(function (s, i) { return i === 0 ? (spec.xHeader || "x") : s.label; });
+    var lines = [cols.map(csvCell).join(",")];
+    var xs = u.data[0];
+    for (var i = 0; i < xs.length; i++) {
+      var row = [spec.xTime ? new Date(xs[i] * 1000).toISOString() : xs[i]];
+      for (var k = 1; k < u.data.length; k++) row.push(u.data[k][i]);
+      lines.push(row.map(csvCell).join(","));
+    }
+    download(fileName(spec, "csv"), new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));
+  }
+  function exportPng(u, spec) {
+    var src = u.ctx.canvas, dpr = devicePixelRatio || 1, pad = Math.round(28 * dpr);
+    var c = document.createElement("canvas");
+    c.width = src.width; c.height = src.height + pad;
+    var ctx = c.getContext("2d");
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.width, c.height);
+    ctx.fillStyle = "#0f172a"; ctx.font = "600 " + Math.round(13 * dpr) + 'px system-ui, "WenQuanYi Micro Hei", sans-serif';
+    ctx.fillText((spec.title || "") + (spec.headline ? "  " + spec.headline : ""), 8 * dpr, 19 * dpr);
+    ctx.drawImage(src, 0, pad);
+    c.toBlob(function (blob) { download(fileName(spec, "png"), blob); }, "image/png");
   }
 
   function empty(host, text) {
     host.innerHTML = "";
+    delete host._chart;
     var p = document.createElement("p");
-    p.className = "muted";
+    p.className = "muted empty-chart";
     p.textContent = text;
     host.appendChild(p);
   }
 
-  window.PrognosCharts = { timeSeries: timeSeries, fan: fan, curve: curve, health: health, empty: empty };
+  window.PrognosChartKit = {
+    T: T, LANG: LANG, PALETTE: PALETTE, FONT: FONT,
+    fmtNum: fmtNum, fmtValue: fmtValue, isoMinute: isoMinute, dateFmt: dateFmt,
+    timeTicks: timeTicks, numTicks: numTicks, padRange: padRange, extent: extent,
+    frame: frame, limitKey: limitKey, drawLimits: drawLimits, baseOpts: baseOpts, axisStyle: axisStyle,
+    mount: mount, zoomHook: zoomHook, recordRange: recordRange, setWindow: setWindow, empty: empty,
+  };
 })();

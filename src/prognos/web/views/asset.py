@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -10,6 +10,7 @@ import numpy as np
 from prognos.domain import FailureForecast, Principal, TimeUnit
 from prognos.service.fleet import GOOD, WATCH, band
 from prognos.service.platform import Platform
+from prognos.web.views.names import Names, asset_name
 
 PLANNED = ("scheduled", "dispatched", "in_progress")
 
@@ -42,6 +43,7 @@ def asset_view(platform: Platform, p: Principal, asset_id: str) -> dict[str, Any
     components = [
         {
             "id": c.id,
+            "name": asset_name(c),
             "type_id": c.type_id,
             "serial": c.serial,
             "model": c.model,
@@ -65,8 +67,15 @@ def asset_view(platform: Platform, p: Principal, asset_id: str) -> dict[str, Any
     default = list(dict.fromkeys(preferred + channels))[:4]
     site = platform.registry.site(p, a.site_id)
     customer = platform.registry.customer(p, a.customer_id)
+    names = Names(platform, p)
+    for c in components:
+        c["type_name"] = names.type(c["type_id"])
     return {
         "asset": a,
+        "name": asset_name(a),
+        "names": names,
+        "channel_info": channel_info(t),
+        "peers": peers(platform, p, a),
         "type": t,
         "site": site,
         "customer": customer,
@@ -82,6 +91,65 @@ def asset_view(platform: Platform, p: Principal, asset_id: str) -> dict[str, Any
         "channels": channels,
         "default_channels": default,
     }
+
+
+def channel_info(t: Any) -> list[dict[str, Any]]:
+    """Per channel of a type: unit, the valid range a healthy sensor reports and the value at
+    which the part counts as failed (what the charts draw as limits)."""
+    return [
+        {
+            "name": c.name,
+            "unit": c.unit,
+            "min": c.min,
+            "max": c.max,
+            "description": c.description,
+            "failure": t.failure_threshold.get(c.name),
+        }
+        for c in t.channels
+    ]
+
+
+def peers(platform: Platform, p: Principal, a: Any, limit: int = 50) -> list[dict[str, str]]:
+    """Other assets of the same type the caller may see, to compare with on one chart: the
+    same site first, then the rest (at most ``limit``, paged in the store)."""
+    found: dict[str, Any] = {}
+    for site in (a.site_id, None):
+        page, _ = platform.registry.assets(p, type_id=a.type_id, site_id=site, limit=limit + 1)
+        for b in page:
+            if b.id != a.id and b.parent_id == a.parent_id and len(found) < limit:
+                found.setdefault(b.id, b)
+        if len(found) >= limit:
+            break
+    return [{"id": b.id, "name": asset_name(b), "site_id": b.site_id} for b in found.values()]
+
+
+def latest_readings(
+    platform: Platform,
+    p: Principal,
+    asset_id: str,
+    channels: list[str] | None = None,
+    last: str | datetime | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The newest stored reading of each channel (a chart's headline), not a bucket's mean:
+    the last two days are read first; a channel quiet for longer is looked up on its own."""
+    if last is None:
+        last = platform.telemetry.span(p, asset_id)[1]
+        if last is None:
+            return {}
+    if isinstance(last, str):
+        last = datetime.fromisoformat(last)
+    recent = platform.telemetry.history(p, asset_id, channels, start=last - timedelta(days=2))
+    out: dict[str, dict[str, Any]] = {}
+    for ch, g in recent.groupby("channel", sort=False):
+        out[str(ch)] = {"ts": g["ts"].iloc[-1].isoformat(), "value": float(g["value"].iloc[-1])}
+    for ch in [c for c in channels or [] if c not in out]:
+        older = platform.telemetry.history(p, asset_id, [ch])
+        if len(older):
+            out[ch] = {
+                "ts": older["ts"].iloc[-1].isoformat(),
+                "value": float(older["value"].iloc[-1]),
+            }
+    return out
 
 
 def forecast_chart(

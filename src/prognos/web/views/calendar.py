@@ -14,6 +14,7 @@ from prognos.domain.planning import (
 from prognos.errors import NotFound
 from prognos.service.platform import Platform
 from prognos.service.timeutil import as_utc
+from prognos.web.views.names import Names
 
 # -- calendars -----------------------------------------------------------------------------------
 _DAY_KIND_ORDER = ("blackout", "shutdown", "stop", "shift")
@@ -29,11 +30,8 @@ def calendar_view(
     """Per site of one customer: what each day is (production, stop, ...) and the jobs in it;
     per crew: its jobs on the same days (a customer sees only its own jobs)."""
     customers = platform.registry.customers(p)
-    if not p.is_manufacturer:
-        customer_id = p.customer_id
-    elif customer_id is None and customers:
-        customer_id = customers[0].id
-    if customer_id is not None and not any(c.id == customer_id for c in customers):
+    known = any(c.id == customer_id for c in customers)
+    if p.is_manufacturer and customer_id is not None and not known:
         raise NotFound(f"customer {customer_id!r} not found")
     start = start or datetime.now(UTC).date() - timedelta(days=7)
     start -= timedelta(days=start.weekday())  # weeks start on Monday
@@ -44,7 +42,13 @@ def calendar_view(
         for o in platform.orders.list_orders(p)
         if start <= o.day <= end and o.status is not WorkOrderStatus.cancelled
     ]
-    sites = [s for s in platform.registry.sites(p) if s.customer_id == customer_id]
+    all_sites = platform.registry.sites(p)
+    if not p.is_manufacturer:
+        customer_id = p.customer_id
+    elif customer_id is None and customers:
+        customer_id = _busiest(customers, all_sites, orders)
+    sites = [s for s in all_sites if s.customer_id == customer_id]
+    names = Names(platform, p)
     rows = []
     lo = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     hi = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
@@ -67,6 +71,7 @@ def calendar_view(
                     }
                     for d in day_list
                 ],
+                **_lanes([o for o in orders if o.site_id == s.id], start, days, names),
             }
         )
     crews = platform.resources.crews(p)
@@ -79,7 +84,11 @@ def calendar_view(
         for o in mine:
             by_day.setdefault(o.day, []).append(o)
         crew_rows.append(
-            {"crew": c, "days": [{"day": d, "jobs": by_day.get(d, [])} for d in day_list]}
+            {
+                "crew": c,
+                "days": [{"day": d, "jobs": by_day.get(d, [])} for d in day_list],
+                **_lanes(mine, start, days, names),
+            }
         )
     return {
         "customers": customers,
@@ -89,7 +98,41 @@ def calendar_view(
         "sites": rows,
         "crews": crew_rows,
         "jobs": [o for o in orders if o.site_id in {s.id for s in sites}],
+        "names": names,
     }
+
+
+def _busiest(customers: list, sites: list, orders: list[WorkOrder]) -> str:
+    """The customer with the most jobs in the period (the first one when none has any): the
+    manufacturer's calendar opens where there is something to see."""
+    owner = {s.id: s.customer_id for s in sites}
+    jobs: dict[str, int] = {}
+    for o in orders:
+        c = owner.get(o.site_id)
+        if c is not None:
+            jobs[c] = jobs.get(c, 0) + 1
+    return max(customers, key=lambda c: (jobs.get(c.id, 0), -customers.index(c))).id
+
+
+CHIP_DAY_PX, CHIP_CHAR_PX, CHIP_PAD_PX = 24, 6.2, 10  # a day column; the chips' small bold font
+
+
+def _lanes(orders: list[WorkOrder], start: date, days: int, names: Names) -> dict[str, Any]:
+    """Each job as a chip that starts on its day and is as wide as its asset's name, in the
+    first lane where it overlaps no other chip: names stay readable on 24-pixel days."""
+    ends: list[int] = []  # per lane, the first free column
+    chips = []
+    for o in sorted(orders, key=lambda o: (o.day, names.asset(o.asset_id), o.id)):
+        col = (o.day - start).days
+        label = names.asset(o.asset_id)
+        want = -(-(len(label) * CHIP_CHAR_PX + CHIP_PAD_PX) // CHIP_DAY_PX)
+        span = int(max(1, min(want, days - col)))
+        lane = next((i for i, e in enumerate(ends) if e <= col), len(ends))
+        if lane == len(ends):
+            ends.append(0)
+        ends[lane] = col + span
+        chips.append({"order": o, "label": label, "col": col, "span": span, "lane": lane})
+    return {"chips": chips, "lanes": max(len(ends), 1)}
 
 
 def _calendar_between(doc: dict | None, lo: datetime, hi: datetime) -> SiteCalendar | None:
