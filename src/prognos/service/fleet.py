@@ -131,12 +131,22 @@ class FleetService:
         """Changes whenever the caller's fleet page would (pages poll it)."""
         return self._fleet.fleet_stamp(None if p.is_manufacturer else p.customer_id)
 
+    def _top_level_types(self, p: Principal) -> list:
+        """Types of the assets the table lists (a component-only type matches no row)."""
+        snap = self._registry.snapshot()
+        shown = {
+            a.type_id
+            for a in snap.assets.values()
+            if a.parent_id is None and p.may_see(a.customer_id)
+        }
+        return [t for t in self._registry.asset_types(p) if t.id in shown]
+
     def filter_options(self, p: Principal) -> dict[str, list[tuple[str, str]]]:
         """Customers, sites and asset types the caller may filter by, as (id, label)."""
         return {
             "customers": [(c.id, c.name) for c in self._registry.customers(p)],
             "sites": [(s.id, s.name) for s in self._registry.sites(p)],
-            "types": sorted((t.id, t.name or t.id) for t in self._registry.asset_types(p)),
+            "types": sorted((t.id, t.name or t.id) for t in self._top_level_types(p)),
         }
 
 

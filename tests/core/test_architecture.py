@@ -1,0 +1,140 @@
+"""The shape of the house, pinned: imports point down and never in a circle, modules stay small,
+only the service layer touches the store, and no use case grants rights by default."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import grimp
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "prognos"
+MAX_LINES = 400
+# Who may hold the database: the store itself, and the use cases that wrap it.
+STORE_LAYERS = ("service", "store")
+DRIVERS = ("duckdb", "psycopg")
+# Throwaway servers for tests and benchmarks (Mosquitto, PostgreSQL): it creates an empty
+# database on a server it started, and touches no prognos store.
+DEV_TOOLS = ("prognos.devservers",)
+PRINCIPAL_NAMES = {"p", "principal", "viewer", "who"}
+
+
+def modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out.append((".".join(parts), path))
+    return out
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Strongly connected groups of two or more modules (Tarjan), over every import: lazy
+    ones inside functions and ``TYPE_CHECKING`` ones included."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.find_modules_directly_imported_by(v):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for m in sorted(graph.modules):
+        if m not in index:
+            visit(m)
+    return found
+
+
+def test_no_module_imports_itself_through_others():
+    graph = grimp.build_graph("prognos", include_external_packages=False)
+    assert cycles(graph) == []
+
+
+@pytest.mark.parametrize("name,path", modules(), ids=[m for m, _ in modules()])
+def test_modules_stay_small(name, path):
+    n = len(path.read_text().splitlines())
+    assert n <= MAX_LINES, f"{name} has {n} lines: split it by concept"
+
+
+def _store_access(tree: ast.AST) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        elif isinstance(node, ast.Attribute) and node.attr == "store":
+            found.append(f"line {node.lineno}: .store")
+            continue
+        else:
+            continue
+        for n in names:
+            if n.startswith("prognos.store") or n.split(".")[0] in DRIVERS:
+                found.append(f"line {node.lineno}: import {n}")
+    return found
+
+
+def test_only_the_service_layer_and_the_store_touch_the_database():
+    offenders = {}
+    for name, path in modules():
+        if layer_of(name) in STORE_LAYERS or name in DEV_TOOLS:
+            continue
+        found = _store_access(ast.parse(path.read_text()))
+        if found:
+            offenders[name] = found
+    assert offenders == {}
+
+
+def _principal_defaults(tree: ast.AST) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        a = node.args
+        positional = a.posonlyargs + a.args
+        pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=True))
+        pairs += [(k, d) for k, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+        for arg, default in pairs:
+            text = ast.unparse(default)
+            if (arg.arg in PRINCIPAL_NAMES and text != "None") or "MANUFACTURER" in text:
+                found.append(f"{node.name}({arg.arg}={text}) line {node.lineno}")
+    return found
+
+
+def test_no_function_grants_rights_by_default():
+    """A forgotten principal must fail, not run with the manufacturer's rights."""
+    offenders = {}
+    for name, path in modules():
+        found = _principal_defaults(ast.parse(path.read_text()))
+        if found:
+            offenders[name] = found
+    assert offenders == {}
