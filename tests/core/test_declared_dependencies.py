@@ -76,5 +76,7 @@ def test_make_installs_against_pinned_constraints():
             assert version, f"not pinned to one version: {line!r}"
             pins[_name(name)] = version
     assert "prognos" not in pins
-    wanted = PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["dev"]
+    wanted = (
+        PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["dev"]
+    )
     assert {_name(r) for r in wanted} <= set(pins), "a declared package has no pin"
