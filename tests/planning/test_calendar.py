@@ -13,6 +13,7 @@ import pytest
 
 from prognos.domain.planning import WindowKind
 from prognos.errors import ValidationFailed
+from prognos.planning import calendar
 from prognos.planning.calendar import day_profile, from_ics
 
 ICS = """BEGIN:VCALENDAR\r
@@ -193,3 +194,10 @@ def test_an_event_that_cannot_be_read_is_refused_by_name_and_reason(ics, reason)
 def test_an_unknown_site_time_zone_is_refused():
     with pytest.raises(ValidationFailed, match="unknown time zone 'Europe/Atlantis'"):
         from_ics(ICS, "s1", until=UNTIL, timezone="Europe/Atlantis")
+
+
+@pytest.mark.parametrize("name", ["google", "outlook", "apple"])
+def test_the_fast_way_through_the_library_gives_what_its_public_way_gives(name, monkeypatch):
+    fast = export(name, "Europe/Vienna").windows
+    monkeypatch.setattr(calendar, "PUBLIC_ONLY", True)
+    assert export(name, "Europe/Vienna").windows == fast
