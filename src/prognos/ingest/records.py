@@ -34,14 +34,8 @@ from prognos.ingest.shape import (
 )
 from prognos.ingest.tables import from_csv_bytes, from_frame
 
-__all__ = [
-    "LONG_COLUMNS",
-    "from_csv_bytes",
-    "from_frame",
-    "from_json_bytes",
-    "from_json_messages",
-    "from_json_records",
-]
+__all__ = ["LONG_COLUMNS", "from_csv_bytes", "from_frame", "from_json_bytes"]
+__all__ += ["from_json_messages", "from_json_records"]
 
 log = logging.getLogger(__name__)
 
