@@ -33,9 +33,9 @@ def world(tmp_path_factory) -> dict:
     p = open_platform(Settings(db=db, artifacts_dir=folder / "artifacts"))
     try:
         seed(p)
-        _, key = p.create_key("acme", NAME)
+        _, key = p.keys.create(MANUFACTURER, "acme", NAME)
         body = {"asset_id": "acme-p1", "ts": "2025-06-01T00:00:00Z", "values": {CHANNEL: 1.0}}
-        p.ingest_payload(json.dumps(body).encode(), "application/json", MANUFACTURER)
+        p.telemetry.ingest_payload(MANUFACTURER, json.dumps(body).encode(), "application/json")
     finally:
         p.close()
     return {"db": db, "key_id": key.key_id}
@@ -93,7 +93,7 @@ def test_an_error_keeps_the_path_and_the_next_step_whole(world, columns):
 
 
 def test_plan_costs_are_shown_with_their_currency(tmp_path, monkeypatch):
-    from prognos.service import maintenance
+    from prognos.service.planning import PlanningService
 
     job = PlannedJob(
         asset_id="[b]acme-p1[/b]", site_id="acme-plant", day=date(2026, 3, 2), in_window=True,
@@ -105,7 +105,7 @@ def test_plan_costs_are_shown_with_their_currency(tmp_path, monkeypatch):
     plan = Plan(created_at=datetime(2026, 3, 1, tzinfo=UTC), horizon_days=56, jobs=[job],
                 objective=23_456.0, lower_bound=21_000.0, status="optimal", solve_seconds=0.4)  # fmt: skip
     done = {"plan": plan.as_dict(), "committed": False, "created": [], "moved": [], "cancelled": []}
-    monkeypatch.setattr(maintenance, "make_plan", lambda *a, **k: done)
+    monkeypatch.setattr(PlanningService, "plan", lambda *a, **k: done)
     db = str(tmp_path / "p.duckdb")
     r = CliRunner(env={"COLUMNS": "40"}).invoke(app, ["plan", "--dry-run", "--db", db])
     assert r.exit_code == 0, r.output

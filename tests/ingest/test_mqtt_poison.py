@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from prognos import devservers
 from prognos.domain.keys import MANUFACTURER
 from prognos.ingest.mqtt import Message, MqttWorker
-from prognos.service import workers
+from prognos.service.workers import mqtt as mqtt_ingest
 from prognos.service.workers import mqtt_worker
 from support import wait_until
 
@@ -143,21 +143,21 @@ def test_the_poison_payloads_of_issue_14_are_quarantined_and_the_rest_stored(see
     finally:
         w.stop()
     assert seeded.store.count_readings() == 20
-    rows = seeded.quarantine(MANUFACTURER)
+    rows = seeded.telemetry.quarantined(MANUFACTURER)
     assert len(rows) == 3 and {r["field"] for r in rows} == {"payload", "value"}
 
 
 def test_a_dead_letter_goes_to_the_quarantine_with_its_raw_payload_once(
     seeded, broker, monkeypatch
 ):
-    parse = workers.records.from_json_messages
+    parse = mqtt_ingest.records.from_json_messages
 
     def breaks_on_poison(messages, *args):
         if any(b"poison" in body for _, body in messages):
             raise RuntimeError("a parser bug")
         return parse(messages, *args)
 
-    monkeypatch.setattr(workers.records, "from_json_messages", breaks_on_poison)
+    monkeypatch.setattr(mqtt_ingest.records, "from_json_messages", breaks_on_poison)
     poison = b'{"poison": true, "ts": "%s"}' % TS.encode()
     messages = [*valid(10), ("prognos/acme/acme-p1/telemetry", poison), *valid(20)[10:]]
     w = mqtt_worker(seeded, broker=broker.url, client_id="dead", retry_delay_s=(0.05, 0.2))
@@ -170,7 +170,7 @@ def test_a_dead_letter_goes_to_the_quarantine_with_its_raw_payload_once(
     finally:
         w.stop()
     assert seeded.store.count_readings() == 20
-    [row] = seeded.quarantine(MANUFACTURER)
+    [row] = seeded.telemetry.quarantined(MANUFACTURER)
     assert row["raw"] == poison.decode() and row["field"] == "message"
     assert row["asset_id"] == "acme-p1" and row["customer_id"] == "acme"
     assert "RuntimeError: a parser bug" in row["reason"]

@@ -38,7 +38,7 @@ def test_a_poison_message_is_rejected_and_the_messages_behind_it_are_stored(seed
         )
         for m in range(20)
     ]
-    result = seeded.ingest_messages([("acme-p1", poison), *behind])
+    result = seeded.telemetry.ingest_messages(MANUFACTURER, [("acme-p1", poison), *behind])
     assert result.accepted == 20 and seeded.store.telemetry_span("acme-p2")[2] == 20
     assert result.rejected and all(r.index == 0 for r in result.rejected)
     assert not any("could not be read" in r.reason for r in result.rejected)  # no catch-all
@@ -47,7 +47,7 @@ def test_a_poison_message_is_rejected_and_the_messages_behind_it_are_stored(seed
 
 def test_a_time_in_nanoseconds_is_read_to_the_microsecond(seeded):
     body = b'{"ts": "2025-06-01T00:00:00.123456789Z", "values": {"temp": 1}}'
-    result = seeded.ingest_messages([("acme-p1", body)])
+    result = seeded.telemetry.ingest_messages(MANUFACTURER, [("acme-p1", body)])
     assert result.accepted == 1 and result.rejected == []
 
 
@@ -55,7 +55,7 @@ def test_a_record_with_2000_bad_values_quarantines_a_bounded_summary(seeded):
     values = {f"ch{i:04d}": "broken" for i in range(2000)}
     body = json.dumps({"asset_id": "acme-p1", "ts": TS, "values": values}).encode()
     assert len(body) > 36_000
-    result = seeded.ingest_payload(body, "application/json", MANUFACTURER)
+    result = seeded.telemetry.ingest_payload(MANUFACTURER, body, "application/json")
     assert len(result.rejected) == MAX_PER_RECORD + 1
     assert "1,980 more rejections of this record" in result.rejected[-1].reason
     rows = seeded.store.list_quarantine(limit=10_000)
@@ -69,7 +69,9 @@ def test_a_record_with_2000_bad_values_quarantines_a_bounded_summary(seeded):
 def test_quarantine_grows_linearly_with_a_records_unknown_channels(seeded, n_channels):
     # numbers, so the record passes parsing; validation refuses each channel
     record = {"ts": TS, "values": {f"nope{i}": 1.0 for i in range(n_channels)}}
-    result = seeded.ingest_messages([("acme-p1", json.dumps(record).encode())])
+    result = seeded.telemetry.ingest_messages(
+        MANUFACTURER, [("acme-p1", json.dumps(record).encode())]
+    )
     assert result.accepted == 0 and len(result.rejected) == MAX_PER_RECORD + 1
     assert result.rejected[0].reason == "unknown channel for this asset type: nope0"
     extra = n_channels - MAX_PER_RECORD
