@@ -18,9 +18,7 @@ def test_passwords_in_urls_are_masked_and_the_rest_kept():
 def test_api_key_secrets_and_password_parameters_are_masked():
     key = "pk_0a1b2c3d4e5f_Zm9vYmFyYmF6cXV4cXV1eHh4eHh4"
     assert redact(f"login with {key}") == "login with pk_0a1b2c3d4e5f_***"
-    assert (
-        redact("host=db user=p password=s3cret dbname=x") == "host=db user=p password=*** dbname=x"
-    )
+    assert redact("host=db user=p password=s3cret dbname=x") == "host=db user=p password=*** dbname=x"
 
 
 def test_the_log_filter_masks_formatted_records(caplog):
