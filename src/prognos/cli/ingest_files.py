@@ -7,14 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
 
 from prognos.cli import _context as ctx
+from prognos.cli._output import BarColumn, progress_bars, say
 from prognos.cli.ingest import ingest_app
 from prognos.domain.keys import MANUFACTURER
-
-console = Console(soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -22,15 +19,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _report(res, what: str) -> None:
-    console.print(
-        f"[green]stored[/] {res.accepted:,} readings from {what}"
-        + (f", {res.duplicates:,} already stored" if res.duplicates else "")
+    say(
+        ("stored", "green"),
+        f" {res.accepted:,} readings from {what}"
+        + (f", {res.duplicates:,} already stored" if res.duplicates else ""),
     )
     if res.rejected:
-        console.print(f"[yellow]quarantined[/] {len(res.rejected):,} records; the first ones:")
+        say(("quarantined", "yellow"), f" {len(res.rejected):,} records; the first ones:")
         for r in res.rejected[:5]:
-            console.print(f"  record {r.index}, field {r.field}: {r.reason}")
-        console.print("see them all with `prognos quarantine`")
+            say(f"  record {r.index}, field {r.field}: {r.reason}")
+        say("see them all with `prognos quarantine`")
 
 
 @ingest_app.command("file")
@@ -57,13 +55,7 @@ def ingest_file(
     s = ctx.settings(db)
     with (
         ctx.local_platform(s) as p,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed:,} rows"),
-            console=console,
-            transient=True,
-        ) as bar,
+        progress_bars("{task.description}", BarColumn(), "{task.completed:,} rows") as bar,
     ):
         task = bar.add_task(f"reading {path.name}", total=None)
         res = p.files.ingest(
@@ -91,11 +83,8 @@ def ingest_cmapss(
 
     with (
         ctx.local_platform(ctx.settings(db)) as p,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            console=console,
+        progress_bars(
+            "{task.description}", BarColumn(), "{task.completed}/{task.total}", transient=False
         ) as bar,
     ):
         tasks: dict[str, int] = {}
@@ -106,8 +95,9 @@ def ingest_cmapss(
             bar.update(tasks[split], completed=done)
 
         out = load_cmapss_fleet(p, subset, data, progress=progress)
-    console.print(
-        f"[green]registered[/] {out['assets']} engines and stored {out['readings']:,} readings"
-        + (f"; {out['rejected']} quarantined" if out["rejected"] else "")
+    say(
+        ("registered", "green"),
+        f" {out['assets']} engines and stored {out['readings']:,} readings"
+        + (f"; {out['rejected']} quarantined" if out["rejected"] else ""),
     )
-    console.print("next: `prognos train --asset-type turbofan`, then `prognos forecast`")
+    say("next: `prognos train --asset-type turbofan`, then `prognos forecast`")

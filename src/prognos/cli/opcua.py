@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True)
+from prognos.cli._output import err, say
 
 
 def register(app: typer.Typer) -> None:
@@ -84,18 +83,19 @@ def browse(
                     f'  - {{node: "{n.node_id}", asset: "", channel: ""{unit}}}  # {n.browse_path}'
                 )
     else:
-        out = Console()
         for n in nodes:
             pad = "  " * n.depth
             if n.node_class == "Variable":
                 unit = f" {n.unit}" if n.unit else ""
-                out.print(
-                    f"{pad}[bold]{n.name}[/]  {n.data_type} = {n.value!r}{unit}  "
-                    f"[cyan]{n.node_id}[/]  [dim]{n.browse_path}[/]",
-                    highlight=False,
+                say(
+                    (f"{pad}{n.name}", "bold"),
+                    f"  {n.data_type} = {n.value!r}{unit}  ",
+                    (n.node_id, "cyan"),
+                    "  ",
+                    (n.browse_path, "dim"),
                 )
             else:
-                out.print(f"{pad}[bold blue]{n.name}/[/]  [cyan]{n.node_id}[/]", highlight=False)
+                say((f"{pad}{n.name}/", "bold blue"), "  ", (n.node_id, "cyan"))
 
 
 def ingest_opcua(
@@ -161,7 +161,7 @@ def ingest_opcua(
                         if wait <= 0:
                             break
                     if not stop.wait(wait):
-                        err.print(_line(worker.status()), highlight=False)
+                        err.print(_line(worker.status()))
         finally:
             worker.stop()
         print(json.dumps(worker.status(), indent=2), file=sys.stdout)

@@ -6,12 +6,14 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from prognos.cli import _context as ctx
+from prognos.cli import _output as output
+from prognos.cli._output import say, show, table
 
-console = Console(soft_wrap=True)
+# Costs carry no currency in the cost model (domain.planning.CostModel): they are EUR, as the
+# plan's explanations say (planning.explain); a plan that names another currency shows it.
+CURRENCY = "EUR"
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +40,7 @@ def register(app: typer.Typer) -> None:
             )
         else:
             try:
-                with console.status("planning..."):
+                with output.out.status("planning..."):
                     out = p.planning.plan(
                         MANUFACTURER,
                         horizon_days=horizon,
@@ -51,12 +53,14 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(out, indent=2, default=str))
             return
         pl = out["plan"]
-        t = Table(
+        cur = pl.get("currency", CURRENCY)
+        t = table(
+            "day", "asset", "site", "crew", "window", "P(fail before)", f"cost avoided ({cur})",
             title=f"plan: {len(pl['jobs'])} jobs over {pl['horizon_days']} days ({pl['status']}, "
-            f"{pl['solve_seconds']:.1f} s)"
-        )
-        for col in ("day", "asset", "site", "crew", "window", "P(fail before)", "cost avoided"):
-            t.add_column(col)
+            f"{pl['solve_seconds']:.1f} s)",
+            whole=("day",),
+            right=("P(fail before)", f"cost avoided ({cur})"),
+        )  # fmt: skip
         for j in sorted(pl["jobs"], key=lambda j: j["day"]):
             e = j["explanation"]
             t.add_row(
@@ -68,14 +72,15 @@ def register(app: typer.Typer) -> None:
                 f"{e['prob_fail_before']:.1%}",
                 f"{e['expected_cost_avoided']:,.0f}",
             )
-        console.print(t)
-        console.print(
-            f"expected cost {pl['objective']:,.0f} (lower bound {pl['lower_bound']:,.0f})"
+        show(t)
+        say(
+            f"expected cost {cur} {pl['objective']:,.0f} "
+            f"(lower bound {cur} {pl['lower_bound']:,.0f})"
         )
         if out["committed"]:
-            console.print(
+            say(
                 f"work orders: {len(out['created'])} created, {len(out['moved'])} moved, "
                 f"{len(out['cancelled'])} cancelled"
             )
         else:
-            console.print("dry run: no work order was changed")
+            say("dry run: no work order was changed")

@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from prognos.cli import _context as ctx
+from prognos.cli._output import say, show, table
 from prognos.domain.keys import MANUFACTURER, ApiKey
 from prognos.service.keys import describe
 
-console = Console()
 DbOpt = Annotated[str | None, typer.Option("--db", help="Store to use (default: PROGNOS_DB).")]
 
 
@@ -35,10 +33,13 @@ def register(app: typer.Typer) -> None:
         s = ctx.settings(db)
         with ctx.local_platform(s) as p:
             key, principal = p.keys.create(MANUFACTURER, customer, name)
-        console.print(f"[green]created[/] a key for the {describe(principal)}:")
+        say(("created", "green"), f" a key for the {describe(principal)}:")
         print(key)
-        console.print(
-            "[dim]use it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'; it is not shown again[/]"
+        say(
+            (
+                "use it as 'Authorization: Bearer KEY' or 'X-API-Key: KEY'; it is not shown again",
+                "dim",
+            )
         )
 
     @keys.command("list")
@@ -62,17 +63,14 @@ def register(app: typer.Typer) -> None:
             print(json.dumps([k.model_dump(mode="json") for k in items], indent=2))
             return
         if not items:
-            console.print("no API keys yet: create one with `prognos keys create`")
+            say("no API keys yet: create one with `prognos keys create`")
             return
-        t = Table(
+        t = table(
+            "id", "name", "for", "created", "revoked",
             title=f"API keys ({sum(not k.revoked for k in items)} of {len(items)} active)",
             caption="a key reads pk_<id>_<secret>; times in UTC",
-        )
-        t.add_column("id", no_wrap=True)
-        t.add_column("name")
-        t.add_column("for")
-        t.add_column("created", no_wrap=True)
-        t.add_column("revoked", no_wrap=True)
+            whole=("id", "created", "revoked"),
+        )  # fmt: skip
         for k in items:
             t.add_row(
                 k.id,
@@ -82,7 +80,7 @@ def register(app: typer.Typer) -> None:
                 f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
                 style="dim" if k.revoked else None,
             )
-        console.print(t)
+        show(t)
 
     @keys.command("revoke")
     def keys_revoke(
@@ -100,9 +98,10 @@ def register(app: typer.Typer) -> None:
             finally:
                 p.close()
         owner = f"customer {k.customer_id}" if k.customer_id else "the manufacturer"
-        console.print(
-            f"[green]revoked[/] key {k.id} ({k.prefix}…, {k.name!r}, {owner}) "
-            f"as of {k.revoked_at.isoformat(timespec='seconds')}"
+        say(
+            ("revoked", "green"),
+            f" key {k.id} ({k.prefix}…, {k.name!r}, {owner}) "
+            f"as of {k.revoked_at.isoformat(timespec='seconds')}",
         )
 
     app.add_typer(keys, name="keys")
@@ -127,11 +126,12 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(items, indent=2))
             return
         if not items:
-            console.print("the quarantine is empty: nothing was rejected")
+            say("the quarantine is empty: nothing was rejected")
             return
-        t = Table(title=f"quarantine (newest {len(items)})")
-        for col in ("received", "source", "record", "asset", "field", "reason"):
-            t.add_column(col)
+        t = table(
+            "received", "source", "record", "asset", "field", "reason",
+            title=f"quarantine (newest {len(items)})",
+        )  # fmt: skip
         for q in items:
             t.add_row(
                 q["received_at"][:19],
@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
                 q["field"],
                 q["reason"],
             )
-        console.print(t)
+        show(t)
 
     reg = typer.Typer(
         help="Look at the installed base: customers, sites and assets.", no_args_is_help=True
@@ -151,9 +151,7 @@ def register(app: typer.Typer) -> None:
     def customers(db: DbOpt = None) -> None:
         """List customers with their asset counts."""
         with ctx.local_platform(ctx.settings(db)) as p:
-            t = Table(title="customers")
-            for col in ("id", "name", "sites", "assets"):
-                t.add_column(col)
+            t = table("id", "name", "sites", "assets", title="customers")
             for c in p.registry.customers(MANUFACTURER):
                 t.add_row(
                     c.id,
@@ -161,7 +159,7 @@ def register(app: typer.Typer) -> None:
                     str(sum(s.customer_id == c.id for s in p.registry.sites(MANUFACTURER))),
                     str(p.registry.assets(MANUFACTURER, customer_id=c.id, limit=0)[1]),
                 )
-        console.print(t)
+        show(t)
 
     @reg.command("assets")
     def assets(
@@ -172,9 +170,10 @@ def register(app: typer.Typer) -> None:
         """List assets."""
         with ctx.local_platform(ctx.settings(db)) as p:
             items, total = p.registry.assets(MANUFACTURER, customer_id=customer, limit=limit)
-        t = Table(title=f"assets ({len(items)} of {total})")
-        for col in ("id", "customer", "site", "type", "serial", "installed"):
-            t.add_column(col)
+        t = table(
+            "id", "customer", "site", "type", "serial", "installed",
+            title=f"assets ({len(items)} of {total})",
+        )  # fmt: skip
         for a in items:
             t.add_row(
                 a.id,
@@ -184,7 +183,7 @@ def register(app: typer.Typer) -> None:
                 a.serial,
                 a.installed_at.date().isoformat(),
             )
-        console.print(t)
+        show(t)
 
     @reg.command("load")
     def load(
@@ -207,8 +206,7 @@ def register(app: typer.Typer) -> None:
             p.registry.add_assets(
                 MANUFACTURER, [Asset.model_validate(a) for a in doc.get("assets", [])]
             )
-        console.print(
-            f"[green]registered[/] {sum(len(doc.get(k, [])) for k in ('customers', 'sites', 'asset_types', 'assets'))} objects from {path}"
-        )
+        n = sum(len(doc.get(k, [])) for k in ("customers", "sites", "asset_types", "assets"))
+        say(("registered", "green"), f" {n} objects from {path}")
 
     app.add_typer(reg, name="registry")

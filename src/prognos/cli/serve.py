@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
 
 from prognos.cli import _context as ctx
+from prognos.cli._output import BarColumn, out, progress_bars, say
 from prognos.redact import install_log_filter, redact
-
-console = Console(soft_wrap=True)
 
 
 def _run(settings) -> None:
@@ -27,9 +24,10 @@ def _run(settings) -> None:
     )
     install_log_filter()
     app = create_server_app(settings)
-    console.print(
-        f"[bold green]prognos[/] serving {redact(settings.db)} on [link]http://{settings.host}:{settings.port}[/] "
-        f"(API docs: http://{settings.host}:{settings.port}/docs); Ctrl-C stops it"
+    say(
+        ("prognos", "bold green"),
+        f" serving {redact(settings.db)} on http://{settings.host}:{settings.port} "
+        f"(API docs: http://{settings.host}:{settings.port}/docs); Ctrl-C stops it",
     )
     uvicorn.run(
         app,
@@ -89,11 +87,8 @@ def register(app: typer.Typer) -> None:
         s = ctx.settings(str(db)).model_copy(update={"artifacts_dir": folder / "artifacts"})
         if port is not None:
             s = s.model_copy(update={"port": port})
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            console=console,
+        with progress_bars(
+            "{task.description}", BarColumn(), "{task.completed}/{task.total}", transient=False
         ) as bar:
             tasks: dict[str, int] = {}
 
@@ -109,22 +104,19 @@ def register(app: typer.Typer) -> None:
             f"customer {info['customer']} key: {info['customer_key']}\n"
         )
         url = f"http://{s.host}:{s.port}"
-        console.rule("[bold]prognos demo is ready")
-        console.print(
+        out.rule("prognos demo is ready", style="bold")
+        say(
             f"{info['assets']} assets at {info['customers']} customers, {info['readings']:,} readings; "
             f"{info['forecasts']} forecasts, a plan of {info['jobs']} jobs ({info['setup_seconds']} s)"
         )
-        console.print(f"open [bold]{url}[/] and log in with a key (API docs at {url}/docs)")
-        console.print(
-            f"manufacturer login (sees every customer): [bold]{info['manufacturer_key']}[/]"
+        say("open ", (url, "bold"), f" and log in with a key (API docs at {url}/docs)")
+        say("manufacturer login (sees every customer): ", (info["manufacturer_key"], "bold"))
+        say(
+            f"customer '{info['customer']}' login (sees only its assets): ",
+            (info["customer_key"], "bold"),
         )
-        console.print(
-            f"customer '{info['customer']}' login (sees only its assets): [bold]{info['customer_key']}[/]"
-        )
-        console.print(
-            f"try: curl -H 'X-API-Key: {info['manufacturer_key']}' {url}/api/v1/assets?limit=3"
-        )
-        console.print(f"[dim]the logins are also in {folder / 'logins.txt'}[/]")
+        say(f"try: curl -H 'X-API-Key: {info['manufacturer_key']}' {url}/api/v1/assets?limit=3")
+        say((f"the logins are also in {folder / 'logins.txt'}", "dim"))
         if not serve_after:
             return
         s = s.model_copy(update={"simulate": True})
@@ -136,11 +128,9 @@ def register(app: typer.Typer) -> None:
                     b = stack.enter_context(devservers.mosquitto())
                     # one in-server worker: a plain subscription survives broker restarts
                     s = s.model_copy(update={"mqtt_broker": b.url, "mqtt_group": ""})
-                    console.print(
-                        f"live telemetry: simulator -> MQTT {b.url} -> ingest worker -> store"
-                    )
+                    say(f"live telemetry: simulator -> MQTT {b.url} -> ingest worker -> store")
                 except devservers.ServerUnavailable:
-                    console.print(
+                    say(
                         "live telemetry: simulator -> store (install mosquitto to stream over MQTT)"
                     )
             _run(s)

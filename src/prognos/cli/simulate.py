@@ -6,11 +6,9 @@ import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from prognos.cli import _context as ctx
-
-console = Console(soft_wrap=True)
+from prognos.cli._output import out, say
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
         platform = None
         if broker:
-            with console.status("preparing the demo fleet..."):
+            with out.status("preparing the demo fleet..."):
                 fleet = sim.world_fleet(seed)
             target = broker
         else:
@@ -57,7 +55,7 @@ def register(app: typer.Typer) -> None:
             if not fleet.assets and build_world:
                 from prognos.demo.history import build_demo_world
 
-                with console.status("building the demo world..."):
+                with out.status("building the demo world..."):
                     build_demo_world(platform, seed)
                 fleet = sim.live_fleet(platform)
             if not fleet.assets:
@@ -69,14 +67,14 @@ def register(app: typer.Typer) -> None:
             target = platform
         simulator = sim.Simulator(target, fleet, speed=speed)
         simulator.start()
-        console.print(
+        say(
             f"simulating {len(fleet.assets)} assets at {speed:g}x from "
             f"{simulator.sim_start:%Y-%m-%d %H:%M} UTC -> "
             + (f"MQTT {broker}" if broker else "the store")
         )
         t0 = time.monotonic()
         try:
-            with console.status("") as status:
+            with out.status("") as status:
                 while duration <= 0 or time.monotonic() - t0 < duration:
                     st = simulator.status()
                     status.update(
@@ -92,7 +90,7 @@ def register(app: typer.Typer) -> None:
             if platform is not None:
                 platform.close()
         st = simulator.status()
-        console.print(
+        say(
             f"sent {st['readings']:,} readings in {time.monotonic() - t0:.0f} s "
             f"(simulated up to {st['sim_time'][:16]}), {st['failures']} failures, "
             f"{st['errors']} errors"

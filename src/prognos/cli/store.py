@@ -6,12 +6,11 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from prognos.cli import _context as ctx
+from prognos.cli import _output as output
 from prognos.domain.keys import MANUFACTURER
 
-console = Console()
 DbOpt = Annotated[str | None, typer.Option("--db", help="Store to use (default: PROGNOS_DB).")]
 
 
@@ -36,16 +35,17 @@ def register(app: typer.Typer) -> None:
             out = ctx.remote_post(s, "/api/v1/store/compact", timeout=3600)
         else:
             try:
-                with console.status("compacting the telemetry ...", spinner="dots"):
+                with output.out.status("compacting the telemetry ...", spinner="dots"):
                     out = p.telemetry.compact(MANUFACTURER)
             finally:
                 p.close()
         if as_json:
             print(json.dumps(out))
             return
-        console.print(
-            f"[green]compacted[/] {out['readings']:,} readings ({out['store']}) in "
-            f"{out['seconds']:.1f} s: each asset's readings now sit together"
+        output.say(
+            ("compacted", "green"),
+            f" {out['readings']:,} readings ({out['store']}) in "
+            f"{out['seconds']:.1f} s: each asset's readings now sit together",
         )
 
     app.add_typer(store, name="store")

@@ -6,13 +6,11 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from prognos.bench._output import progress_bars
 from prognos.cli import _context as ctx
+from prognos.cli import _output as output
 from prognos.domain.keys import MANUFACTURER
-
-console = Console(soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +32,7 @@ def register(app: typer.Typer) -> None:
         from prognos.errors import ModelError
 
         cards: dict = {}
-        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(console) as report:
+        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(output.out) as report:
             cards["health"] = p.training.train_health(MANUFACTURER, asset_type, progress=report)
             if p.registry.asset_type(MANUFACTURER, asset_type).failure_threshold:
                 cards["rul"] = {"skipped": "wear-trend type: forecast per asset from its own trend"}
@@ -47,26 +45,27 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(cards, indent=2, default=str))
             return
         h = cards["health"]
-        console.print(
-            f"[green]health model[/] {h['id']} from the early life of {h['assets']} assets"
+        output.say(
+            ("health model", "green"), f" {h['id']} from the early life of {h['assets']} assets"
         )
         card = cards["rul"]
         if "skipped" in card:
-            console.print(
-                f"[yellow]RUL model skipped:[/] {card['skipped']}"
-                + (f" ({card['hint']})" if card.get("hint") else "")
+            output.say(
+                ("RUL model skipped:", "yellow"),
+                f" {card['skipped']}" + (f" ({card['hint']})" if card.get("hint") else ""),
             )
         else:
             m = card["metrics"]
-            console.print(
-                f"[green]RUL model[/] {card['id']} (version {card['version']}) on {card['units']} "
-                f"run-to-failure histories in {card['train_seconds']} s"
+            output.say(
+                ("RUL model", "green"),
+                f" {card['id']} (version {card['version']}) on {card['units']} "
+                f"run-to-failure histories in {card['train_seconds']} s",
             )
-            console.print(
+            output.say(
                 f"held-out units: RMSE {m['val_rmse']:.1f} {card['time_unit']}, "
                 f"90 % interval coverage {m['val_coverage_90']:.0%} over {m['val_cases']} cases"
             )
-        console.print("next: `prognos forecast` scores every asset")
+        output.say("next: `prognos forecast` scores every asset")
 
     @app.command("forecast")
     def forecast(
@@ -81,10 +80,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Forecast the time to failure of every asset whose type has a trained model."""
 
-        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(console) as report:
+        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(output.out) as report:
             out = p.scoring.score_fleet(
                 MANUFACTURER, asset or None, dask_address=dask, progress=report
             )
-        console.print(
-            f"[green]forecast[/] {out['assets']} assets in {out['seconds']} s ({out['engine']})"
+        output.say(
+            ("forecast", "green"),
+            f" {out['assets']} assets in {out['seconds']} s ({out['engine']})",
         )

@@ -15,8 +15,10 @@ Threads: the connection thread (``mqtt_subscriber``) puts what each socket read 
 a prepare thread takes what arrived in the last few milliseconds (up to ``max_batch`` messages)
 and lets the handler parse it while a commit thread stores the batch before (the store works
 outside the GIL, so the two overlap), then acknowledges its messages in one write. A step that
-raises (store down) is retried with backoff; its messages stay unacknowledged meanwhile. A
-handler is a callable (one step) or has ``prepare`` and ``commit`` (see ``BatchHandler``).
+raises (store down) is retried a few times with backoff, its messages unacknowledged meanwhile;
+a batch that still fails is stored in parts, and a message that fails alone goes to the
+handler's ``dead_letter`` and is acknowledged (``mqtt_salvage``). A handler is a callable (one
+step) or has ``prepare`` and ``commit`` (see ``BatchHandler``), and may have ``dead_letter``.
 
 MQTT 5 lets the worker tell the broker how many unacknowledged messages it may hold (Receive
 Maximum): Mosquitto's default of 20 in flight per client would cap a batch at 20. Several
@@ -27,23 +29,28 @@ from __future__ import annotations
 
 import logging
 import queue
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlparse
 
-from prognos.errors import ConfigError, ValidationFailed
+from prognos.ingest.mqtt_broker import (
+    default_client_id,
+    parse_broker_url,
+    shared_topic,
+    tls_context,
+)
+from prognos.ingest.mqtt_salvage import STOPPED, Failed, Item, Retrier, Salvage
 from prognos.ingest.mqtt_subscriber import NEVER_EXPIRES, Message, Subscriber
 
 log = logging.getLogger(__name__)
 
-_STOPPED = object()
 __all__ = ["NEVER_EXPIRES", "BatchHandler", "Message", "MqttWorker", "parse_broker_url"]
+# the largest packet the worker takes: twice prognos' default payload limit, so a payload over
+# the limit still arrives to be quarantined with its reason; the broker discards larger ones
+MAX_PACKET_BYTES = 32 * 1024 * 1024
 
 # What the connection thread hands over: (connection generation, messages, packet ids)
 _Chunk = tuple[int, list[Message], list[int]]
@@ -57,6 +64,9 @@ class BatchHandler(Protocol):
 
     def commit(self, prepared: Any) -> None:
         """Store; the batch's messages are acknowledged once this returns."""
+
+    # optional: ``dead_letter(message, reason)`` keeps a message that fails alone (quarantine)
+    # so that it can be acknowledged; without it such a message is retried without end.
 
 
 Handler = Callable[[list[Message]], None] | BatchHandler
@@ -75,68 +85,14 @@ class _Plain:
         self.fn(prepared)
 
 
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool = False
-    username: str | None = None
-    password: str | None = None
-
-
-def parse_broker_url(url: str) -> BrokerAddress:
-    """``mqtt://[user:pass@]host[:port]`` (1883) or ``mqtts://...`` (8883, TLS)."""
-    u = urlparse(url if "://" in url else f"mqtt://{url}")
-    if u.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not u.hostname:
-        raise ValidationFailed(
-            f"not an MQTT broker URL: {url!r}", hint="write it as mqtt://HOST:PORT"
-        )
-    tls = u.scheme in ("mqtts", "ssl")
-    return BrokerAddress(
-        host=u.hostname,
-        port=u.port or (8883 if tls else 1883),
-        tls=tls,
-        username=unquote(u.username) if u.username else None,
-        password=unquote(u.password) if u.password else None,
-    )
-
-
-def tls_context(
-    ca_file: str | Path | None = None,
-    cert_file: str | Path | None = None,
-    key_file: str | Path | None = None,
-) -> ssl.SSLContext:
-    """Verify the broker against ``ca_file`` (else the system's CAs); present ``cert_file``
-    when the broker asks for a client certificate."""
-    try:
-        ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-        if cert_file:
-            ctx.load_cert_chain(str(cert_file), str(key_file) if key_file else None)
-    except (OSError, ssl.SSLError) as e:
-        raise ConfigError(
-            f"cannot load the MQTT TLS files: {e}",
-            hint="check PROGNOS_MQTT_CA_FILE, PROGNOS_MQTT_CERT_FILE and PROGNOS_MQTT_KEY_FILE "
-            "(PEM files readable by this process)",
-        ) from e
-    return ctx
-
-
-def shared_topic(topic: str, group: str | None) -> str:
-    """The subscription filter: ``$share/<group>/<topic>`` when a group is given."""
-    return f"$share/{group}/{topic}" if group else topic
-
-
-def default_client_id(group: str | None) -> str:
-    """Stable across restarts (the broker keeps the session under it), distinct per host."""
-    return f"prognos-{group or 'ingest'}-{socket.gethostname()}"[:64]
-
-
 @dataclass
 class WorkerStats:
     received: int = 0
     acked: int = 0
     batches: int = 0
     handler_errors: int = 0
+    dead_letters: int = 0
+    last_dead_letter: str | None = None
     connects: int = 0
     subscribes: int = 0
     last_error: str | None = None
@@ -165,6 +121,8 @@ class MqttWorker:
         keepalive_s: int = 30,
         reconnect_delay_s: tuple[float, float] = (0.5, 30.0),
         retry_delay_s: tuple[float, float] = (0.5, 30.0),
+        attempts: int = 3,
+        max_packet_bytes: int = MAX_PACKET_BYTES,
     ):
         self.address = parse_broker_url(broker)
         self.handler = handler
@@ -180,6 +138,10 @@ class MqttWorker:
         self._queue: queue.Queue[_Chunk] = queue.Queue()
         self._carry: _Chunk | None = None  # the part of a chunk the last batch had no room for
         self._stop = threading.Event()
+        self._retry = Retrier(self._stop, self.stats, retry_delay_s, attempts)
+        self._salvage = Salvage(
+            self._steps, getattr(handler, "dead_letter", None), self._ack_items, self._retry
+        )
         self._subscribed = threading.Event()
         self._threads: list[threading.Thread] = []
         # prepared batches wait here for the committer; one waiting is enough to overlap
@@ -200,6 +162,7 @@ class MqttWorker:
             clean_start=False,
             receive_maximum=min(65535, max(2 * self.max_batch, 20)),
             reconnect_delay_s=reconnect_delay_s,
+            max_packet_bytes=max_packet_bytes,
             on_connect=self._on_connect,
             on_subscribed=self._on_subscribed,
             on_disconnect=self._on_disconnect,
@@ -249,8 +212,10 @@ class MqttWorker:
     def status(self) -> dict[str, Any]:
         """Connection state and counters, for health checks (``/api/v1/status``)."""
         st = self.stats
+        sub = self._subscriber
+        state = "connected" if self.connected else "refused" if sub.refused else "connecting"
         out: dict[str, Any] = {
-            "state": "connected" if self.connected else "connecting",
+            "state": state,
             "broker": f"{self.address.host}:{self.address.port}",
             "subscription": self.subscription,
             "client_id": self.client_id,
@@ -259,7 +224,10 @@ class MqttWorker:
             "batches": st.batches,
             "connects": st.connects,
             "errors": st.handler_errors,
-            "last_error": st.last_error or self._subscriber.last_error,
+            "dead_letters": st.dead_letters,
+            "last_dead_letter": st.last_dead_letter,
+            "keepalive_s": sub.keepalive_in_use,
+            "last_error": st.last_error or sub.last_error,
         }
         handler_status = getattr(self.handler, "status", None)
         if callable(handler_status):
@@ -350,8 +318,8 @@ class MqttWorker:
             with self._busy_lock:
                 self._busy += 1
             messages = [m for _, msgs, _ in batch for m in msgs]
-            prepared = self._retrying(self._steps.prepare, messages, len(messages))
-            if self._stop.is_set():
+            prepared = self._retry(self._steps.prepare, messages, len(messages))
+            if prepared is STOPPED or self._stop.is_set():
                 return  # unacknowledged: the broker delivers the batch again
             while not self._stop.is_set():
                 try:
@@ -369,28 +337,27 @@ class MqttWorker:
             batch, prepared = item
             n = sum(len(msgs) for _, msgs, _ in batch)
             try:
-                if self._retrying(self._steps.commit, prepared, n) is _STOPPED:
+                done = prepared
+                if not isinstance(prepared, Failed):
+                    done = self._retry(self._steps.commit, prepared, n)
+                if done is STOPPED:
                     return  # stopping: leave the batch unacknowledged for redelivery
-                self.stats.batches += 1
-                self._ack(batch, n)
+                if isinstance(done, Failed):
+                    log.warning("MQTT: storing the failed batch of %d in parts", n)
+                    items = [
+                        (g, m, p)
+                        for g, msgs, pids in batch
+                        for m, p in zip(msgs, pids, strict=True)
+                    ]
+                    if not self._salvage.settle(items):
+                        return
+                else:
+                    self.stats.batches += 1
+                    self._ack(batch, n)
             finally:
                 self.stats.last_message_at = time.monotonic()
                 with self._busy_lock:
                     self._busy -= 1
-
-    def _retrying(self, step: Callable[[Any], Any], arg: Any, n: int) -> Any:
-        """Run ``step`` until it succeeds (store down: retry with backoff) or the worker stops."""
-        delay = self.retry_delay_s[0]
-        while True:
-            try:
-                return step(arg)
-            except Exception as e:
-                self.stats.handler_errors += 1
-                self.stats.last_error = f"{type(e).__name__}: {e}"
-                log.exception("MQTT batch of %d failed; retrying in %.1f s", n, delay)
-            if self._stop.wait(delay):
-                return _STOPPED
-            delay = min(delay * 2, self.retry_delay_s[1])
 
     def _ack(self, batch: list[_Chunk], n_messages: int) -> None:
         """One write per connection generation; QoS 0 messages (packet id 0) need none."""
@@ -403,3 +370,6 @@ class MqttWorker:
                 n += len(pids)
         self.stats.acked += n
         log.debug("acked %d of %d messages (total %d)", n, n_messages, self.stats.acked)
+
+    def _ack_items(self, items: list[Item]) -> None:
+        self._ack([(g, [m], [p]) for g, m, p in items], len(items))

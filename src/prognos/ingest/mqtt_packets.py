@@ -14,9 +14,28 @@ here is a few slices per message, and a batch's acknowledgements go out in one w
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass, field
 from typing import Any
+
+from prognos.ingest.mqtt_codes import (
+    BIN,
+    BYTE,
+    PAIR,
+    PROPERTY_KINDS,
+    REASONS,
+    STR,
+    U16,
+    U32,
+    VARINT,
+    BrokerRefused,
+    MalformedPacket,
+    PacketTooLarge,
+    ProtocolError,
+    QosDowngraded,
+    reason_name,
+)
 
 # Control packet types (first byte >> 4)
 CONNECT, CONNACK, PUBLISH, PUBACK = 1, 2, 3, 4
@@ -26,53 +45,9 @@ PINGREQ_PACKET = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"  # normal disconnection: the session stays for its expiry
 
 MAX_REMAINING_LENGTH = 268_435_455  # four length bytes
-
-
-class ProtocolError(Exception):
-    """The broker sent bytes that are not the MQTT 5 we speak; the connection must go."""
-
-
-class BrokerRefused(Exception):
-    """The broker answered with a failure reason code (bad login, not authorised, ...)."""
-
-    def __init__(self, what: str, code: int):
-        super().__init__(f"{what}: {reason_name(code)} (reason code 0x{code:02X})")
-        self.code = code
-
-
-# A few reason codes a person will meet, by name (MQTT 5, 2.4); others print as numbers.
-REASONS = {
-    0x00: "success",
-    0x04: "disconnect with will message",
-    0x80: "unspecified error",
-    0x81: "malformed packet",
-    0x82: "protocol error",
-    0x83: "implementation specific error",
-    0x84: "unsupported protocol version",
-    0x85: "client identifier not valid",
-    0x86: "bad user name or password",
-    0x87: "not authorized",
-    0x88: "server unavailable",
-    0x89: "server busy",
-    0x8A: "banned",
-    0x8B: "server shutting down",
-    0x8D: "keep alive timeout",
-    0x8E: "session taken over",
-    0x8F: "topic filter invalid",
-    0x93: "receive maximum exceeded",
-    0x95: "packet too large",
-    0x97: "quota exceeded",
-    0x9A: "retain not supported",
-    0x9B: "QoS not supported",
-    0x9C: "use another server",
-    0x9D: "server moved",
-    0x9E: "shared subscriptions not supported",
-    0xA2: "wildcard subscriptions not supported",
-}
-
-
-def reason_name(code: int) -> str:
-    return REASONS.get(code, f"reason 0x{code:02X}")
+# re-exported: callers name them mp.ProtocolError, mp.reason_name, ...
+__all__ = ["REASONS", "BrokerRefused", "MalformedPacket", "PacketTooLarge"]
+__all__ += ["ProtocolError", "QosDowngraded", "reason_name"]
 
 
 # -- encoding ---------------------------------------------------------------------------------
@@ -112,13 +87,17 @@ def encode_connect(
     clean_start: bool,
     session_expiry_s: int,
     receive_maximum: int,
+    maximum_packet_size: int | None = None,
     username: str | None = None,
     password: str | None = None,
 ) -> bytes:
-    """CONNECT (3.1): protocol 5, the session's expiry and how many unacknowledged QoS 1
-    messages the broker may send at once (Receive Maximum)."""
+    """CONNECT (3.1): protocol 5, the session's expiry, how many unacknowledged QoS 1
+    messages the broker may send at once (Receive Maximum) and the largest packet this
+    client takes (Maximum Packet Size; the broker discards larger messages, 3.1.2.11.4)."""
     if not 1 <= receive_maximum <= 0xFFFF:
         raise ValueError("receive maximum must be 1..65535")
+    if maximum_packet_size is not None and not 1 <= maximum_packet_size <= 0xFFFFFFFF:
+        raise ValueError("maximum packet size must be 1..4294967295")
     flags = 0x02 if clean_start else 0x00
     if username is not None:
         flags |= 0x80
@@ -127,6 +106,8 @@ def encode_connect(
     props = (
         b"\x11" + struct.pack("!I", session_expiry_s) + b"\x21" + struct.pack("!H", receive_maximum)
     )
+    if maximum_packet_size is not None:
+        props += b"\x27" + struct.pack("!I", maximum_packet_size)
     body = (
         _utf8("MQTT")
         + b"\x05"
@@ -151,6 +132,11 @@ def encode_subscribe(packet_id: int, topic_filter: str, qos: int = 1) -> bytes:
     return _packet((SUBSCRIBE << 4) | 0x02, body)
 
 
+def encode_disconnect(reason: int) -> bytes:
+    """DISCONNECT (3.14) with a reason code and no properties (3.14.2.2: may be left out)."""
+    return bytes([DISCONNECT << 4, 1, reason]) if reason else DISCONNECT_PACKET
+
+
 _PUBACK = struct.Struct("!BBH")
 
 
@@ -172,85 +158,81 @@ def decode_varint(buf: bytes | bytearray | memoryview, pos: int) -> tuple[int, i
             return value, i + 1
         shift += 7
     if len(buf) - pos >= 4:
-        raise ProtocolError("a variable byte integer runs over four bytes")
+        raise MalformedPacket("a variable byte integer runs over four bytes")
     return None
 
 
-# Property identifier -> how its value is written (2.2.2.2)
-_BYTE, _U16, _U32, _VARINT, _STR, _BIN, _PAIR = range(7)
-_PROPERTY_KINDS = {
-    0x01: _BYTE,  # payload format indicator
-    0x02: _U32,  # message expiry interval
-    0x03: _STR,  # content type
-    0x08: _STR,  # response topic
-    0x09: _BIN,  # correlation data
-    0x0B: _VARINT,  # subscription identifier
-    0x11: _U32,  # session expiry interval
-    0x12: _STR,  # assigned client identifier
-    0x13: _U16,  # server keep alive
-    0x15: _STR,  # authentication method
-    0x16: _BIN,  # authentication data
-    0x17: _BYTE,  # request problem information
-    0x18: _U32,  # will delay interval
-    0x19: _BYTE,  # request response information
-    0x1A: _STR,  # response information
-    0x1C: _STR,  # server reference
-    0x1F: _STR,  # reason string
-    0x21: _U16,  # receive maximum
-    0x22: _U16,  # topic alias maximum
-    0x23: _U16,  # topic alias
-    0x24: _BYTE,  # maximum QoS
-    0x25: _BYTE,  # retain available
-    0x26: _PAIR,  # user property
-    0x27: _U32,  # maximum packet size
-    0x28: _BYTE,  # wildcard subscription available
-    0x29: _BYTE,  # subscription identifier available
-    0x2A: _BYTE,  # shared subscription available
-}
+def _text(raw: bytes) -> str:
+    """A UTF-8 string field (1.5.4): well-formed UTF-8 without U+0000, else malformed."""
+    text = raw.decode("utf-8")  # strict: a surrogate or a broken sequence raises
+    if "\x00" in text:
+        raise MalformedPacket("a string holds U+0000")
+    return text
 
 
+def _malformed(fn):
+    """Decoders turn any slip on short or broken bytes into ``MalformedPacket``: the bytes
+    came from the broker, so a parse failure is the broker's, never a bug to log as ours."""
+
+    @functools.wraps(fn)
+    def decode(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except ProtocolError:
+            raise
+        except (IndexError, ValueError, struct.error) as e:  # UnicodeDecodeError included
+            raise MalformedPacket(f"{fn.__name__.removeprefix('decode_')}: {e}") from None
+
+    return decode
+
+
+@_malformed
 def decode_properties(buf: bytes | bytearray, pos: int) -> tuple[dict[int, Any], int]:
     """Properties at ``pos`` (length, then identifier/value pairs): ({id: value}, end)."""
     got = decode_varint(buf, pos)
     if got is None:
-        raise ProtocolError("properties cut short")
+        raise MalformedPacket("properties cut short")
     length, pos = got
     end = pos + length
     if end > len(buf):
-        raise ProtocolError("properties run past the packet")
+        raise MalformedPacket("properties run past the packet")
     props: dict[int, Any] = {}
     while pos < end:
         pid = buf[pos]
-        kind = _PROPERTY_KINDS.get(pid)
+        kind = PROPERTY_KINDS.get(pid)
         pos += 1
-        if kind == _BYTE:
+        if kind == BYTE:
             value, pos = buf[pos], pos + 1
-        elif kind == _U16:
+        elif kind == U16:
             value, pos = (buf[pos] << 8) | buf[pos + 1], pos + 2
-        elif kind == _U32:
+        elif kind == U32:
             value, pos = int.from_bytes(buf[pos : pos + 4], "big"), pos + 4
-        elif kind == _VARINT:
+        elif kind == VARINT:
             got = decode_varint(buf, pos)
             if got is None:
-                raise ProtocolError("property cut short")
+                raise MalformedPacket("property cut short")
             value, pos = got
-        elif kind in (_STR, _BIN):
+        elif kind in (STR, BIN):
             n = (buf[pos] << 8) | buf[pos + 1]
             raw = bytes(buf[pos + 2 : pos + 2 + n])
-            value, pos = (raw.decode("utf-8", "replace") if kind == _STR else raw), pos + 2 + n
-        elif kind == _PAIR:
+            value, pos = (_text(raw) if kind == STR else raw), pos + 2 + n
+        elif kind == PAIR:
             pair = []
             for _ in range(2):
                 n = (buf[pos] << 8) | buf[pos + 1]
-                pair.append(bytes(buf[pos + 2 : pos + 2 + n]).decode("utf-8", "replace"))
+                pair.append(_text(bytes(buf[pos + 2 : pos + 2 + n])))
                 pos += 2 + n
             props.setdefault(pid, []).append(tuple(pair))
             continue
         else:
-            raise ProtocolError(f"unknown property identifier 0x{pid:02X}")
+            raise MalformedPacket(f"unknown property identifier 0x{pid:02X}")
+        if pos > end:
+            raise MalformedPacket("a property runs past the property length")
+        if pid in props and pid != 0x0B:  # only subscription identifiers may repeat
+            raise ProtocolError(f"property 0x{pid:02X} given twice")
         props[pid] = value
     if pos != end:
-        raise ProtocolError("a property runs past the property length")
+        raise MalformedPacket("a property runs past the property length")
     return props, end
 
 
@@ -262,39 +244,75 @@ class Connack:
 
     @property
     def server_keepalive(self) -> int | None:
+        """The keep-alive the broker wants instead of the client's (0: none), if it said."""
         return self.properties.get(0x13)
 
     @property
     def receive_maximum(self) -> int:
         return self.properties.get(0x21, 65535)
 
+    @property
+    def maximum_qos(self) -> int:
+        """The highest QoS the broker supports (0 or 1; absent means 2)."""
+        return self.properties.get(0x24, 2)
 
+
+def _exact(got: int, body: bytes | bytearray, what: str) -> None:
+    if got != len(body):
+        raise MalformedPacket(f"{what} has {len(body) - got} bytes after its properties")
+
+
+@_malformed
 def decode_connack(body: bytes | bytearray) -> Connack:
     if len(body) < 2:
-        raise ProtocolError("CONNACK shorter than its header")
-    props, _ = decode_properties(body, 2) if len(body) > 2 else ({}, 2)
+        raise MalformedPacket("CONNACK shorter than its header")
+    if body[0] & 0xFE:
+        raise MalformedPacket("CONNACK sets reserved acknowledge flags")
+    props, end = decode_properties(body, 2) if len(body) > 2 else ({}, 2)
+    _exact(end, body, "CONNACK")
     return Connack(bool(body[0] & 0x01), body[1], props)
 
 
+@_malformed
 def decode_suback(body: bytes | bytearray) -> tuple[int, list[int]]:
     """(packet id, one reason code per filter: 0/1/2 granted QoS, >= 0x80 refused)."""
     if len(body) < 3:
-        raise ProtocolError("SUBACK shorter than its header")
+        raise MalformedPacket("SUBACK shorter than its header")
     _, pos = decode_properties(body, 2)
+    if pos >= len(body):
+        raise MalformedPacket("SUBACK without a reason code")
     return (body[0] << 8) | body[1], list(body[pos:])
 
 
+@_malformed
 def decode_disconnect(body: bytes | bytearray) -> tuple[int, str | None]:
     """(reason code, reason string if the broker gave one)."""
     if not body:
         return 0, None
-    props, _ = decode_properties(body, 1) if len(body) > 1 else ({}, 1)
+    props, end = decode_properties(body, 1) if len(body) > 1 else ({}, 1)
+    _exact(end, body, "DISCONNECT")
     return body[0], props.get(0x1F)
 
 
-def split_packets(buf: bytearray) -> tuple[list[tuple[int, int, int]], int]:
+# packets whose fixed-header flags are reserved and must be 0 (2.1.3)
+_ZERO_FLAGS = frozenset((CONNACK, PUBACK, SUBACK, PINGRESP, DISCONNECT))
+
+
+def check_flags(first: int) -> int:
+    """The packet type of a fixed header's first byte; malformed if it sets reserved flags."""
+    kind = first >> 4
+    if kind in _ZERO_FLAGS and first & 0x0F:
+        raise MalformedPacket(f"packet type {kind} sets reserved flags 0x{first & 0x0F:X}")
+    return kind
+
+
+def split_packets(
+    buf: bytearray, max_size: int | None = None
+) -> tuple[list[tuple[int, int, int]], int]:
     """The complete packets at the start of ``buf``: ([(first byte, body start, body end)],
-    bytes consumed). What is left is the start of a packet still on its way."""
+    bytes consumed). What is left is the start of a packet still on its way. A packet over
+    ``max_size`` bytes raises ``PacketTooLarge`` as soon as its length is known, a broken length
+    ``MalformedPacket``; both once the packets before it are handed over."""
     out = []
     pos, n = 0, len(buf)
     while n - pos >= 2:
@@ -302,11 +320,20 @@ def split_packets(buf: bytearray) -> tuple[list[tuple[int, int, int]], int]:
         if b < 0x80:  # the usual case: a body under 128 bytes
             length, start = b, pos + 2
         else:
-            got = decode_varint(buf, pos + 1)
+            try:
+                got = decode_varint(buf, pos + 1)
+            except MalformedPacket:
+                if out:
+                    break
+                raise
             if got is None:
                 break
             length, start = got
         end = start + length
+        if max_size is not None and end - pos > max_size:
+            if out:
+                break
+            raise PacketTooLarge(f"a packet of {end - pos} bytes, over the {max_size} announced")
         if end > n:
             break
         out.append((buf[pos], start, end))
@@ -317,28 +344,34 @@ def split_packets(buf: bytearray) -> tuple[list[tuple[int, int, int]], int]:
 def decode_publish(buf: bytes | bytearray, first: int, start: int, end: int) -> tuple:
     """A PUBLISH (3.3) in ``buf[start:end]``: (topic, payload, qos, packet id or 0, dup).
 
-    Properties are skipped: the subscriber sets no Topic Alias Maximum, so the broker sends
-    full topics, and nothing else in them changes what the payload means to prognos.
+    Properties are checked, not kept: the subscriber sets no Topic Alias Maximum, so the broker
+    sends full topics, and nothing else in them changes what the payload means to prognos.
     """
     qos = (first >> 1) & 0x03
-    if qos > 1:
-        raise ProtocolError(f"PUBLISH at QoS {qos}; this subscriber asked for at most 1")
-    tlen = (buf[start] << 8) | buf[start + 1]
-    pos = start + 2 + tlen
-    topic = bytes(buf[start + 2 : pos]).decode("utf-8")
-    pid = 0
-    if qos:
-        pid = (buf[pos] << 8) | buf[pos + 1]
-        pos += 2
-    plen = buf[pos]
-    if plen < 0x80:
-        pos += 1 + plen
-    else:
-        got = decode_varint(buf, pos)
-        if got is None:
-            raise ProtocolError("PUBLISH properties cut short")
-        plen, pos = got
-        pos += plen
+    if qos == 3:
+        raise MalformedPacket("PUBLISH with both QoS bits set")
+    if qos == 2:
+        raise ProtocolError("PUBLISH at QoS 2; this subscriber asked for at most 1")
+    try:
+        tlen = (buf[start] << 8) | buf[start + 1]
+        pos = start + 2 + tlen
+        if pos > end:
+            raise MalformedPacket("PUBLISH topic runs past the packet")
+        topic = bytes(buf[start + 2 : pos]).decode("utf-8")
+        pid = 0
+        if qos:
+            pid = (buf[pos] << 8) | buf[pos + 1]
+            if not pid:
+                raise MalformedPacket("PUBLISH at QoS 1 with packet id 0")
+            pos += 2
+        if buf[pos] == 0:  # no properties, the usual case
+            pos += 1
+        else:  # read, so that broken ones end the connection as the specification asks
+            _, pos = decode_properties(buf, pos)
+    except (IndexError, UnicodeDecodeError) as e:
+        raise MalformedPacket(f"PUBLISH: {e}") from None
     if pos > end:
-        raise ProtocolError("PUBLISH header runs past the packet")
+        raise MalformedPacket("PUBLISH header runs past the packet")
+    if not topic or "\x00" in topic or "+" in topic or "#" in topic:
+        raise MalformedPacket(f"PUBLISH topic {topic!r} is empty or holds U+0000 or a wildcard")
     return topic, bytes(buf[pos:end]), qos, pid, bool(first & 0x08)

@@ -15,6 +15,10 @@ older generation are dropped (the broker redelivers those messages).
 
 The protocol is the subscriber's half of MQTT 5 (``mqtt_packets``) over asyncio streams, TLS
 included (``ssl_context``); asyncio runs in this object's thread only, so callers need no event loop.
+Where the specification asks the client to act, it does: a broker's Server Keep Alive replaces
+the client's (0 turns pings off); a broker granting less than QoS 1 is refused (at-least-once
+would be lost silently); a packet that does not parse ends the connection with DISCONNECT
+reason 0x81 (Malformed Packet), one over the announced Maximum Packet Size with 0x95.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class Subscriber:
         receive_maximum: int = 65535,
         reconnect_delay_s: tuple[float, float] = (0.5, 30.0),
         connect_timeout_s: float = 10.0,
+        max_packet_bytes: int | None = None,
         on_connect: Callable[[bool], None] | None = None,
         on_subscribed: Callable[[], None] | None = None,
         on_disconnect: Callable[[str], None] | None = None,
@@ -82,12 +87,15 @@ class Subscriber:
         self.receive_maximum = receive_maximum
         self.reconnect_delay_s = reconnect_delay_s
         self.connect_timeout_s = connect_timeout_s
+        self.max_packet_bytes = max_packet_bytes
         self._on_messages = on_messages
         self._on_connect = on_connect
         self._on_subscribed = on_subscribed
         self._on_disconnect = on_disconnect
         self.generation = 0
         self.connected = False
+        self.refused = False  # the last attempt ended in the broker's refusal (login, QoS, ...)
+        self.keepalive_in_use: int | None = None  # seconds, as the broker decided (0: none)
         self.last_error: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -171,10 +179,16 @@ class Subscriber:
             except asyncio.CancelledError:
                 self._lost("stopped")
                 break
-            except (TimeoutError, OSError, EOFError, mp.ProtocolError) as e:
+            except mp.ProtocolError as e:  # the broker's bytes: say why, then leave
+                self._goodbye(e.code)
+                self._lost(f"{mp.reason_name(e.code)} from the broker: {e}")
+                log.error("MQTT: %s; disconnected with reason 0x%02X", e, e.code)
+            except (TimeoutError, OSError, EOFError) as e:
                 self._lost(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
             except mp.BrokerRefused as e:
+                self._goodbye(0x80)
                 self._lost(str(e))
+                self.refused = True
                 log.error("MQTT: %s", e)
             except Exception as e:  # a callback's bug must not end the connection thread
                 self._lost(f"{type(e).__name__}: {e}")
@@ -189,11 +203,17 @@ class Subscriber:
                 await asyncio.wait_for(self._wake.wait(), delay)
             delay = min(delay * 2, high)
 
+    def _goodbye(self, reason: int) -> None:
+        """DISCONNECT with ``reason`` on a connection this client ends (the broker learns why)."""
+        w = self._writer
+        if w is not None and not w.is_closing():
+            w.write(mp.encode_disconnect(reason))
+
     def _lost(self, why: str) -> None:
         if not self._stopping:
             self.last_error = why  # before ``connected`` drops: a watcher reads them in order
         was = self.connected
-        self.connected = False
+        self.connected = self.refused = False
         w, self._writer = self._writer, None
         if w is not None and not w.is_closing():
             w.close()
@@ -219,6 +239,7 @@ class Subscriber:
                 clean_start=self.clean_start,
                 session_expiry_s=self.session_expiry_s,
                 receive_maximum=self.receive_maximum,
+                maximum_packet_size=self.max_packet_bytes,
                 username=self.username,
                 password=self.password,
             )
@@ -227,8 +248,18 @@ class Subscriber:
         connack = await asyncio.wait_for(self._connack(reader, buf), self.connect_timeout_s)
         if connack.reason >= 0x80:
             raise mp.BrokerRefused("the broker refused the connection", connack.reason)
-        keepalive = connack.server_keepalive or self.keepalive_s
+        if connack.maximum_qos < 1:
+            raise mp.QosDowngraded("(Maximum QoS in CONNACK)", connack.maximum_qos)
+        # Server Keep Alive, when given, replaces the client's (3.2.2.3.14), 0 included
+        server = connack.server_keepalive
+        keepalive = self.keepalive_s if server is None else server
+        if server is not None and server != self.keepalive_s:
+            log.info(
+                "MQTT: the broker sets keep-alive to %d s (asked: %d s)", server, self.keepalive_s
+            )
+        self.keepalive_in_use = keepalive
         self.connected = True
+        self.refused = False
         self.last_error = None
         if self._on_connect is not None:
             self._on_connect(connack.session_present)
@@ -247,10 +278,10 @@ class Subscriber:
             if not chunk:
                 raise ConnectionError("the broker closed the connection before CONNACK")
             buf += chunk
-            packets, _ = mp.split_packets(buf)
+            packets, _ = mp.split_packets(buf, self.max_packet_bytes)
             if packets:
                 first, start, end = packets[0]
-                if first >> 4 != mp.CONNACK:
+                if mp.check_flags(first) != mp.CONNACK:
                     raise mp.ProtocolError(f"expected CONNACK, got packet type {first >> 4}")
                 connack = mp.decode_connack(bytes(buf[start:end]))
                 del buf[:end]
@@ -260,15 +291,18 @@ class Subscriber:
         subscribed = False
         on_messages = self._on_messages
         decode = mp.decode_publish
+        limit = self.max_packet_bytes
         while True:
             if buf:
-                packets, used = mp.split_packets(buf)
+                packets, used = mp.split_packets(buf, limit)
             else:
                 packets, used = [], 0
             messages: list[Message] = []
             packet_ids: list[int] = []
             for first, start, end in packets:
                 kind = first >> 4
+                if kind != mp.PUBLISH:
+                    kind = mp.check_flags(first)
                 if kind == mp.PUBLISH:
                     topic, payload, _, pid, dup = decode(buf, first, start, end)
                     messages.append(Message(topic, payload, dup))
@@ -283,6 +317,9 @@ class Subscriber:
                             f"the broker refused the subscription to {self.topic_filter!r}",
                             bad[0],
                         )
+                    if min(codes) < 1:
+                        where = f"for {self.topic_filter!r} (SUBACK)"
+                        raise mp.QosDowngraded(where, min(codes))
                     subscribed = True
                     if self._on_subscribed is not None:
                         self._on_subscribed()
@@ -298,6 +335,8 @@ class Subscriber:
                 del buf[:used]
             if messages:
                 on_messages(generation, messages, packet_ids)
+            if used and buf:
+                continue  # a split stops before a broken packet: meet it before reading more
             chunk = await reader.read(_READ_SIZE)
             if not chunk:
                 if self._stopping:

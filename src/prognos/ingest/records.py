@@ -1,14 +1,20 @@
-"""Turn payloads (JSON long or wide records, CSV) into one long table of raw readings.
+"""Turn JSON payloads (long, wide or flat records) into one long table of raw readings.
 
 Nothing is judged here beyond the shape of each record: a record whose shape is wrong becomes a
 ``Rejection`` naming its index and field; everything else goes on, still raw, to ``validate``.
-The long table has columns ``record, asset_id, channel, ts, cycle, value``.
+The long table has columns ``record, asset_id, channel, ts, cycle, value``. Tables (CSV, files)
+are read by ``tables``; both are re-exported here.
+
+Any bytes at all may arrive (MQTT takes whatever a device publishes), so every way a payload
+can be wrong ends as a rejection, never as an exception: numbers no float holds, nesting deeper
+than a parser recurses, strings that are no text (lone surrogates). One message that raised
+would otherwise stop the batch it came in, and come back after every restart.
 """
 
 from __future__ import annotations
 
-import io
 import json
+import logging
 import math
 from itertools import chain
 from typing import Any
@@ -18,19 +24,41 @@ import orjson
 import pandas as pd
 
 from prognos.domain import Rejection
+from prognos.ingest.shape import (
+    LONG_COLUMNS,
+    MAX_PER_RECORD,
+    empty_long,
+    more_rejected,
+    raw_text,
+    show,
+)
+from prognos.ingest.tables import from_csv_bytes, from_frame
 
-LONG_COLUMNS = ["record", "asset_id", "channel", "ts", "cycle", "value"]
+__all__ = ["LONG_COLUMNS", "from_csv_bytes", "from_frame", "from_json_bytes"]
+__all__ += ["from_json_messages", "from_json_records"]
+
+log = logging.getLogger(__name__)
+
 _LONG_INDEX = pd.Index(LONG_COLUMNS, dtype=object)
-_TIME_KEYS = ("ts", "timestamp", "time")
 _NUMBER_TYPES = {int, float}
+# keys of a record that are not channels: what a flat record {"ts": ..., "temp": 1} leaves out
+_META_KEYS = frozenset(("asset_id", "ts", "timestamp", "time", "cycle"))
 
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
+def _float(v: int | float) -> float:
+    """``float(v)``; an integer too large for a float is infinite (and validation says so)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 def _time_of(rec: dict, i: int, rej: list[Rejection], source: str) -> tuple[Any, Any] | None:
-    # the first time key present wins, as in _TIME_KEYS (spelt out: this runs per record)
+    # the first time key present wins: ts, timestamp, time (spelt out: this runs per record)
     if "ts" in rec:
         ts = rec["ts"]
     elif "timestamp" in rec:
@@ -41,33 +69,18 @@ def _time_of(rec: dict, i: int, rej: list[Rejection], source: str) -> tuple[Any,
     if type(ts) is str and cycle is None:
         return ts, None
     if ts is None and cycle is None:
-        rej.append(
-            Rejection(
-                i,
-                "ts",
-                "missing: give 'ts' (ISO 8601 UTC or epoch seconds) or 'cycle'",
-                rec,
-                source,
-            )
-        )
+        why = "missing: give 'ts' (ISO 8601 UTC or epoch seconds) or 'cycle'"
+        rej.append(Rejection(i, "ts", why, raw_text(rec), source))
         return None
     if ts is not None and not isinstance(ts, str) and not _is_number(ts):
-        rej.append(
-            Rejection(
-                i,
-                "ts",
-                f"expected an ISO 8601 string or epoch seconds, got {type(ts).__name__}",
-                rec,
-                source,
-            )
-        )
+        why = f"expected an ISO 8601 string or epoch seconds, got {type(ts).__name__}"
+        rej.append(Rejection(i, "ts", why, raw_text(rec), source))
         return None
     if cycle is not None and not (
-        _is_number(cycle) and float(cycle) >= 0 and float(cycle).is_integer()
+        _is_number(cycle) and cycle >= 0 and _float(cycle) < math.inf and float(cycle).is_integer()
     ):
-        rej.append(
-            Rejection(i, "cycle", f"expected a whole number >= 0, got {cycle!r}", rec, source)
-        )
+        why = f"expected a whole number >= 0, got {show(cycle)}"
+        rej.append(Rejection(i, "cycle", why, raw_text(rec), source))
         return None
     return ts, cycle
 
@@ -98,10 +111,18 @@ class _Columns:
         self.channels.append(chans)
         self.values.append(vals)
 
+    def truncate(self, n: int) -> None:
+        """Drop the runs from ``n`` on (what a message that failed half-way appended)."""
+        for col in (self.record, self.asset_id, self.ts, self.cycle, self.channels, self.values):
+            del col[n:]
+
     def frame(self) -> pd.DataFrame:
         runs = np.fromiter(map(len, self.values), dtype=np.int64, count=len(self.values))
         n = int(runs.sum())
-        value = np.fromiter(chain.from_iterable(self.values), dtype=np.float64, count=n)
+        try:
+            value = np.fromiter(chain.from_iterable(self.values), dtype=np.float64, count=n)
+        except OverflowError:  # an integer beyond float range, from records built in Python
+            value = np.fromiter(map(_float, chain.from_iterable(self.values)), np.float64, n)
         channel = np.empty(n, dtype=object)
         channel[:] = list(chain.from_iterable(self.channels))
 
@@ -139,6 +160,37 @@ def _frame(record, asset_id, channel, ts, cycle, value) -> pd.DataFrame:
         )
 
 
+def _add_values(
+    cols: _Columns,
+    rej: list[Rejection],
+    i: int,
+    rec: dict,
+    vals: dict,
+    prefix: str,
+    at: tuple[str, Any, Any, str],
+) -> None:
+    """The readings of a wide (``values``) or flat record; non-numbers rejected, at most
+    ``MAX_PER_RECORD`` named, the record itself kept on the first."""
+    a, ts, cyc, source = at
+    vs = list(vals.values())
+    # Fast path: every value a plain number (bool is an int subclass, so compare types).
+    if set(map(type, vs)) <= _NUMBER_TYPES:
+        cols.add_row(i, a, vals.keys(), ts, cyc, vs)
+        return
+    bad = 0
+    for ch, v in vals.items():
+        if _is_number(v):
+            cols.add(i, a, ch, ts, cyc, _float(v))
+            continue
+        bad += 1
+        if bad <= MAX_PER_RECORD:
+            raw = raw_text(rec) if bad == 1 else None
+            why = f"expected a number, got {show(v)}"
+            rej.append(Rejection(i, f"{prefix}{ch}", why, raw, source, a))
+    if bad > MAX_PER_RECORD:
+        rej.append(more_rejected(i, bad - MAX_PER_RECORD, source, a))
+
+
 def _add_record(
     cols: _Columns,
     rej: list[Rejection],
@@ -149,25 +201,16 @@ def _add_record(
 ) -> None:
     """Append one JSON record's readings to ``cols``, or its rejections to ``rej``."""
     if not isinstance(rec, dict):
-        rej.append(
-            Rejection(i, "record", f"expected an object, got {type(rec).__name__}", rec, source)
-        )
+        why = f"expected an object, got {type(rec).__name__}"
+        rej.append(Rejection(i, "record", why, raw_text(rec), source))
         return
     a = rec.get("asset_id", asset_id)
     if not isinstance(a, str) or not a:
-        rej.append(Rejection(i, "asset_id", "missing or not a string", rec, source))
+        rej.append(Rejection(i, "asset_id", "missing or not a string", raw_text(rec), source))
         return
     if asset_id is not None and a != asset_id:
-        rej.append(
-            Rejection(
-                i,
-                "asset_id",
-                f"record names {a!r} but was sent for {asset_id!r}",
-                rec,
-                source,
-                a,
-            )
-        )
+        why = f"record names {show(a)} but was sent for {asset_id!r}"
+        rej.append(Rejection(i, "asset_id", why, raw_text(rec), source, a))
         return
     t = _time_of(rec, i, rej, source)
     if t is None:
@@ -177,37 +220,28 @@ def _add_record(
     if "values" in rec:
         vals = rec["values"]
         if not isinstance(vals, dict) or not vals:
-            rej.append(
-                Rejection(
-                    i, "values", "expected a non-empty object of channel: number", rec, source, a
-                )
-            )
+            why = "expected a non-empty object of channel: number"
+            rej.append(Rejection(i, "values", why, raw_text(rec), source, a))
             return
-        vs = list(vals.values())
-        # Fast path: every value a plain number (bool is an int subclass, so compare types).
-        if set(map(type, vs)) <= _NUMBER_TYPES:
-            cols.add_row(i, a, vals.keys(), ts, cyc, vs)
-            return
-        for ch, v in vals.items():
-            if not _is_number(v):
-                rej.append(
-                    Rejection(i, f"values.{ch}", f"expected a number, got {v!r}", rec, source, a)
-                )
-                continue
-            cols.add(i, a, ch, ts, cyc, float(v))
-    else:
+        _add_values(cols, rej, i, rec, vals, "values.", (a, ts, cyc, source))
+    elif "channel" in rec or "value" in rec:
         ch, v = rec.get("channel"), rec.get("value")
         if not isinstance(ch, str) or not ch:
-            rej.append(
-                Rejection(
-                    i, "channel", "missing or not a string (or give 'values')", rec, source, a
-                )
-            )
+            why = "missing or not a string (or give 'values')"
+            rej.append(Rejection(i, "channel", why, raw_text(rec), source, a))
             return
         if not _is_number(v):
-            rej.append(Rejection(i, "value", f"expected a number, got {v!r}", rec, source, a))
+            why = f"expected a number, got {show(v)}"
+            rej.append(Rejection(i, "value", why, raw_text(rec), source, a))
             return
-        cols.add(i, a, ch, ts, cyc, float(v))
+        cols.add(i, a, ch, ts, cyc, _float(v))
+    else:  # flat: {"ts": ..., "temp": 63.2, "vibration": 5.1}, every other key a channel
+        vals = {k: v for k, v in rec.items() if k not in _META_KEYS}
+        if not vals:
+            why = "no readings: give channel: number pairs, 'values', or 'channel' and 'value'"
+            rej.append(Rejection(i, "values", why, raw_text(rec), source, a))
+            return
+        _add_values(cols, rej, i, rec, vals, "", (a, ts, cyc, source))
 
 
 def _add_records(
@@ -248,7 +282,8 @@ def _add_records(
 def from_json_records(
     records: list[Any], source: str = "json", asset_id: str | None = None
 ) -> tuple[pd.DataFrame, list[Rejection]]:
-    """Long records ``{asset_id, ts|cycle, channel, value}`` or wide ``{asset_id, ts|cycle, values: {...}}``.
+    """Long records ``{asset_id, ts|cycle, channel, value}``, wide ``{asset_id, ts|cycle,
+    values: {...}}`` or flat ``{asset_id, ts|cycle, <channel>: <number>, ...}``.
 
     ``asset_id`` fills in records that lack one (MQTT: the topic names the asset).
     """
@@ -258,39 +293,91 @@ def from_json_records(
     return cols.frame(), rej
 
 
+def _int(digits: str) -> int | float:
+    """JSON integers as the standard parser reads them, but one too long for an exact int64
+    becomes a float (infinite past 1e308) instead of an int no float or array can hold."""
+    return int(digits) if len(digits) < 19 else float(digits)
+
+
 def _loads(body: bytes) -> Any:
     """orjson where it can; the standard parser for what orjson refuses but JSON readers accept
-    (NaN and Infinity literals, 1e999, a byte order mark, UTF-16) and for the error message."""
+    (NaN and Infinity literals, 1e999, huge integers, a byte order mark, UTF-16) and for the
+    error message. What the standard parser lets through that is no text (a lone surrogate,
+    which no database stores) is refused here."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return json.loads(body)
+        doc = json.loads(body, parse_int=_int)
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone UTF-16 surrogate, which is no character") from None
+    return doc
 
 
 def _load(body: bytes, source: str, asset_id: str | None) -> tuple[list | None, Rejection | None]:
     """The records of a JSON payload: a list of records, one record, or ``{"readings": [...]}``."""
     try:
         doc = _loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        snippet = body[:200].decode("utf-8", "replace")
-        return None, Rejection(None, "payload", f"not valid JSON: {e}", snippet, source, asset_id)
+    except RecursionError:
+        why = "not valid JSON here: nested deeper than the parser follows"
+        return None, Rejection(None, "payload", why, raw_text(body), source, asset_id)
+    except (ValueError, UnicodeError) as e:  # JSONDecodeError and UnicodeDecodeError included
+        why = f"not valid JSON: {e}"
+        return None, Rejection(None, "payload", why, raw_text(body), source, asset_id)
     if isinstance(doc, dict) and "readings" in doc:
         doc = doc["readings"]
     if isinstance(doc, dict):
         doc = [doc]
     if not isinstance(doc, list):
-        return None, Rejection(
-            None, "payload", "expected a list of records or an object", doc, source, asset_id
-        )
+        why = "expected a list of records or an object"
+        return None, Rejection(None, "payload", why, raw_text(body), source, asset_id)
     return doc, None
+
+
+def _add_payload(
+    cols: _Columns,
+    rej: list[Rejection],
+    body: bytes,
+    offset: int,
+    source: str,
+    asset_id: str | None,
+    max_payload_bytes: int | None,
+) -> int:
+    """One payload's readings and rejections, its records numbered from ``offset``; returns
+    the next free index. A payload that raises anyway (a bug here) costs itself only: it is
+    rejected whole, with what it had appended taken back."""
+    n_runs, n_rej = len(cols.record), len(rej)
+    try:
+        if max_payload_bytes is not None and len(body) > max_payload_bytes:
+            why = f"payload of {len(body)} bytes exceeds the limit of {max_payload_bytes} bytes"
+            rej.append(Rejection(offset, "payload", why, raw_text(body[:2000]), source, asset_id))
+            return offset + 1
+        doc, bad = _load(body, source, asset_id)
+        if bad is not None:
+            bad.index = offset
+            rej.append(bad)
+            return offset + 1
+        _add_records(cols, rej, doc, offset, source, asset_id)
+        return offset + max(len(doc), 1)
+    except Exception as e:
+        log.exception("a %s payload could not be read; quarantined whole", source)
+        cols.truncate(n_runs)
+        del rej[n_rej:]
+        why = f"could not be read ({type(e).__name__}); quarantined whole"
+        rej.append(Rejection(offset, "payload", why, raw_text(body), source, asset_id))
+        return offset + 1
 
 
 def from_json_bytes(body: bytes, source: str = "json", asset_id: str | None = None):
     """Parse a JSON payload: a list of records, one record, or ``{"readings": [...]}``."""
-    doc, bad = _load(body, source, asset_id)
-    if bad is not None:
-        return pd.DataFrame(columns=LONG_COLUMNS), [bad]
-    return from_json_records(doc, source, asset_id)
+    cols = _Columns()
+    rej: list[Rejection] = []
+    _add_payload(cols, rej, body, 0, source, asset_id, None)
+    if rej and rej[0].field == "payload" and not cols.record:
+        rej[0].index = None  # the payload as a whole, not its first record
+        return empty_long(), rej
+    return cols.frame(), rej
 
 
 def from_json_messages(
@@ -307,108 +394,5 @@ def from_json_messages(
     rej: list[Rejection] = []
     offset = 0
     for asset_id, body in messages:
-        if max_payload_bytes is not None and len(body) > max_payload_bytes:
-            rej.append(
-                Rejection(
-                    offset,
-                    "payload",
-                    f"payload of {len(body)} bytes exceeds the limit of {max_payload_bytes} bytes",
-                    body[:2000].decode("utf-8", "replace"),
-                    source,
-                    asset_id,
-                )
-            )
-            offset += 1
-            continue
-        doc, bad = _load(body, source, asset_id)
-        if bad is not None:
-            bad.index = offset
-            rej.append(bad)
-            offset += 1
-            continue
-        _add_records(cols, rej, doc, offset, source, asset_id)
-        offset += max(len(doc), 1)
+        offset = _add_payload(cols, rej, body, offset, source, asset_id, max_payload_bytes)
     return cols.frame(), rej
-
-
-def from_frame(
-    df: pd.DataFrame, source: str = "csv", first_record: int = 0
-) -> tuple[pd.DataFrame, list[Rejection]]:
-    """A table, long (``asset_id, ts|cycle, channel, value``) or wide (one column per channel).
-
-    ``first_record`` numbers the rows when the table is one chunk of a larger file.
-    """
-    rej: list[Rejection] = []
-    df = df.reset_index(drop=True)
-    cols = [c.strip() for c in df.columns.astype(str)]
-    df.columns = cols
-    if "asset_id" not in cols:
-        return pd.DataFrame(columns=LONG_COLUMNS), [
-            Rejection(None, "asset_id", f"no asset_id column (columns: {cols})", None, source)
-        ]
-    tcol = next((c for c in _TIME_KEYS if c in cols), None)
-    if tcol is None and "cycle" not in cols:
-        return pd.DataFrame(columns=LONG_COLUMNS), [
-            Rejection(None, "ts", f"no ts or cycle column (columns: {cols})", None, source)
-        ]
-    base = pd.DataFrame({"record": df.index, "asset_id": df["asset_id"].astype(str)})
-    base["ts"] = df[tcol] if tcol else None
-    base["cycle"] = df["cycle"] if "cycle" in cols else None
-    if {"channel", "value"} <= set(cols):
-        long = base.assign(channel=df["channel"].astype(str), value_raw=df["value"])
-    else:
-        chans = [c for c in cols if c not in {"asset_id", "cycle", *_TIME_KEYS}]
-        long = base.loc[base.index.repeat(len(chans))].reset_index(drop=True)
-        long["channel"] = chans * len(df)
-        long["value_raw"] = df[chans].to_numpy().reshape(-1)
-    raw = long["value_raw"]
-    num = pd.to_numeric(raw, errors="coerce")
-    bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    bad &= ~raw.astype(str).str.strip().str.lower().isin(
-        ["nan", "inf", "-inf", "+inf", "infinity", "-infinity"]
-    )
-    bad_rows = long.loc[bad]
-    if len(bad_rows):
-        raw_rows = df.iloc[bad_rows["record"].to_numpy()].to_dict("records")
-        for r, raw_row in zip(bad_rows.itertuples(), raw_rows, strict=True):
-            rej.append(
-                Rejection(
-                    int(r.record),
-                    r.channel,
-                    f"not a number: {r.value_raw!r}",
-                    raw_row,
-                    source,
-                    r.asset_id,
-                )
-            )
-    # an empty cell is no reading: wide files leave channels out that were not sampled
-    empty = raw.isna() | (raw.astype(str).str.strip() == "")
-    txt = raw.astype(str).str.strip().str.lower()
-    num = num.where(~txt.isin(["nan"]), math.nan)
-    num = num.where(~txt.isin(["inf", "+inf", "infinity"]), math.inf)
-    num = num.where(~txt.isin(["-inf", "-infinity"]), -math.inf)
-    keep = ~bad & ~(empty & ~txt.isin(["nan"]))
-    long = long.loc[keep].assign(value=num[keep].astype(float))
-    if first_record:
-        long["record"] = long["record"] + first_record
-        for r in rej:
-            r.index = None if r.index is None else r.index + first_record
-    return long[LONG_COLUMNS].reset_index(drop=True), rej
-
-
-def from_csv_bytes(body: bytes, source: str = "csv") -> tuple[pd.DataFrame, list[Rejection]]:
-    try:
-        text = body.decode("utf-8-sig")
-        sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        return pd.DataFrame(columns=LONG_COLUMNS), [
-            Rejection(
-                None,
-                "payload",
-                f"not a readable CSV: {e}",
-                body[:200].decode("utf-8", "replace"),
-                source,
-            )
-        ]
-    return from_frame(df.replace({"": None}), source)

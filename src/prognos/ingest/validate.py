@@ -13,9 +13,11 @@ import numpy as np
 import pandas as pd
 
 from prognos.domain import Principal, ReadingBatch, Registry, Rejection
+from prognos.ingest.shape import MAX_PER_RECORD, more_rejected, raw_text
 
 _EPOCH_MIN = np.datetime64("1990-01-01", "us")
 _NAT = np.datetime64("NaT", "us")
+_MAX_CYCLE_SECONDS = 1e11  # about 3,000 years after installation; beyond, datetime64 overflows
 # What datetime.fromisoformat reads exactly as pandas' ISO 8601 parser does; anything else
 # (other ISO forms, digits as epoch seconds) goes the general way.
 _PLAIN_ISO = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d)?")
@@ -74,54 +76,66 @@ def _parse_time_values_pandas(t: pd.Series) -> pd.Series:
         lambda v: not isinstance(v, str) or v.strip().replace(".", "", 1).isdigit()
     )
     if is_num.any():
-        out.loc[is_num[is_num].index] = pd.to_datetime(
-            numeric[is_num], unit="s", utc=True, errors="coerce"
-        ).dt.tz_convert(None)
+        out.loc[is_num[is_num].index] = _as_us(
+            pd.to_datetime(numeric[is_num], unit="s", utc=True, errors="coerce")
+        )
     strs = t[~is_num]
     if len(strs):
-        out.loc[strs.index] = pd.to_datetime(
-            strs.astype(str), utc=True, errors="coerce", format="ISO8601"
-        ).dt.tz_convert(None)
+        out.loc[strs.index] = _as_us(
+            pd.to_datetime(strs.astype(str), utc=True, errors="coerce", format="ISO8601")
+        )
     return out
+
+
+def _as_us(t: pd.Series) -> pd.Series:
+    """Aware times as naive UTC microseconds: a string with nanoseconds parses to a finer
+    unit than the column holds, and pandas refuses to mix them."""
+    return t.dt.tz_convert(None).astype("datetime64[us]")
 
 
 def _parse_times(
     df: pd.DataFrame, raw_ts: np.ndarray, registry: Registry, asset_codes, asset_ids
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Naive UTC datetime64[us] per reading: ISO strings, epoch seconds, or cycle counted from
-    installation."""
+    installation; and where a cycle lies too far from installation to be placed at all."""
     codes, uniques = _codes(raw_ts)
     out = _take(_parse_time_values(uniques), codes, _NAT)
+    too_far = np.zeros(len(out), dtype=bool)
     cyc = codes < 0
     if cyc.any():
         cyc &= ~pd.isna(df["cycle"].to_numpy(dtype=object))
-    if cyc.any():
-        # per distinct asset: installation time and seconds per cycle (NaN when unknown)
-        inst = np.array(
-            [
-                _naive_utc(a.installed_at) if (a := registry.assets.get(x)) is not None else _NAT
-                for x in asset_ids
-            ],
-            dtype="datetime64[us]",
-        )
-        unit_s = np.array(
-            [
-                registry.types[a.type_id].time_unit.seconds
-                if (a := registry.assets.get(x)) is not None and a.type_id in registry.types
-                else np.nan
-                for x in asset_ids
-            ],
-            dtype=float,
-        )
-        i = asset_codes[cyc]
-        secs = pd.to_numeric(df["cycle"][cyc], errors="coerce").to_numpy(dtype=float)
-        secs = secs * _take(unit_s, i, np.nan)
-        start = _take(inst, i, _NAT)
-        ok = ~np.isnat(start) & ~np.isnan(secs)
-        placed = np.full(len(secs), _NAT)
-        placed[ok] = start[ok] + np.round(secs[ok] * 1e6).astype("timedelta64[us]")
-        out[cyc] = placed
-    return out
+    if not cyc.any():
+        return out, too_far
+    # per distinct asset: installation time and seconds per cycle (NaN when unknown)
+    inst = np.array(
+        [
+            _naive_utc(a.installed_at) if (a := registry.assets.get(x)) is not None else _NAT
+            for x in asset_ids
+        ],
+        dtype="datetime64[us]",
+    )
+    unit_s = np.array(
+        [
+            registry.types[a.type_id].time_unit.seconds
+            if (a := registry.assets.get(x)) is not None and a.type_id in registry.types
+            else np.nan
+            for x in asset_ids
+        ],
+        dtype=float,
+    )
+    i = asset_codes[cyc]
+    secs = pd.to_numeric(df["cycle"][cyc], errors="coerce").to_numpy(dtype=float)
+    secs = secs * _take(unit_s, i, np.nan)
+    start = _take(inst, i, _NAT)
+    ok = ~np.isnat(start) & ~np.isnan(secs)
+    far = np.zeros(len(secs), dtype=bool)
+    far[ok] = np.abs(secs[ok]) > _MAX_CYCLE_SECONDS  # would overflow the time column
+    ok &= ~far
+    placed = np.full(len(secs), _NAT)
+    placed[ok] = start[ok] + np.round(secs[ok] * 1e6).astype("timedelta64[us]")
+    out[cyc] = placed
+    too_far[cyc] = far
+    return out, too_far
 
 
 def _channel_specs(
@@ -241,9 +255,11 @@ def validate(
     if isinstance(df["ts"].dtype, pd.DatetimeTZDtype):  # parsed upstream (simulator, loaders)
         ts = df["ts"].dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
         raw_ts = np.full(n, None, dtype=object)  # nothing left unparsed
+        too_far = np.zeros(n, dtype=bool)
     else:
         raw_ts = df["ts"].to_numpy(dtype=object)
-        ts = _parse_times(df, raw_ts, registry, asset_codes, asset_ids)
+        ts, too_far = _parse_times(df, raw_ts, registry, asset_codes, asset_ids)
+    flag(too_far, "cycle", "too many cycles after installation to place in time")
     t_na = np.isnat(ts)
     if t_na.any():
         flag(
@@ -268,30 +284,48 @@ def validate(
 
     if not rejected.any():
         return ReadingBatch(asset, channel, ts, val), []
-    rejections = []
-    sub = df.loc[rejected]
-    for k, r in zip(np.flatnonzero(rejected), sub.itertuples(index=False), strict=True):
-        raw = (
-            raw_records[int(r.record)]
-            if raw_records is not None and r.record is not None
-            else {
-                "asset_id": r.asset_id,
-                "channel": r.channel,
-                "ts": r.ts,
-                "cycle": r.cycle,
-                "value": r.value,
-            }
-        )
-        rejections.append(
-            Rejection(
-                int(r.record) if r.record is not None else None,
-                str(field[k]),
-                str(reason[k]),
-                raw,
-                source,
-                r.asset_id,
-            )
-        )
+    rejections = _rejections(df, rejected, field, reason, source, raw_records)
     good = ~rejected
     batch = ReadingBatch(asset[good], channel[good], ts[good], val[good])
     return batch, rejections
+
+
+def _rejections(
+    df: pd.DataFrame,
+    rejected: np.ndarray,
+    field: np.ndarray,
+    reason: np.ndarray,
+    source: str,
+    raw_records: list | None,
+) -> list[Rejection]:
+    """A rejection per rejected reading, at most ``MAX_PER_RECORD`` a record (a record with
+    thousands of channels, all wrong, stays a few rows of quarantine), then one summary.
+
+    Each names its reading as raw; ``raw_records`` (the records as sent) puts the record on
+    its first rejection instead, once.
+    """
+    sub = df.loc[rejected]
+    rec = sub["record"].to_numpy(dtype=object)
+    has = ~pd.isna(rec)
+    key = np.where(has, rec, -1 - np.arange(len(rec)))  # no record: each reading its own
+    nth = pd.Series(key).groupby(key, sort=False).cumcount().to_numpy()
+    listed = nth < MAX_PER_RECORD
+    rejections = []
+    cols = [sub[c].to_numpy(dtype=object)[listed] for c in ("asset_id", "channel", "ts", "cycle")]
+    values = sub["value"].to_numpy()[listed]
+    rows = zip(rec[listed], has[listed], nth[listed], field[rejected][listed],
+               reason[rejected][listed], *cols, values, strict=True)  # fmt: skip
+    for record, known, n, f, why, a, ch, t, cyc, v in rows:
+        record = int(record) if known else None
+        if raw_records is not None and record is not None:
+            raw = raw_text(raw_records[record]) if n == 0 else None
+        else:
+            raw = {"asset_id": a, "channel": ch, "ts": t, "cycle": cyc, "value": v}
+        rejections.append(Rejection(record, str(f), str(why), raw, source, a))
+    if (nth >= MAX_PER_RECORD).any():
+        counts = pd.Series(key[has]).value_counts(sort=False)
+        assets = dict(zip(key[has], sub["asset_id"].to_numpy(dtype=object)[has], strict=True))
+        for record, count in counts[counts > MAX_PER_RECORD].items():
+            extra = int(count) - MAX_PER_RECORD
+            rejections.append(more_rejected(int(record), extra, source, assets[record]))
+    return rejections

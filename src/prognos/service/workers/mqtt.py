@@ -25,6 +25,7 @@ from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ConfigError
 from prognos.ingest import records
 from prognos.ingest.mqtt import Message, MqttWorker
+from prognos.ingest.shape import empty_long
 from prognos.service.registry import RegistryService
 from prognos.service.telemetry import CheckedReadings, TelemetryService
 from prognos.service.workers.base import SupervisedWorker
@@ -137,6 +138,16 @@ class MqttIngest:
                 result.rejected[0].reason,
             )
 
+    def dead_letter(self, message: Message, reason: str) -> None:
+        """A message that failed alone (the worker retried it): quarantined with its raw
+        payload, once, so the worker can acknowledge it."""
+        parsed = self.pattern.parse(message.topic)
+        asset_id = parsed[1] if parsed else None
+        why = f"message on {message.topic!r} could not be ingested ({reason}); set aside whole"
+        rej = Rejection(None, "message", why, _snippet(message.payload, None), SOURCE, asset_id)
+        self.telemetry.ingest_long(MANUFACTURER, empty_long(), SOURCE, [rej])
+        self.rejected += 1
+
     def __call__(self, messages: list[Message]) -> None:
         self.commit(self.prepare(messages))
 
@@ -148,8 +159,8 @@ class MqttIngest:
         }
 
 
-def _snippet(payload: bytes) -> str:
-    return payload[:2000].decode("utf-8", "replace")
+def _snippet(payload: bytes, limit: int | None = 2000) -> str:
+    return payload[:limit].decode("utf-8", "replace")
 
 
 class MqttIngestWorker(SupervisedWorker):
@@ -234,6 +245,8 @@ def mqtt_worker(
             hint="set PROGNOS_MQTT_BROKER=mqtt://HOST:PORT or pass --broker",
         )
     handler = MqttIngest(platform.telemetry, platform.registry, s.mqtt_topic, s.max_payload_bytes)
+    # room for a payload twice the limit, so one over it still arrives to be quarantined
+    options.setdefault("max_packet_bytes", min(2 * s.max_payload_bytes + 65_536, 2**32 - 1))
     worker = MqttWorker(
         url,
         handler,
