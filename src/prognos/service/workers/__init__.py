@@ -11,7 +11,13 @@ restart after failure with backoff and jitter.
 
 from prognos.service.workers.base import LoopWorker, Permanent, SupervisedWorker, Worker
 from prognos.service.workers.compaction import CompactionWorker
-from prognos.service.workers.mqtt import MqttIngest, MqttIngestWorker, TopicPattern, mqtt_worker
+from prognos.service.workers.mqtt import (
+    MqttIngest,
+    MqttIngestWorker,
+    TopicPattern,
+    memory_worker,
+    mqtt_worker,
+)
 from prognos.service.workers.opcua import OpcUaIngest, OpcUaWorker
 from prognos.service.workers.refresh import RefreshWorker
 
@@ -27,5 +33,6 @@ __all__ = [
     "SupervisedWorker",
     "TopicPattern",
     "Worker",
+    "memory_worker",
     "mqtt_worker",
 ]

@@ -26,6 +26,7 @@ from prognos.errors import ConfigError
 from prognos.ingest import records
 from prognos.ingest.mqtt import Message, MqttWorker
 from prognos.ingest.shape import empty_long
+from prognos.ingest.source import MemorySource, Source
 from prognos.service.registry import RegistryService
 from prognos.service.telemetry import CheckedReadings, TelemetryService
 from prognos.service.workers.base import SupervisedWorker
@@ -164,11 +165,12 @@ def _snippet(payload: bytes, limit: int | None = 2000) -> str:
 
 
 class MqttIngestWorker(SupervisedWorker):
-    """The supervised lifecycle around an ``MqttWorker`` (which reconnects by itself)."""
+    """The supervised lifecycle around a ``Source``: an ``MqttWorker`` (which reconnects by
+    itself) or, in tests and replays, a ``MemorySource``."""
 
     name = "mqtt"
 
-    def __init__(self, mqtt: MqttWorker):
+    def __init__(self, mqtt: Source):
         super().__init__()
         self.mqtt = mqtt
 
@@ -261,3 +263,12 @@ def mqtt_worker(
         **options,
     )
     return MqttIngestWorker(worker)
+
+
+def memory_worker(platform: Hosts, **options: Any) -> tuple[MqttIngestWorker, MemorySource]:
+    """The MQTT ingest use case over an in-memory source: publish to the source, and the
+    worker validates, stores, quarantines and acknowledges exactly as over a broker."""
+    s = platform.settings
+    handler = MqttIngest(platform.telemetry, platform.registry, s.mqtt_topic, s.max_payload_bytes)
+    source = MemorySource(handler, **options)
+    return MqttIngestWorker(source), source

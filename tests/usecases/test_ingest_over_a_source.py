@@ -1,0 +1,97 @@
+"""MQTT ingest as a use case: topic tenancy, validation, quarantine, poison messages and the
+acknowledgement rule, over the in-memory source."""
+
+from __future__ import annotations
+
+import json
+
+from prognos.domain import Principal
+from prognos.domain.keys import MANUFACTURER
+
+
+def msg(ts: str, **values) -> bytes:
+    return json.dumps({"ts": ts, "values": values}).encode()
+
+
+def test_messages_are_stored_and_acknowledged_after_commit(platform, ingest):
+    worker, source = ingest
+    for minute in range(10):
+        source.publish(
+            "prognos/acme/acme-p1/telemetry",
+            msg(f"2025-06-01T00:{minute:02d}:00Z", temp=40.0 + minute),
+        )
+    assert source.drain(10)
+    assert len(source.acked) == 10
+    df = platform.telemetry.history(MANUFACTURER, "acme-p1")
+    assert len(df) == 10 and df["value"].max() == 49.0
+    assert worker.status()["accepted"] == 10 and worker.status()["acked"] == 10
+
+
+def test_a_device_of_one_customer_cannot_write_into_another_customers_asset(platform, ingest):
+    _, source = ingest
+    source.publish("prognos/globex/acme-p1/telemetry", msg("2025-06-01T00:00:00Z", temp=1.0))
+    assert source.drain(10) and len(source.acked) == 1  # quarantined, so acknowledged
+    assert platform.telemetry.history(MANUFACTURER, "acme-p1").empty
+    rows = platform.telemetry.quarantined(MANUFACTURER)
+    assert len(rows) == 1 and "not registered to customer 'globex'" in rows[0]["reason"]
+    assert platform.telemetry.quarantined(Principal("k", "globex")) == []  # acme's asset
+
+
+def test_bad_records_are_quarantined_and_the_good_ones_stored(platform, ingest):
+    _, source = ingest
+    source.publish(
+        "prognos/acme/acme-p1/telemetry", msg("2025-06-01T00:00:00Z", temp=20.0, vibration=999.0)
+    )
+    source.publish("prognos/acme/acme-p9/telemetry", msg("2025-06-01T00:00:00Z", temp=20.0))
+    source.publish("prognos/acme/acme-p2/telemetry", b"{not json")
+    assert source.drain(10) and len(source.acked) == 3
+    assert len(platform.telemetry.history(MANUFACTURER, "acme-p1")) == 1  # temp kept
+    reasons = " | ".join(r["reason"] for r in platform.telemetry.quarantined(MANUFACTURER))
+    assert "out of range" in reasons or "above" in reasons
+    assert "unknown asset" in reasons
+
+
+def test_a_message_that_breaks_the_store_alone_is_set_aside_and_the_rest_go_on(
+    platform, ingest, monkeypatch
+):
+    worker, source = ingest
+    store = platform.store
+    write = store.write_readings
+
+    def picky(batch):
+        if (batch.value == 13.0).any():
+            raise RuntimeError("the store refuses this reading")
+        return write(batch)
+
+    monkeypatch.setattr(store, "write_readings", picky)
+    for k, v in enumerate((1.0, 13.0, 2.0)):
+        source.publish("prognos/acme/acme-p1/telemetry", msg(f"2025-06-01T00:0{k}:00Z", temp=v))
+    assert source.drain(20)
+    assert sorted(platform.telemetry.history(MANUFACTURER, "acme-p1")["value"]) == [1.0, 2.0]
+    assert worker.status()["dead_letters"] == 1
+    kept = [r for r in platform.telemetry.quarantined(MANUFACTURER) if "refuses" in r["reason"]]
+    assert len(kept) == 1 and "13.0" in kept[0]["raw"]
+
+
+def test_nothing_is_acknowledged_while_the_store_is_away(platform, ingest, monkeypatch):
+    _, source = ingest
+    store = platform.store
+    down = [True]
+
+    def away(method):
+        def call(*args, **kw):
+            if down[0]:
+                raise ConnectionError("store away")
+            return method(*args, **kw)
+
+        return call
+
+    # the database is gone: neither readings nor quarantine rows can be written
+    monkeypatch.setattr(store, "write_readings", away(store.write_readings))
+    monkeypatch.setattr(store, "quarantine", away(store.quarantine))
+    source.publish("prognos/acme/acme-p1/telemetry", msg("2025-06-01T00:00:00Z", temp=5.0))
+    assert not source.drain(0.3)  # retried, not acknowledged, not set aside yet
+    assert source.acked == []
+    down[0] = False
+    assert source.drain(10) and len(source.acked) == 1
+    assert len(platform.telemetry.history(MANUFACTURER, "acme-p1")) == 1
