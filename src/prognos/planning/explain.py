@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from prognos.domain.planning import Explanation, PlannedJob
-
-if TYPE_CHECKING:
-    from prognos.planning.model import Problem
-    from prognos.planning.optimizer import Solution
+from prognos.planning.problem import Candidate, Problem, Solution
 
 
 def _eur(v: float) -> str:
@@ -17,19 +12,19 @@ def _eur(v: float) -> str:
 
 def explain(pr: Problem, i: int, k: int) -> Explanation:
     """Failure probability before the chosen day, cost avoided, and the neighbouring windows."""
-    c = pr.cands[k]
-    ks = sorted(pr.by_asset[i], key=lambda q: pr.cands[q].day)
+    c = _cand(pr, k)
+    ks = [_cand(pr, q) for q in range(pr.a_ptr[i], pr.a_ptr[i + 1])]  # sorted by day
     # compare with the neighbouring windows; with days outside windows only when there are none
-    earlier = [q for q in ks if pr.cands[q].day < c.day]
-    later = [q for q in ks if pr.cands[q].day > c.day]
-    earlier = [q for q in earlier if pr.cands[q].in_window] or earlier
-    later = [q for q in later if pr.cands[q].in_window] or later
+    earlier = [q for q in ks if q.day < c.day]
+    later = [q for q in ks if q.day > c.day]
+    earlier = [q for q in earlier if q.in_window] or earlier
+    later = [q for q in later if q.in_window] or later
     if c.forced:
         before = "committed order kept: it is already dispatched or in progress"
     elif not earlier:
         before = "no earlier day with a window, a crew and the part"
     else:
-        e = pr.cands[earlier[-1]]
+        e = earlier[-1]
         diff = e.cost - c.cost
         if diff >= 0:
             before = (
@@ -47,7 +42,7 @@ def explain(pr: Problem, i: int, k: int) -> Explanation:
             f"(P(failure within horizon) = {pr.none_p[i]:.0%})"
         )
     else:
-        n = pr.cands[later[0]]
+        n = later[0]
         diff = n.cost - c.cost
         if diff >= 0:
             after = (
@@ -69,10 +64,16 @@ def explain(pr: Problem, i: int, k: int) -> Explanation:
     )
 
 
+def _cand(pr: Problem, k: int) -> Candidate:
+    i = int(pr.c_asset[k])
+    return Candidate(i, pr.assets[i].site_id, int(pr.c_day[k]), bool(pr.c_win[k]),
+                     float(pr.c_cost[k]), float(pr.c_p[k]), bool(pr.c_forced[k]))  # fmt: skip
+
+
 def jobs_of(pr: Problem, sol: Solution) -> list[PlannedJob]:
     jobs = []
-    for i, k in sorted(sol.chosen.items(), key=lambda ik: (pr.cands[ik[1]].day, ik[0])):
-        c, a = pr.cands[k], pr.assets[i]
+    for i, k in sorted(sol.chosen.items(), key=lambda ik: (int(pr.c_day[ik[1]]), ik[0])):
+        c, a = _cand(pr, k), pr.assets[i]
         jobs.append(
             PlannedJob(
                 asset_id=a.asset_id,
