@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from prognos.domain.planning import Explanation, PlannedJob
 from prognos.planning.problem import Candidate, Problem, Solution
 
@@ -13,12 +15,12 @@ def _eur(v: float) -> str:
 def explain(pr: Problem, i: int, k: int) -> Explanation:
     """Failure probability before the chosen day, cost avoided, and the neighbouring windows."""
     c = _cand(pr, k)
-    ks = [_cand(pr, q) for q in range(pr.a_ptr[i], pr.a_ptr[i + 1])]  # sorted by day
+    lo, hi = int(pr.a_ptr[i]), int(pr.a_ptr[i + 1])  # the component's candidates, by day
+    win = pr.c_win[lo:hi]
     # compare with the neighbouring windows; with days outside windows only when there are none
-    earlier = [q for q in ks if q.day < c.day]
-    later = [q for q in ks if q.day > c.day]
-    earlier = [q for q in earlier if q.in_window] or earlier
-    later = [q for q in later if q.in_window] or later
+    before_k, after_k = np.arange(lo, k), np.arange(k + 1, hi)
+    earlier = [_cand(pr, q) for q in (before_k[win[: k - lo]] if win[: k - lo].any() else before_k)[-1:]]
+    later = [_cand(pr, q) for q in (after_k[win[k + 1 - lo :]] if win[k + 1 - lo :].any() else after_k)[:1]]
     if c.forced:
         before = "committed order kept: it is already dispatched or in progress"
     elif not earlier:

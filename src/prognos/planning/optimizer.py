@@ -68,12 +68,18 @@ def plan(
     time_limit_s: float = 10.0,
     workers: int = 2,
     with_bound: bool = True,
+    method: str = "auto",
+    executor=None,
     **options,
 ) -> Plan:
     """The cheapest plan in expectation, found within ``time_limit_s`` (see module docstring).
 
     ``forecasts`` are keyed by :attr:`PlanAsset.key`; ``costs`` by asset key, asset id or asset
     type. Raises ``Infeasible`` naming the constraint when committed orders cannot be kept.
+    ``method``: ``exact`` (greedy and CP-SAT, LP bound), ``decompose`` (regions side by side,
+    Lagrangian bound; ``max_candidates`` is not applied) or ``auto`` (``decompose`` from
+    ``DECOMPOSE_FROM`` candidates). ``executor`` (a ``concurrent.futures`` executor or a Dask
+    client) runs the decomposition's units; without one they run in this process.
     """
     t0 = time.perf_counter()
     today, local = local_dates(calendars, now)
@@ -86,33 +92,70 @@ def plan(
         return build(forecasts, assets, profiles, crews, stock, costs, committed, travel or Travel(),
                      today, horizon_days, local_today=local, **opts)  # fmt: skip
 
-    pr = build_with(**options)
+    if method == "decompose" or (method == "auto" and _large(forecasts, horizon_days)):
+        pr = build_with(**{**options, "max_candidates": None})
+        if method == "decompose" or pr.n_cands >= DECOMPOSE_FROM:
+            return _decomposed(pr, now, t0, time_limit_s, executor)
+        pr = build_with(**options)
+    else:
+        pr = build_with(**options)
     sol = greedy(pr)
-    status, bound = "heuristic", -np.inf
+    status, bound, how = "heuristic", -np.inf, "cp-sat"
     left = time_limit_s - (time.perf_counter() - t0)
-    if pr.cands and left > 0.05:
+    if pr.n_cands and left > 0.05:
         found, st, bound = solve_cpsat(pr, sol, left, workers)
         if options.get("max_candidates") is not None:
             bound = -np.inf  # CP-SAT bounds the restricted model only
         if found is not None and found.objective(pr) <= sol.objective(pr) + 1e-6:
             sol, status = found, st
-    elif not pr.cands:
-        status, bound = "optimal", float(pr.none_cost.sum())
+    elif not pr.n_cands:
+        status, bound, how = "optimal", float(pr.none_cost.sum()), "exact"
     if with_bound:
         if options.get("max_candidates") is not None:  # restricted model: bound the full one
             full = {**options, "max_candidates": None}
             pr_full = build_with(**full)
-            bound = lp_bound(pr_full)
+            bound, how = lp_bound(pr_full), "lp-relaxation"
         else:
-            bound = max(bound, lp_bound(pr))
+            lp = lp_bound(pr)
+            bound, how = (lp, "lp-relaxation") if lp > bound else (bound, how)
     objective = sol.objective(pr)
+    if pr.relaxed_bound > bound:
+        bound, how = pr.relaxed_bound, "per-component"
     return Plan(
         created_at=now,
         horizon_days=horizon_days,
         jobs=jobs_of(pr, sol),
         objective=objective,
-        lower_bound=min(max(bound, pr.relaxed_bound), objective),
+        lower_bound=min(bound, objective),
         status=status,
         solve_seconds=time.perf_counter() - t0,
         released_orders=pr.released,
+        bound_method=how,
+    )
+
+
+DECOMPOSE_FROM = 40_000  # candidates: beyond this CP-SAT's model is too large for its time
+
+
+def _large(forecasts, horizon_days: int) -> bool:
+    """Cheap guess before building: could the problem reach ``DECOMPOSE_FROM`` candidates?"""
+    return len(forecasts) * horizon_days >= DECOMPOSE_FROM
+
+
+def _decomposed(pr: Problem, now: datetime, t0: float, time_limit_s: float, executor) -> Plan:
+    from prognos.planning.decompose import BOUND_METHOD, plan_large
+
+    left = time_limit_s - (time.perf_counter() - t0) - 0.05 * len(pr.assets) / 1000
+    sol, objective, bound, _ = plan_large(pr, max(left, 1.0), executor)
+    bound = max(bound, pr.relaxed_bound)
+    return Plan(
+        created_at=now,
+        horizon_days=pr.horizon,
+        jobs=jobs_of(pr, sol),
+        objective=objective,
+        lower_bound=min(bound, objective),
+        status="feasible",
+        solve_seconds=time.perf_counter() - t0,
+        released_orders=pr.released,
+        bound_method=BOUND_METHOD if bound > pr.relaxed_bound else "per-component",
     )
