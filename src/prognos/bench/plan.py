@@ -138,7 +138,10 @@ def run_fleet(seed: int = 0, data_dir: Path | None = None, progress=None) -> dic
 
 
 def run_scale(
-    seed: int = 0, time_limit_s: float | None = None, horizon: int = 90, assets: int = 10_000,
+    seed: int = 0,
+    time_limit_s: float | None = None,
+    horizon: int = 90,
+    assets: int = 10_000,
     workers: int = 2,
 ) -> dict[str, Any]:
     """One plan for ``assets`` assets (about 20 per customer, 20 customers and 2 crews per
@@ -193,15 +196,20 @@ def run_scale(
             from distributed import Client, LocalCluster
 
             cluster = stack.enter_context(
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                             dashboard_address=None, host="127.0.0.1")  # fmt: skip
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # a free port: None still takes 8787
+                    host="127.0.0.1",
+                )  # fmt: skip
             )
             client = stack.enter_context(Client(cluster))
             client.run(_warm_up)  # imports done before the clock starts, as in a running service
         setup = time.perf_counter() - t_setup
-        cpu = time.process_time()
+        cpu, stats = time.process_time(), {}
         p = plan(fcs, w.assets, profiles, w.crews, w.depots, costs, now=now, horizon_days=horizon,
-                 travel=w.travel, time_limit_s=limit, method="decompose", executor=client)  # fmt: skip
+                 travel=w.travel, time_limit_s=limit, method="decompose", executor=client, stats=stats)  # fmt: skip
         cpu = time.process_time() - cpu
     return {
         "solve_seconds": round(p.solve_seconds, 2),
@@ -219,6 +227,7 @@ def run_scale(
         "workers": workers,
         "main_process_cpu_seconds": round(cpu, 2),
         "setup_seconds": round(setup, 1),
+        "phases": stats,
     }
 
 
@@ -237,7 +246,9 @@ def register(bench_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
         scale: bool = typer.Option(False, "--scale", help="Time one large plan instead."),
         assets: int = typer.Option(10_000, "--assets", help="With --scale: how many assets."),
-        workers: int = typer.Option(2, "--workers", help="With --scale: Dask worker processes (0: none)."),
+        workers: int = typer.Option(
+            2, "--workers", help="With --scale: Dask worker processes (0: none)."
+        ),
         seed: int = typer.Option(0, "--seed"),
         data: Path | None = typer.Option(None, "--data", help="Folder with C-MAPSS files."),
     ) -> None:

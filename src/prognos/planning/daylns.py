@@ -12,6 +12,7 @@ nothing or the time is up.
 from __future__ import annotations
 
 import time
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -37,7 +38,9 @@ class DayPlanner:
         self.cands_on = _split(sl.c_day, sl.horizon)
         self.opts_on = _split(sl.g_day[sl.o_group], sl.horizon)
         self.vcost: dict[tuple[int, int], float] = {}
-        for g, j, c in zip(sl.o_group.tolist(), sl.o_crew.tolist(), sl.o_cost.tolist(), strict=True):
+        for g, j, c in zip(
+            sl.o_group.tolist(), sl.o_crew.tolist(), sl.o_cost.tolist(), strict=True
+        ):
             self.vcost[(g, j)] = c
         self.log: list[tuple] | None = None
         self._commit()
@@ -48,7 +51,11 @@ class DayPlanner:
         for k in np.flatnonzero(sl.c_forced).tolist():
             i, g = int(sl.c_asset[k]), int(sl.c_group[k])
             js = [int(sl.c_crew[k])] if sl.c_crew[k] >= 0 else []
-            js += [int(j) for j in sl.o_crew[sl.o_group == g] if (sl.skill_mask[j] >> sl.type_of[i]) & 1]
+            js += [
+                int(j)
+                for j in sl.o_crew[sl.o_group == g]
+                if (sl.skill_mask[j] >> sl.type_of[i]) & 1
+            ]
             j = int(self.crew[g]) if self.crew[g] >= 0 else next(
                 (j for j in js if (j, int(sl.g_day[g])) not in self.busy), -1)  # fmt: skip
             if j >= 0:
@@ -124,7 +131,15 @@ class DayPlanner:
         gain = base - sl.c_cost[ks]
         row = sl.c_row[ks]
         own = (cur >= 0) & (sl.c_row[np.maximum(cur, 0)] == row)
-        room = (row < 0) | own | (self.used[np.maximum(row, 0)] < sl.row_cap[np.maximum(row, 0)] if len(sl.row_cap) else True)
+        room = (
+            (row < 0)
+            | own
+            | (
+                self.used[np.maximum(row, 0)] < sl.row_cap[np.maximum(row, 0)]
+                if len(sl.row_cap)
+                else True
+            )
+        )
         fixed = (cur >= 0) & sl.c_forced[np.maximum(cur, 0)]
         live = (gain > 1e-9) & room & ~fixed & (self.crew[sl.c_group[ks]] < 0)  # not a kept visit
         ks, gain = ks[live], gain[live]
@@ -203,15 +218,18 @@ class DayPlanner:
             gained = 0.0
             for d in days if (n + backward_first) % 2 == 0 else days[::-1]:
                 gained += self.day(d)
-                if n > 0 and time.perf_counter() > deadline:
+                if (n > 0 or self.seeded) and time.perf_counter() > deadline:
                     return
             if time.perf_counter() > deadline:
                 return
             if gained <= 1e-7 * max(abs(self.objective), 1.0) and n > 0:
                 return
 
+    seeded = False
+
     def seed(self, assign: np.ndarray, crew: np.ndarray) -> None:
-        """Start from a plan (e.g. the regions' plans joined)."""
+        """Start from a plan (e.g. the regions' plans joined); any pass over it may stop early."""
+        self.seeded = True
         for i in np.flatnonzero(assign >= 0).tolist():
             k = int(assign[i])
             self._add(i, k, int(crew[self.sl.c_group[k]]))
@@ -231,5 +249,3 @@ def plan_slice(sl: Slice, time_limit_s: float) -> tuple[np.ndarray, np.ndarray, 
     dp = DayPlanner(sl)
     dp.run(time.perf_counter() + time_limit_s)
     return dp.assign, dp.crew, dp.objective
-
-

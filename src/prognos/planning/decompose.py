@@ -37,6 +37,7 @@ from prognos.planning.problem import Problem, Solution
 BOUND_METHOD = "lagrangian-by-day"  # Lagrangian relaxation, exact day problems (see lagrange)
 TARGET = 1.025  # where the bound's steps aim, relative to the flow bound
 BOUND_SHARE = 0.5  # of a unit's time after the flow bound, for the Lagrangian bound
+PASS_SECONDS_PER_CANDIDATE = 1e-5  # one day-by-day pass over the joined plan (measured: 10k assets, 220k candidates, ~1 s)
 
 
 @dataclass
@@ -52,7 +53,10 @@ class UnitResult:
 
 
 def solve_unit(
-    plan_slice: slices.Slice, bound_slice_: slices.Slice, budget_s: float, sent_at: float | None = None
+    plan_slice: slices.Slice,
+    bound_slice_: slices.Slice,
+    budget_s: float,
+    sent_at: float | None = None,
 ) -> UnitResult:
     """Plan and bound one unit within ``budget_s`` seconds of ``sent_at`` (wall-clock time when
     it was sent; default now). Plain data in and out, so it runs on a Dask worker as well."""
@@ -97,7 +101,9 @@ def _seeded(sl: slices.Slice, pi: np.ndarray, bsl: slices.Slice, end: float) -> 
     return dp
 
 
-def units(pr: Problem, n_units: int) -> tuple[list[tuple[slices.Slice, slices.Slice]], slices.Index]:
+def units(
+    pr: Problem, n_units: int
+) -> tuple[list[tuple[slices.Slice, slices.Slice]], slices.Index]:
     """The problem cut into ``n_units`` units of whole clusters, of similar size."""
     ix = slices.index(pr)
     comp_block, crew_block = slices.blocks(pr)
@@ -134,6 +140,7 @@ def plan_large(pr: Problem, time_limit_s: float, executor=None, n_units: int | N
     t0 = time.perf_counter()
     n_units = n_units or (1 if executor is None else _workers(executor))
     work, ix = units(pr, n_units)
+    t_cut = time.perf_counter() - t0
     budget = max(0.5, 0.85 * (time_limit_s - (time.perf_counter() - t0)))
     results = _map(executor, solve_unit, [w[0] for w in work], [w[1] for w in work],
                    [budget] * len(work), [time.time()] * len(work))  # fmt: skip
@@ -144,8 +151,10 @@ def plan_large(pr: Problem, time_limit_s: float, executor=None, n_units: int | N
         crew_of_group[r.groups] = r.crews
     objective = float(sum(r.objective for r in results))
     bound = float(sum(r.bound for r in results))
+    t_units = time.perf_counter() - t0 - t_cut
     left = time_limit_s - (time.perf_counter() - t0)
-    if left > 0.5:  # crews may now help in neighbouring clusters
+    # crews may now help in neighbouring clusters, if a pass over everything fits in the time
+    if left > 0.5 and pr.n_cands * PASS_SECONDS_PER_CANDIDATE < left:
         everything = slices.cut(pr, ix, np.arange(len(pr.assets)))  # candidates, site-days: all
         dp = DayPlanner(everything)
         dp.seed(cand, crew_of_group)
@@ -164,6 +173,9 @@ def plan_large(pr: Problem, time_limit_s: float, executor=None, n_units: int | N
         "units": len(work),
         "flow_bound": float(sum(r.flow for r in results)),
         "unit_cpu_seconds": round(float(sum(r.cpu_s for r in results)), 2),
+        "cut_seconds": round(t_cut, 2),
+        "units_seconds": round(t_units, 2),
+        "joined_pass_seconds": round(time.perf_counter() - t0 - t_cut - t_units, 2),
     }
     return Solution(chosen, crew_of), objective, bound, details
 

@@ -19,8 +19,13 @@ def explain(pr: Problem, i: int, k: int) -> Explanation:
     win = pr.c_win[lo:hi]
     # compare with the neighbouring windows; with days outside windows only when there are none
     before_k, after_k = np.arange(lo, k), np.arange(k + 1, hi)
-    earlier = [_cand(pr, q) for q in (before_k[win[: k - lo]] if win[: k - lo].any() else before_k)[-1:]]
-    later = [_cand(pr, q) for q in (after_k[win[k + 1 - lo :]] if win[k + 1 - lo :].any() else after_k)[:1]]
+    earlier = [
+        _cand(pr, q) for q in (before_k[win[: k - lo]] if win[: k - lo].any() else before_k)[-1:]
+    ]
+    later = [
+        _cand(pr, q)
+        for q in (after_k[win[k + 1 - lo :]] if win[k + 1 - lo :].any() else after_k)[:1]
+    ]
     if c.forced:
         before = "committed order kept: it is already dispatched or in progress"
     elif not earlier:

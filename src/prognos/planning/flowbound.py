@@ -35,7 +35,9 @@ def flow_bound(sl: Slice) -> tuple[float, np.ndarray]:
     cls_group, cls_type = cls // 64, cls % 64
     n_cls = len(cls)
     c0, h0 = 1 + n, 1 + n + n_cls
-    cd_key, cd_of_opt = np.unique(sl.o_crew * (sl.horizon + 1) + sl.g_day[sl.o_group], return_inverse=True)
+    cd_key, cd_of_opt = np.unique(
+        sl.o_crew * (sl.horizon + 1) + sl.g_day[sl.o_group], return_inverse=True
+    )
     d0 = h0 + G
     n_nodes = d0 + len(cd_key)
     cap_u = knapsack.units(sl.o_cap, up=True)
@@ -62,7 +64,12 @@ def flow_bound(sl: Slice) -> tuple[float, np.ndarray]:
     np.maximum.at(hub_cap, sl.o_group[full], cap_u[full])
     has_hub = hub_cap > 0
     at_hub = has_hub[cls_group]
-    arcs(c0 + np.flatnonzero(at_hub), h0 + cls_group[at_hub], hub_cap[cls_group[at_hub]], np.zeros(at_hub.sum()))
+    arcs(
+        c0 + np.flatnonzero(at_hub),
+        h0 + cls_group[at_hub],
+        hub_cap[cls_group[at_hub]],
+        np.zeros(at_hub.sum()),
+    )
     vunit = np.floor(sl.o_cost * _SCALE / np.maximum(cap_u, 1))
     arcs(h0 + sl.o_group[full], d0 + cd_of_opt[full], cap_u[full], vunit[full])
     # a crew that cannot do everything there takes the classes it can, straight from them

@@ -122,7 +122,10 @@ class DayRelaxation:
 
 
 def bound_slice(
-    sl: Slice, upper: np.ndarray, pi0: np.ndarray | None = None, time_limit_s: float = 2.0,
+    sl: Slice,
+    upper: np.ndarray,
+    pi0: np.ndarray | None = None,
+    time_limit_s: float = 2.0,
     max_iter: int = 200,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The best ``L`` of each block found within the time limit, and the prices behind them.

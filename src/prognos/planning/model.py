@@ -126,7 +126,7 @@ def build(
     pr.c_win, pr.c_cost, pr.c_p = win[ca, cd], cost[ca, cd], p[ca, cd]
     pr.c_forced = np.zeros(len(ca), bool)
     pr.c_crew = np.full(len(ca), -1)
-    for i, (keep, order) in forced.items():
+    for i, (_, order) in forced.items():
         k = int(np.searchsorted(ca, i))  # the forced component's only candidate
         pr.c_forced[k] = True
         pr.c_crew[k] = _crew_index(crews, order.crew_id)

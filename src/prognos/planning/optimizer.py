@@ -47,7 +47,9 @@ def local_dates(
     A ``DayProfile`` carries no time zone: its days are taken as dated where ``now`` is.
     """
     local = {
-        s: now.astimezone(ZoneInfo(c.timezone)).date() if isinstance(c, SiteCalendar) else now.date()
+        s: now.astimezone(ZoneInfo(c.timezone)).date()
+        if isinstance(c, SiteCalendar)
+        else now.date()
         for s, c in calendars.items()
     }
     return min(local.values(), default=now.date()), local
@@ -70,6 +72,7 @@ def plan(
     with_bound: bool = True,
     method: str = "auto",
     executor=None,
+    stats: dict | None = None,
     **options,
 ) -> Plan:
     """The cheapest plan in expectation, found within ``time_limit_s`` (see module docstring).
@@ -79,7 +82,8 @@ def plan(
     ``method``: ``exact`` (greedy and CP-SAT, LP bound), ``decompose`` (regions side by side,
     Lagrangian bound; ``max_candidates`` is not applied) or ``auto`` (``decompose`` from
     ``DECOMPOSE_FROM`` candidates). ``executor`` (a ``concurrent.futures`` executor or a Dask
-    client) runs the decomposition's units; without one they run in this process.
+    client) runs the decomposition's units; without one they run in this process. ``stats``,
+    a dict, receives the decomposition's timings and bounds.
     """
     t0 = time.perf_counter()
     today, local = local_dates(calendars, now)
@@ -95,7 +99,7 @@ def plan(
     if method == "decompose" or (method == "auto" and _large(forecasts, horizon_days)):
         pr = build_with(**{**options, "max_candidates": None})
         if method == "decompose" or pr.n_cands >= DECOMPOSE_FROM:
-            return _decomposed(pr, now, t0, time_limit_s, executor)
+            return _decomposed(pr, now, t0, time_limit_s, executor, stats)
         pr = build_with(**options)
     else:
         pr = build_with(**options)
@@ -142,16 +146,22 @@ def _large(forecasts, horizon_days: int) -> bool:
     return len(forecasts) * horizon_days >= DECOMPOSE_FROM
 
 
-def _decomposed(pr: Problem, now: datetime, t0: float, time_limit_s: float, executor) -> Plan:
+def _decomposed(pr: Problem, now: datetime, t0: float, time_limit_s: float, executor, stats) -> Plan:
     from prognos.planning.decompose import BOUND_METHOD, plan_large
 
-    left = time_limit_s - (time.perf_counter() - t0) - 0.05 * len(pr.assets) / 1000
-    sol, objective, bound, _ = plan_large(pr, max(left, 1.0), executor)
+    t_build = time.perf_counter() - t0
+    left = time_limit_s - t_build - 0.05 * len(pr.assets) / 1000
+    sol, objective, bound, details = plan_large(pr, max(left, 1.0), executor)
     bound = max(bound, pr.relaxed_bound)
+    t_jobs = time.perf_counter()
+    jobs = jobs_of(pr, sol)
+    if stats is not None:
+        stats.update(details, build_seconds=round(t_build, 2), candidates=pr.n_cands,
+                     jobs_seconds=round(time.perf_counter() - t_jobs, 2))  # fmt: skip
     return Plan(
         created_at=now,
         horizon_days=pr.horizon,
-        jobs=jobs_of(pr, sol),
+        jobs=jobs,
         objective=objective,
         lower_bound=min(bound, objective),
         status="feasible",

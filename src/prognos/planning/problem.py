@@ -83,12 +83,26 @@ class Problem:
     def cands(self) -> list[Candidate]:
         sites = self.sites
         return [
-            Candidate(int(i), sites[s], int(d), bool(w), float(c), float(p), bool(f),
-                      None if j < 0 else int(j))  # fmt: skip
+            Candidate(
+                int(i),
+                sites[s],
+                int(d),
+                bool(w),
+                float(c),
+                float(p),
+                bool(f),
+                None if j < 0 else int(j),
+            )  # fmt: skip
             for i, s, d, w, c, p, f, j in zip(
-                self.c_asset.tolist(), self.site_of[self.c_asset].tolist(), self.c_day.tolist(),
-                self.c_win.tolist(), self.c_cost.tolist(), self.c_p.tolist(),
-                self.c_forced.tolist(), self.c_crew.tolist(), strict=True,
+                self.c_asset.tolist(),
+                self.site_of[self.c_asset].tolist(),
+                self.c_day.tolist(),
+                self.c_win.tolist(),
+                self.c_cost.tolist(),
+                self.c_p.tolist(),
+                self.c_forced.tolist(),
+                self.c_crew.tolist(),
+                strict=True,
             )  # fmt: skip
         ]
 

@@ -160,7 +160,11 @@ def clusters(pr: Problem) -> list[tuple[np.ndarray, np.ndarray]]:
             reaching = [int(home[j]) for j in pr.v_crew[at] if home[j] >= 0]
             if reaching:
                 parent[find(k)] = find(reaching[0])
-    root = np.array([find(int(r)) for r in pr.site_region[pr.site_of]], int) if len(pr.assets) else np.zeros(0, int)
+    root = (
+        np.array([find(int(r)) for r in pr.site_region[pr.site_of]], int)
+        if len(pr.assets)
+        else np.zeros(0, int)
+    )
     crew_root = np.array([find(int(r)) if r >= 0 else -1 for r in home], int)
     out = []
     for c in np.unique(root):
@@ -203,14 +207,14 @@ def part(sl: Slice, keep: np.ndarray) -> Slice:
     gl[groups] = np.arange(len(groups))
     opt = np.flatnonzero(gl[sl.o_group] >= 0)
     rows = np.unique(sl.c_row[cand][sl.c_row[cand] >= 0])
-    rl = np.full(len(sl.row_cap), -1)
+    rl = np.full(len(sl.row_cap) + 1, -1)  # rl[-1]: no row
     rl[rows] = np.arange(len(rows))
     return Slice(
         horizon=sl.horizon, n_crews=sl.n_crews, skill_mask=sl.skill_mask, comp=sl.comp[keep],
         hours=sl.hours[keep], none_cost=sl.none_cost[keep], type_of=sl.type_of[keep],
         cand=sl.cand[cand], c_asset=local[sl.c_asset[cand]], c_day=sl.c_day[cand],
         c_cost=sl.c_cost[cand], c_group=c_group.astype(int),
-        c_row=np.where(sl.c_row[cand] >= 0, rl[np.maximum(sl.c_row[cand], 0)], -1),
+        c_row=rl[sl.c_row[cand]] if len(rl) else np.full(len(cand), -1),
         c_forced=sl.c_forced[cand], c_crew=sl.c_crew[cand], g_day=sl.g_day[groups],
         group=sl.group[groups], o_group=gl[sl.o_group[opt]], o_crew=sl.o_crew[opt],
         o_cap=sl.o_cap[opt], o_cost=sl.o_cost[opt], row_cap=sl.row_cap[rows],
