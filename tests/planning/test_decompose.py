@@ -29,11 +29,16 @@ def world(seed: int):
         for s in range(2):
             for k in range(int(rng.integers(2, 5))):
                 kind = "pump" if rng.random() < 0.5 else "belt"
-                a = PlanAsset(asset_id=f"{r}s{s}{kind}{k}", site_id=f"{r}s{s}", region=r, asset_type=kind)
+                a = PlanAsset(
+                    asset_id=f"{r}s{s}{kind}{k}", site_id=f"{r}s{s}", region=r, asset_type=kind
+                )
                 mid = rng.uniform(5, 30)
                 fcs[a.key] = forecast(a.key, mid * 0.6, mid, mid * 1.5)
                 assets.append(a)
-    cals = {a.site_id: calendar(stop_days=tuple(rng.choice(H, 3, replace=False)), site=a.site_id) for a in assets}
+    cals = {
+        a.site_id: calendar(stop_days=tuple(rng.choice(H, 3, replace=False)), site=a.site_id)
+        for a in assets
+    }
     profiles = {s: day_profile(c, NOW.date(), H + 1) for s, c in cals.items()}
     crews = [
         Crew(id=f"c-{r}", skills={"pump", "belt"}, home_region=r, hours_per_day=10.0,
@@ -44,7 +49,10 @@ def world(seed: int):
                      unplanned_repair_hours=6.0, planned_job_hours=2.0, part_cost=800.0,
                      labour_cost_per_hour=0.0, wasted_life_cost_per_unit=100.0)  # fmt: skip
     costs = {"pump": cost_model(), "belt": belt}
-    stock = [PartStock(depot_id=f"D-{r}", part="P1", on_hand=1, lead_time_days=7, regions={r}) for r in ("r1", "r2")]
+    stock = [
+        PartStock(depot_id=f"D-{r}", part="P1", on_hand=1, lead_time_days=7, regions={r})
+        for r in ("r1", "r2")
+    ]
     travel = Travel(hours_between={"r1|r2": 2.5}, same_region=1.0)
     return build(fcs, assets, profiles, crews, stock, costs, (), travel, NOW.date(), H)
 

@@ -27,21 +27,33 @@ def local_calendar(tz: str, stop: date, first: date, n_days: int = 40) -> SiteCa
         if day == stop:
             ws.append(Window(start=t0, end=t0 + timedelta(days=1), kind="stop"))
         else:
-            ws.append(Window(start=t0 + timedelta(hours=6), end=t0 + timedelta(hours=22), kind="shift"))
+            ws.append(
+                Window(start=t0 + timedelta(hours=6), end=t0 + timedelta(hours=22), kind="shift")
+            )
     return SiteCalendar(site_id="far", timezone=tz, windows=ws)
 
 
 CASES = [
     # (time zone, planning moment in UTC, the stop's local date)
-    ("Pacific/Honolulu", datetime(2026, 1, 6, 4, 0, tzinfo=UTC), date(2026, 1, 6)),  # local: 5th, 18:00
-    ("Asia/Shanghai", datetime(2026, 1, 5, 20, 0, tzinfo=UTC), date(2026, 1, 8)),  # local: 6th, 04:00
+    (
+        "Pacific/Honolulu",
+        datetime(2026, 1, 6, 4, 0, tzinfo=UTC),
+        date(2026, 1, 6),
+    ),  # local: 5th, 18:00
+    (
+        "Asia/Shanghai",
+        datetime(2026, 1, 5, 20, 0, tzinfo=UTC),
+        date(2026, 1, 8),
+    ),  # local: 6th, 04:00
 ]
 
 
 @pytest.mark.parametrize(("tz", "now", "stop"), CASES)
 def test_every_job_lands_in_the_local_stop(tz, now, stop):
     cal = local_calendar(tz, stop, date(2026, 1, 1))
-    assets = [PlanAsset(asset_id=f"a{k}", site_id="far", region="r1", asset_type="pump") for k in range(3)]
+    assets = [
+        PlanAsset(asset_id=f"a{k}", site_id="far", region="r1", asset_type="pump") for k in range(3)
+    ]
     # all three are sure to fail within a few weeks: each is worth a job, and only the stop is open
     fcs = {a.key: forecast(a.key, 6, 8, 10) for a in assets}
     p = plan(fcs, assets, {"far": cal}, [crew(hours=14)], [], {"pump": cost_model()},

@@ -37,7 +37,9 @@ from prognos.planning.problem import Problem, Solution
 BOUND_METHOD = "lagrangian-by-day"  # Lagrangian relaxation, exact day problems (see lagrange)
 TARGET = 1.025  # where the bound's steps aim, relative to the flow bound
 BOUND_SHARE = 0.5  # of a unit's time after the flow bound, for the Lagrangian bound
-PASS_SECONDS_PER_CANDIDATE = 1e-5  # one day-by-day pass over the joined plan (measured: 10k assets, 220k candidates, ~1 s)
+PASS_SECONDS_PER_CANDIDATE = (
+    1e-5  # one day-by-day pass over the joined plan (measured: 10k assets, 220k candidates, ~1 s)
+)
 
 
 @dataclass

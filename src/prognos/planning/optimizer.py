@@ -146,7 +146,9 @@ def _large(forecasts, horizon_days: int) -> bool:
     return len(forecasts) * horizon_days >= DECOMPOSE_FROM
 
 
-def _decomposed(pr: Problem, now: datetime, t0: float, time_limit_s: float, executor, stats) -> Plan:
+def _decomposed(
+    pr: Problem, now: datetime, t0: float, time_limit_s: float, executor, stats
+) -> Plan:
     from prognos.planning.decompose import BOUND_METHOD, plan_large
 
     t_build = time.perf_counter() - t0
