@@ -1,5 +1,4 @@
-"""Choose the replacements: CP-SAT with a time limit, a greedy answer as hint and fallback, and
-an LP-relaxation lower bound (HiGHS through SciPy).
+"""Choose the replacements, and say how far from the best plan the answer can be.
 
     plan = optimizer.plan(forecasts, assets, calendars, crews, stock, costs, committed,
                           now=now, horizon_days=56, time_limit_s=10)
@@ -7,6 +6,17 @@ an LP-relaxation lower bound (HiGHS through SciPy).
 The objective is the expected total cost: for every component either its chosen candidate's
 expected cost (failure risk before it, planned work and parts, life thrown away) or the cost of
 doing nothing in the horizon; plus travel and call-out of every crew visit.
+
+Two ways, by size (``method``):
+
+* ``exact`` (the service's and the two-year benchmark's plans): a greedy plan as hint and
+  fallback, CP-SAT on the exact model within the time limit (:mod:`exact`), and the LP
+  relaxation as bound (:mod:`bounds`).
+* ``decompose`` (from ``DECOMPOSE_FROM`` candidates: thousands of assets): regions planned side
+  by side, on a Dask client when one is given, with a Lagrangian bound (:mod:`decompose`).
+
+``Plan.lower_bound`` is a bound on every plan's cost; ``Plan.bound_method`` names it.
+Day ``d`` is a local date at every site (:func:`local_dates`).
 """
 
 from __future__ import annotations
