@@ -40,7 +40,11 @@ class TwoWeights:
         wa, wb = self.w[g, 0], np.maximum(self.w[g, 1], 1)
         for na in range(self.pre.shape[2]):
             ok = (na <= self.count[g, 0]) & (na * wa <= c)
-            nb = np.where(self.w[g, 1] > 0, np.minimum(self.count[g, 1], (c - na * wa) // wb), 0)
+            nb = np.where(
+                self.w[g, 1] > 0,
+                np.minimum(self.count[g, 1], (c - na * wa) // wb),
+                self.count[g, 1],
+            )
             nb = np.maximum(nb, 0)
             v = np.where(ok, self.pre[g, 0, na] + self.pre[g, 1, nb], -np.inf)
             better = v > best + 1e-9
@@ -96,7 +100,7 @@ def solve(group, weight, value, n_groups: int, cap: int) -> Knapsacks | TwoWeigh
     start = np.r_[True, (g[1:] != g[:-1]) | (w[1:] != w[:-1])] if len(g) else np.zeros(0, bool)
     pos = np.arange(len(g))
     rank_w = pos - np.maximum.accumulate(np.where(start, pos, 0)) if len(g) else pos
-    ok = rank_w < cap // np.maximum(w, 1)
+    ok = rank_w < np.where(w > 0, cap // np.maximum(w, 1), len(w))  # weightless: all fit
     idx, g, w, v, rank_w, start = idx[ok], g[ok], w[ok], v[ok], rank_w[ok], start[ok]
     n_w = np.bincount(g[start], minlength=n_groups) if len(g) else np.zeros(n_groups, int)
     if not len(g) or n_w.max() <= 2:

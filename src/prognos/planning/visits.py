@@ -60,10 +60,13 @@ def part_limits(pr: Problem, stock: Sequence[PartStock]) -> None:
     depot = np.array([serves.get((cm.part, a.region), -1) for a, cm in zip(pr.assets, pr.cms, strict=True)], int)  # fmt: skip
     pr.depot_of = {i: stock[k].depot_id for i, k in enumerate(depot.tolist()) if k >= 0}
     cdep = depot[pr.c_asset] if len(pr.c_asset) else np.zeros(0, int)
+    lead = np.array([s.lead_time_days for s in stock] + [0], int)  # lead[-1]: no depot
+    early = np.flatnonzero(pr.c_day < lead[cdep])
+    early = early[np.argsort(cdep[early], kind="stable")]  # by depot, candidates in order
+    edges = np.searchsorted(cdep[early], np.arange(len(stock) + 1))
     for k, s in enumerate(stock):
-        idx = np.flatnonzero((cdep == k) & (pr.c_day < s.lead_time_days))
-        if len(idx):
-            pr.parts.append((s.depot_id, s.part, s.on_hand, idx))
+        if edges[k + 1] > edges[k]:
+            pr.parts.append((s.depot_id, s.part, s.on_hand, early[edges[k] : edges[k + 1]]))
 
 
 def check_forced(pr: Problem) -> None:
