@@ -142,7 +142,7 @@ def run_scale(
     time_limit_s: float | None = None,
     horizon: int = 90,
     assets: int = 10_000,
-    workers: int = 2,
+    workers: int = 0,
 ) -> dict[str, Any]:
     """One plan for ``assets`` assets (about 20 per customer, 20 customers and 2 crews per
     region); forecasts are the simulator's truth blurred by a lognormal. The plan is cut into

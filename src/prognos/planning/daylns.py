@@ -223,26 +223,30 @@ class DayPlanner:
             self._undo(log, worse)
         return float((before - np.array(self.by_block)).sum())
 
-    def run(self, deadline: float, max_passes: int = 12, backward_first: bool = False) -> None:
-        """Passes over the days, alternately forward and back; the first pass always ends (a
-        plan half made from nothing would leave its last days empty)."""
+    def run(
+        self,
+        deadline: float,
+        max_passes: int = 12,
+        backward_first: bool = False,
+        min_passes: int = 1,
+    ) -> None:
+        """Passes over the days, alternately forward and back; the first ``min_passes`` always
+        end (a plan half made from nothing would leave its last days empty; a seed made at
+        priced costs needs two passes at true costs before it is a good plan)."""
         days = np.flatnonzero([len(x) for x in self.cands_on]).tolist()
         for n in range(max_passes):
             gained = 0.0
             for d in days if (n + backward_first) % 2 == 0 else days[::-1]:
                 gained += self.day(d)
-                if (n > 0 or self.seeded) and time.perf_counter() > deadline:
+                if n >= min_passes and time.perf_counter() > deadline:
                     return
-            if time.perf_counter() > deadline:
+            if n + 1 >= min_passes and time.perf_counter() > deadline:
                 return
             if gained <= 1e-7 * max(abs(self.objective), 1.0) and n > 0:
                 return
 
-    seeded = False
-
     def seed(self, assign: np.ndarray, crew: np.ndarray) -> None:
-        """Start from a plan (e.g. the regions' plans joined); any pass over it may stop early."""
-        self.seeded = True
+        """Start from a plan (e.g. the regions' plans joined)."""
         for i in np.flatnonzero(assign >= 0).tolist():
             k = int(assign[i])
             self._add(i, k, int(crew[self.sl.c_group[k]]))

@@ -101,7 +101,7 @@ def _seeded(sl: slices.Slice, pi: np.ndarray, bsl: slices.Slice, end: float) -> 
     seed.run(end, max_passes=1)
     dp = DayPlanner(sl)
     dp.seed(seed.assign, seed.crew)
-    dp.run(end, backward_first=True)
+    dp.run(end, backward_first=True, min_passes=2)
     return dp
 
 
@@ -145,7 +145,7 @@ def plan_large(pr: Problem, time_limit_s: float, executor=None, n_units: int | N
     n_units = n_units or (1 if executor is None else _workers(executor))
     work, ix = units(pr, n_units)
     t_cut = time.perf_counter() - t0
-    budget = max(0.5, 0.85 * (time_limit_s - (time.perf_counter() - t0)))
+    budget = max(0.5, 0.93 * (time_limit_s - (time.perf_counter() - t0)))
     results = _map(executor, solve_unit, [w[0] for w in work], [w[1] for w in work],
                    [budget] * len(work), [time.time()] * len(work))  # fmt: skip
     cand = np.full(len(pr.assets), -1)
@@ -162,7 +162,7 @@ def plan_large(pr: Problem, time_limit_s: float, executor=None, n_units: int | N
         everything = slices.cut(pr, ix, np.arange(len(pr.assets)))  # candidates, site-days: all
         dp = DayPlanner(everything)
         dp.seed(cand, crew_of_group)
-        dp.run(time.perf_counter() + left - 0.2)
+        dp.run(time.perf_counter() + left - 0.2, min_passes=0)
         if dp.objective < objective:
             objective = dp.objective
             cand = np.where(dp.assign >= 0, everything.cand[np.maximum(dp.assign, 0)], -1)
