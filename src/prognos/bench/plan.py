@@ -247,7 +247,7 @@ def register(bench_app: typer.Typer) -> None:
         scale: bool = typer.Option(False, "--scale", help="Time one large plan instead."),
         assets: int = typer.Option(10_000, "--assets", help="With --scale: how many assets."),
         workers: int = typer.Option(
-            2, "--workers", help="With --scale: Dask worker processes (0: none)."
+            0, "--workers", help="With --scale: Dask worker processes (0: plan in this process)."
         ),
         seed: int = typer.Option(0, "--seed"),
         data: Path | None = typer.Option(None, "--data", help="Folder with C-MAPSS files."),
