@@ -22,7 +22,7 @@ from prognos.planning.model import build
 H = 21
 
 
-def world(seed: int):
+def world(seed: int, committed=()):
     rng = np.random.default_rng(seed)
     assets, fcs = [], {}
     for r in ("r1", "r2"):
@@ -54,7 +54,7 @@ def world(seed: int):
         for r in ("r1", "r2")
     ]
     travel = Travel(hours_between={"r1|r2": 2.5}, same_region=1.0)
-    return build(fcs, assets, profiles, crews, stock, costs, (), travel, NOW.date(), H)
+    return build(fcs, assets, profiles, crews, stock, costs, committed, travel, NOW.date(), H)
 
 
 def check_feasible(pr, sol) -> None:
@@ -106,3 +106,21 @@ def test_units_run_on_dask_workers_to_the_same_plan():
         there = _run(pr, client)
     assert there == here
     assert here[0]  # a plan with jobs, not two empty ones
+
+
+def test_a_committed_visit_by_a_neighbouring_crew_is_kept():
+    from prognos.domain.planning import WorkOrder, WorkOrderStatus
+
+    pr0 = world(3)
+    # the r1 crew is committed to a job in r2, on a day its own region could use it too
+    i = next(i for i, a in enumerate(pr0.assets) if a.region == "r2" and a.asset_type == "belt")
+    a = pr0.assets[i]
+    day = int(pr0.c_day[pr0.a_ptr[i]])
+    order = WorkOrder(id="wo-1", asset_id=a.asset_id, site_id=a.site_id, day=pr0.date_of(day),
+                      crew_id="c-r1", status=WorkOrderStatus.dispatched)  # fmt: skip
+    pr = world(3, committed=[order])
+    sol, objective, bound, _ = plan_large(pr, 30.0, n_units=2)
+    check_feasible(pr, sol)
+    k = sol.chosen[i]
+    assert pr.c_forced[k] and sol.crew_of[(a.site_id, int(pr.c_day[k]))] == 0
+    assert bound <= objective + 1e-6

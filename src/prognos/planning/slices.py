@@ -134,7 +134,8 @@ def clusters(pr: Problem) -> list[tuple[np.ndarray, np.ndarray]]:
     """Regions joined by the depots they share: (components, own crews) of each, largest first.
 
     A crew belongs to its home region's cluster; regions without a crew of their own join
-    the cluster of the first crew that reaches them.
+    the cluster of the first crew that reaches them, and a committed visit of a crew away
+    from home joins its home's cluster and the site's.
     """
     parent = list(range(len(pr.regions)))
 
@@ -153,6 +154,10 @@ def clusters(pr: Problem) -> list[tuple[np.ndarray, np.ndarray]]:
         for r in rest:
             parent[find(r)] = find(first)
     home = np.array([r_idx.get(c.home_region, -1) for c in pr.crews], int)
+    for k in np.flatnonzero(pr.c_forced & (pr.c_crew >= 0)).tolist():  # a committed crew's
+        r, h = int(pr.site_region[pr.site_of[pr.c_asset[k]]]), int(home[pr.c_crew[k]])  # visit
+        if h >= 0:  # away from home joins the two regions: its day must not be planned twice
+            parent[find(r)] = find(h)
     has_crew = {find(int(r)) for r in home if r >= 0}
     for k in range(len(pr.regions)):
         if find(k) not in has_crew:
