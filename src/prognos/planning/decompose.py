@@ -197,3 +197,18 @@ def _map(executor, fn, *iterables) -> list:
         args = [executor.scatter(list(x)) if i < 2 else list(x) for i, x in enumerate(iterables)]
         return executor.gather(executor.map(fn, *args, pure=False))
     return list(executor.map(fn, *iterables))
+
+
+def day_plan(pr: Problem, time_limit_s: float) -> tuple[Solution, float]:
+    """Day-by-day re-planning of the whole problem from nothing: a hint for CP-SAT."""
+    ix = slices.index(pr)
+    sl = slices.cut(pr, ix, np.arange(len(pr.assets)))  # all candidates and site-days, in order
+    dp = DayPlanner(sl)
+    dp.run(time.perf_counter() + time_limit_s)
+    chosen = {int(i): int(k) for i, k in enumerate(dp.assign.tolist()) if k >= 0}
+    crew_of = {
+        (pr.sites[int(ix.g_site[g])], int(ix.g_day[g])): int(j)
+        for g, j in enumerate(dp.crew.tolist())
+        if j >= 0
+    }
+    return Solution(chosen, crew_of), dp.objective

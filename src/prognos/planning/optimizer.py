@@ -114,6 +114,12 @@ def plan(
     else:
         pr = build_with(**options)
     sol = greedy(pr)
+    if pr.n_cands:  # day-by-day re-planning often beats the greedy plan: the better is the hint
+        from prognos.planning.decompose import day_plan
+
+        days, cost = day_plan(pr, min(0.2 * time_limit_s, 1.0))
+        if cost < sol.objective(pr) - 1e-6:
+            sol = days
     status, bound, how = "heuristic", -np.inf, "cp-sat"
     left = time_limit_s - (time.perf_counter() - t0)
     if pr.n_cands and left > 0.05:
