@@ -280,6 +280,9 @@ class Plan(BaseModel):
     status: str  # optimal | feasible | heuristic
     solve_seconds: float
     released_orders: list[str] = Field(default_factory=list)
+    bound_method: str = (
+        ""  # how lower_bound was found: lp-relaxation | cp-sat | lagrangian-by-day | ...
+    )
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -1,5 +1,4 @@
-"""Choose the replacements: CP-SAT with a time limit, a greedy answer as hint and fallback, and
-an LP-relaxation lower bound (HiGHS through SciPy).
+"""Choose the replacements, and say how far from the best plan the answer can be.
 
     plan = optimizer.plan(forecasts, assets, calendars, crews, stock, costs, committed,
                           now=now, horizon_days=56, time_limit_s=10)
@@ -7,15 +6,25 @@ an LP-relaxation lower bound (HiGHS through SciPy).
 The objective is the expected total cost: for every component either its chosen candidate's
 expected cost (failure risk before it, planned work and parts, life thrown away) or the cost of
 doing nothing in the horizon; plus travel and call-out of every crew visit.
+
+Two ways, by size (``method``):
+
+* ``exact`` (the service's and the two-year benchmark's plans): a greedy plan as hint and
+  fallback, CP-SAT on the exact model within the time limit (:mod:`exact`), and the LP
+  relaxation as bound (:mod:`bounds`).
+* ``decompose`` (from ``DECOMPOSE_FROM`` candidates: thousands of assets): regions planned side
+  by side, on a Dask client when one is given, with a Lagrangian bound (:mod:`decompose`).
+
+``Plan.lower_bound`` is a bound on every plan's cost; ``Plan.bound_method`` names it.
+Day ``d`` is a local date at every site (:func:`local_dates`).
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -30,243 +39,30 @@ from prognos.domain.planning import (
     Travel,
     WorkOrder,
 )
+from prognos.planning.bounds import lp_bound
 from prognos.planning.calendar import DayProfile, day_profile
+from prognos.planning.exact import greedy, solve_cpsat
 from prognos.planning.explain import jobs_of
-from prognos.planning.model import Problem, build
+from prognos.planning.model import build
+from prognos.planning.problem import Problem, Solution
+
+__all__ = ["Solution", "greedy", "local_dates", "lp_bound", "plan", "solve_cpsat"]
 
 
-@dataclass
-class Solution:
-    chosen: dict[int, int]  # asset -> candidate
-    crew_of: dict[tuple[str, int], int]  # visit -> crew
+def local_dates(
+    calendars: Mapping[str, SiteCalendar | DayProfile], now: datetime
+) -> tuple[date, dict[str, date]]:
+    """Each site's date at ``now`` in its own time zone, and the earliest of them (day 0).
 
-    def objective(self, pr: Problem) -> float:
-        total = float(pr.none_cost.sum())
-        for i, k in self.chosen.items():
-            total += pr.cands[k].cost - pr.none_cost[i]
-        for key, j in self.crew_of.items():
-            total += next(v[2] for v in pr.visits[key] if v[0] == j)
-        return total
-
-
-def greedy(pr: Problem) -> Solution:
-    """Committed jobs first, then components by how much a job saves, into the best open or new visit."""
-    sol = Solution({}, {})
-    load: dict[tuple[str, int], float] = defaultdict(float)
-    busy: set[tuple[int, int]] = set()
-    parts_left = {k: cap for k, (_, _, cap, _) in enumerate(pr.parts)}
-    part_rows: dict[int, list[int]] = defaultdict(list)
-    for r, (_, _, _, idx) in enumerate(pr.parts):
-        for k in idx:
-            part_rows[k].append(r)
-
-    def options(k: int):
-        c = pr.cands[k]
-        key, skill = (c.site, c.day), pr.assets[c.asset].asset_type
-        if any(parts_left[r] <= 0 for r in part_rows[k]):
-            return
-        if key in sol.crew_of:
-            j = sol.crew_of[key]
-            cap = next(v[1] for v in pr.visits[key] if v[0] == j)
-            if skill in pr.crews[j].skills and load[key] + pr.hours[c.asset] <= cap + 1e-9:
-                yield j, 0.0
-            return
-        for j, cap, vc in pr.visits.get(key, []):
-            if (
-                (c.crew is None or c.crew == j)
-                and (j, c.day) not in busy
-                and skill in pr.crews[j].skills
-                and pr.hours[c.asset] <= cap + 1e-9
-            ):
-                yield j, vc
-
-    def take(i: int, k: int, j: int) -> None:
-        c = pr.cands[k]
-        key = (c.site, c.day)
-        sol.chosen[i] = k
-        if key not in sol.crew_of:
-            sol.crew_of[key] = j
-            busy.add((j, c.day))
-        load[key] += pr.hours[i]
-        for r in part_rows[k]:
-            parts_left[r] -= 1
-
-    forced = [k for k, c in enumerate(pr.cands) if c.forced]
-    for k in forced:
-        opts = list(options(k))
-        if opts:
-            take(pr.cands[k].asset, k, min(opts, key=lambda o: o[1])[0])
-    regret = [
-        (pr.none_cost[i] - min(pr.cands[k].cost for k in ks), i)
-        for i, ks in enumerate(pr.by_asset)
-        if ks and i not in sol.chosen
-    ]
-    for _, i in sorted(regret, reverse=True):
-        best = None
-        for k in pr.by_asset[i]:
-            for j, vc in options(k):
-                gain = pr.none_cost[i] - pr.cands[k].cost - vc
-                if gain > 0 and (best is None or gain > best[0]):
-                    best = (gain, k, j)
-        if best:
-            take(i, best[1], best[2])
-    return sol
-
-
-def _twins(crews) -> list[tuple[int, int]]:
-    """Pairs of crews (consecutive within a class) that no constraint or cost tells apart."""
-    seen: dict[tuple, int] = {}
-    pairs = []
-    for j, c in enumerate(crews):
-        sig = (
-            frozenset(c.skills),
-            c.home_region,
-            c.hours_per_day,
-            frozenset(c.working_weekdays),
-            c.cost_per_hour,
-            c.callout_cost,
-        )
-        if sig in seen:
-            pairs.append((seen[sig], j))
-        seen[sig] = j
-    return pairs
-
-
-def solve_cpsat(pr: Problem, hint: Solution, time_limit_s: float, workers: int = 2):
-    """Exact model; returns (solution or None, status name, best bound)."""
-    from ortools.sat.python import cp_model
-
-    m = cp_model.CpModel()
-    x = [m.new_bool_var(f"x{k}") for k in range(len(pr.cands))]
-    z: dict[tuple[str, int, int], cp_model.IntVar] = {}
-    for (site, day), opts in pr.visits.items():
-        for j, _, _ in opts:
-            z[(site, day, j)] = m.new_bool_var(f"z{site}{day}_{j}")
-    for ks in pr.by_asset:
-        if ks:
-            m.add_at_most_one(x[k] for k in ks)
-    at_visit: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for k, c in enumerate(pr.cands):
-        at_visit[(c.site, c.day)].append(k)
-        if c.forced:
-            m.add(x[k] == 1)
-        skill = pr.assets[c.asset].asset_type
-        ok = [
-            z[(c.site, c.day, j)]
-            for j, _, _ in pr.visits[(c.site, c.day)]
-            if skill in pr.crews[j].skills and (c.crew is None or c.crew == j)
-        ]
-        m.add(x[k] <= sum(ok)) if ok else m.add(x[k] == 0)
-    scale = 60  # capacity in minutes
-    crew_day: dict[tuple[int, int], list] = defaultdict(list)
-    for key, opts in pr.visits.items():
-        m.add_at_most_one(z[(*key, j)] for j, _, _ in opts)
-        load = sum(int(round(pr.hours[pr.cands[k].asset] * scale)) * x[k] for k in at_visit[key])
-        m.add(load <= sum(int(cap * scale) * z[(*key, j)] for j, cap, _ in opts))
-        for j, _, _ in opts:
-            crew_day[(j, key[1])].append(z[(*key, j)])
-    for zs in crew_day.values():
-        m.add_at_most_one(zs)
-    # interchangeable crews: the later one works a day only if the earlier one does
-    pinned = {c.crew for c in pr.cands if c.forced}
-    for j1, j2 in _twins(pr.crews):
-        if j1 in pinned or j2 in pinned:
-            continue
-        for day in {d for (j, d) in crew_day if j == j2}:
-            m.add(sum(crew_day[(j2, day)]) <= sum(crew_day.get((j1, day), [])))
-    for _, _, cap, idx in pr.parts:
-        m.add(sum(x[k] for k in idx) <= cap)
-    obj = [int(round(c.cost - pr.none_cost[c.asset])) * x[k] for k, c in enumerate(pr.cands)]
-    obj += [int(round(vc)) * z[(*key, j)] for key, opts in pr.visits.items() for j, _, vc in opts]
-    m.minimize(sum(obj))
-    for k in range(len(pr.cands)):
-        m.add_hint(x[k], int(hint.chosen.get(pr.cands[k].asset) == k))
-    for (site, day, j), var in z.items():
-        m.add_hint(var, int(hint.crew_of.get((site, day)) == j))
-    s = cp_model.CpSolver()
-    s.parameters.max_time_in_seconds = max(time_limit_s, 0.01)
-    s.parameters.num_workers = workers
-    st = s.solve(m)
-    const = float(pr.none_cost.sum())
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, s.status_name(st), -np.inf
-    chosen = {pr.cands[k].asset: k for k in range(len(pr.cands)) if s.value(x[k])}
-    crew_of = {(site, day): j for (site, day, j), v in z.items() if s.value(v)}
-    used = {(pr.cands[k].site, pr.cands[k].day) for k in chosen.values()}
-    crew_of = {key: j for key, j in crew_of.items() if key in used}
-    return Solution(chosen, crew_of), s.status_name(st).lower(), const + s.best_objective_bound
-
-
-def lp_bound(pr: Problem) -> float:
-    """Optimal value of the LP relaxation: a lower bound on the best plan."""
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
-
-    nx = len(pr.cands)
-    zkeys = [(key, j) for key, opts in pr.visits.items() for j, _, _ in opts]
-    zidx = {kj: nx + n for n, kj in enumerate(zkeys)}
-    cost = np.zeros(nx + len(zkeys))
-    lo = np.zeros_like(cost)
-    for k, c in enumerate(pr.cands):
-        cost[k] = c.cost - pr.none_cost[c.asset]
-        lo[k] = 1.0 if c.forced else 0.0
-    vcost = {(key, j): vc for key, opts in pr.visits.items() for j, _, vc in opts}
-    for kj, n in zidx.items():
-        cost[n] = vcost[kj]
-    rows, cols, vals, rhs = [], [], [], []
-
-    def row(entries, b):
-        r = len(rhs)
-        for col, v in entries:
-            rows.append(r)
-            cols.append(col)
-            vals.append(v)
-        rhs.append(b)
-
-    at_visit: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for ks in pr.by_asset:
-        if len(ks) > 1:
-            row([(k, 1.0) for k in ks], 1.0)
-    for k, c in enumerate(pr.cands):
-        key = (c.site, c.day)
-        at_visit[key].append(k)
-        skill = pr.assets[c.asset].asset_type
-        row(
-            [(k, 1.0)]
-            + [
-                (zidx[(key, j)], -1.0)
-                for j, _, _ in pr.visits[key]
-                if skill in pr.crews[j].skills and (c.crew is None or c.crew == j)
-            ],
-            0.0,
-        )
-    crew_day: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for key, opts in pr.visits.items():
-        row([(zidx[(key, j)], 1.0) for j, _, _ in opts], 1.0)
-        row(
-            [(k, pr.hours[pr.cands[k].asset]) for k in at_visit[key]]
-            + [(zidx[(key, j)], -cap) for j, cap, _ in opts],
-            0.0,
-        )
-        for j, _, _ in opts:
-            crew_day[(j, key[1])].append(zidx[(key, j)])
-    for zs in crew_day.values():
-        if len(zs) > 1:
-            row([(n, 1.0) for n in zs], 1.0)
-    for _, _, cap, idx in pr.parts:
-        row([(k, 1.0) for k in idx], float(cap))
-    const = float(pr.none_cost.sum())
-    if not len(cost):
-        return const
-    a = coo_matrix((vals, (rows, cols)), shape=(len(rhs), len(cost))).tocsr() if rhs else None
-    res = linprog(
-        cost,
-        A_ub=a,
-        b_ub=np.array(rhs) if rhs else None,
-        bounds=np.column_stack([lo, np.ones_like(cost)]),
-        method="highs",
-    )
-    return const + float(res.fun) if res.status == 0 else -np.inf
+    A ``DayProfile`` carries no time zone: its days are taken as dated where ``now`` is.
+    """
+    local = {
+        s: now.astimezone(ZoneInfo(c.timezone)).date()
+        if isinstance(c, SiteCalendar)
+        else now.date()
+        for s, c in calendars.items()
+    }
+    return min(local.values(), default=now.date()), local
 
 
 def plan(
@@ -284,15 +80,23 @@ def plan(
     time_limit_s: float = 10.0,
     workers: int = 2,
     with_bound: bool = True,
+    method: str = "auto",
+    executor=None,
+    stats: dict | None = None,
     **options,
 ) -> Plan:
     """The cheapest plan in expectation, found within ``time_limit_s`` (see module docstring).
 
     ``forecasts`` are keyed by :attr:`PlanAsset.key`; ``costs`` by asset key, asset id or asset
     type. Raises ``Infeasible`` naming the constraint when committed orders cannot be kept.
+    ``method``: ``exact`` (greedy and CP-SAT, LP bound), ``decompose`` (regions side by side,
+    Lagrangian bound; ``max_candidates`` is not applied) or ``auto`` (``decompose`` from
+    ``DECOMPOSE_FROM`` candidates). ``executor`` (a ``concurrent.futures`` executor or a Dask
+    client) runs the decomposition's units; without one they run in this process. ``stats``,
+    a dict, receives the decomposition's timings and bounds.
     """
     t0 = time.perf_counter()
-    today = now.date()
+    today, local = local_dates(calendars, now)
     profiles = {
         s: c if isinstance(c, DayProfile) else day_profile(c, today, horizon_days + 1)
         for s, c in calendars.items()
@@ -300,35 +104,86 @@ def plan(
 
     def build_with(**opts) -> Problem:
         return build(forecasts, assets, profiles, crews, stock, costs, committed, travel or Travel(),
-                     today, horizon_days, **opts)  # fmt: skip
+                     today, horizon_days, local_today=local, **opts)  # fmt: skip
 
-    pr = build_with(**options)
+    if method == "decompose" or (method == "auto" and _large(forecasts, horizon_days)):
+        pr = build_with(**{**options, "max_candidates": None})
+        if method == "decompose" or pr.n_cands >= DECOMPOSE_FROM:
+            return _decomposed(pr, now, t0, time_limit_s, executor, stats)
+        pr = build_with(**options)
+    else:
+        pr = build_with(**options)
     sol = greedy(pr)
-    status, bound = "heuristic", -np.inf
+    if pr.n_cands:  # day-by-day re-planning often beats the greedy plan: the better is the hint
+        from prognos.planning.decompose import day_plan
+
+        days, cost = day_plan(pr, min(0.2 * time_limit_s, 1.0))
+        if cost < sol.objective(pr) - 1e-6:
+            sol = days
+    status, bound, how = "heuristic", -np.inf, "cp-sat"
     left = time_limit_s - (time.perf_counter() - t0)
-    if pr.cands and left > 0.05:
+    if pr.n_cands and left > 0.05:
         found, st, bound = solve_cpsat(pr, sol, left, workers)
         if options.get("max_candidates") is not None:
             bound = -np.inf  # CP-SAT bounds the restricted model only
         if found is not None and found.objective(pr) <= sol.objective(pr) + 1e-6:
             sol, status = found, st
-    elif not pr.cands:
-        status, bound = "optimal", float(pr.none_cost.sum())
+    elif not pr.n_cands:
+        status, bound, how = "optimal", float(pr.none_cost.sum()), "exact"
     if with_bound:
         if options.get("max_candidates") is not None:  # restricted model: bound the full one
             full = {**options, "max_candidates": None}
             pr_full = build_with(**full)
-            bound = lp_bound(pr_full)
+            bound, how = lp_bound(pr_full), "lp-relaxation"
         else:
-            bound = max(bound, lp_bound(pr))
+            lp = lp_bound(pr)
+            bound, how = (lp, "lp-relaxation") if lp > bound else (bound, how)
     objective = sol.objective(pr)
+    if pr.relaxed_bound > bound:
+        bound, how = pr.relaxed_bound, "per-component"
     return Plan(
         created_at=now,
         horizon_days=horizon_days,
         jobs=jobs_of(pr, sol),
         objective=objective,
-        lower_bound=min(max(bound, pr.relaxed_bound), objective),
+        lower_bound=min(bound, objective),
         status=status,
         solve_seconds=time.perf_counter() - t0,
         released_orders=pr.released,
+        bound_method=how,
+    )
+
+
+DECOMPOSE_FROM = 40_000  # candidates: beyond this CP-SAT's model is too large for its time
+
+
+def _large(forecasts, horizon_days: int) -> bool:
+    """Cheap guess before building: could the problem reach ``DECOMPOSE_FROM`` candidates?"""
+    return len(forecasts) * horizon_days >= DECOMPOSE_FROM
+
+
+def _decomposed(
+    pr: Problem, now: datetime, t0: float, time_limit_s: float, executor, stats
+) -> Plan:
+    from prognos.planning.decompose import BOUND_METHOD, plan_large
+
+    t_build = time.perf_counter() - t0
+    left = time_limit_s - t_build - 0.05 * len(pr.assets) / 1000
+    sol, objective, bound, details = plan_large(pr, max(left, 1.0), executor)
+    bound = max(bound, pr.relaxed_bound)
+    t_jobs = time.perf_counter()
+    jobs = jobs_of(pr, sol)
+    if stats is not None:
+        stats.update(details, build_seconds=round(t_build, 2), candidates=pr.n_cands,
+                     jobs_seconds=round(time.perf_counter() - t_jobs, 2))  # fmt: skip
+    return Plan(
+        created_at=now,
+        horizon_days=pr.horizon,
+        jobs=jobs,
+        objective=objective,
+        lower_bound=min(bound, objective),
+        status="feasible",
+        solve_seconds=time.perf_counter() - t0,
+        released_orders=pr.released,
+        bound_method=BOUND_METHOD if bound > pr.relaxed_bound else "per-component",
     )
