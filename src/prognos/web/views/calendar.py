@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prognos.domain import Principal
 from prognos.domain.planning import (
@@ -147,13 +148,24 @@ def _calendar_between(doc: dict | None, lo: datetime, hi: datetime) -> SiteCalen
 
 
 def _day_kinds(cal: SiteCalendar, days: list[date]) -> dict[date, str]:
-    """The dominant kind of each day: blackout > shutdown > stop > shift (production) > idle."""
+    """The dominant kind of each of the site's local days: blackout > shutdown > stop > shift
+    (production) > idle. Days are the site's own: a Shanghai shift from 06:00 local starts the
+    day before in UTC, and must not make that local Sunday a production day."""
+    tz = _zone(cal.timezone)
     tz_days = set(days)
     found: dict[date, set[str]] = {}
     for w in cal.windows:
-        d = w.start.date()
-        while d <= (w.end - timedelta(microseconds=1)).date():
+        d = w.start.astimezone(tz).date()
+        last = (w.end - timedelta(microseconds=1)).astimezone(tz).date()
+        while d <= last:
             if d in tz_days:
                 found.setdefault(d, set()).add(w.kind.value)
             d += timedelta(days=1)
     return {d: next(k for k in _DAY_KIND_ORDER if k in ks) for d, ks in found.items()}
+
+
+def _zone(name: str | None) -> tzinfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
