@@ -103,11 +103,18 @@ class DuckDBStore(SqlStore):
             floor, newest = self._newest_stored(cur)
             self._floor = _UNKNOWN  # until this write is known to have gone through
             before = np.array([newest.get(a, floor) for a in enc.assets], dtype=np.int64)
-            if (enc.firsts > before).all():
-                cur.from_arrow(enc.table).insert_into("telemetry")
-                n = enc.table.num_rows
-            else:
-                n = _insert_new(cur, enc.table, enc.ts.min(), enc.ts.max())
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                if (enc.firsts > before).all():
+                    cur.from_arrow(enc.table).insert_into("telemetry")
+                    n = enc.table.num_rows
+                else:
+                    n = _insert_new(cur, enc.table, enc.ts.min(), enc.ts.max())
+                _mark(cur, enc.table)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
             newest.update(zip(enc.assets, np.maximum(before, enc.lasts).tolist(), strict=True))
             self._floor = floor
         return n
@@ -162,6 +169,11 @@ class DuckDBStore(SqlStore):
             finally:
                 cur.unregister("incoming_rows")
 
+    def telemetry_bytes(self) -> int:
+        """The whole database file (DuckDB does not size one table)."""
+        rows = self._rows("SELECT total_blocks * block_size FROM pragma_database_size()")
+        return int(rows[0][0] or 0)
+
     def checkpoint(self) -> None:
         with self._lock:
             self._con.execute("CHECKPOINT")
@@ -203,6 +215,22 @@ class DuckDBStore(SqlStore):
         with self._lock:
             self._readers.close()
             self._con.close()
+
+
+def _mark(cur: Any, table: pa.Table) -> None:
+    """The batch's (asset, hour) activity marks (``sql_activity``), in one statement."""
+    cur.register("marked", table)
+    try:
+        cur.execute(
+            "INSERT INTO telemetry_activity (asset_id, hour, written_at, fresh, rolled) "
+            "SELECT CAST(asset_id AS VARCHAR), date_trunc('hour', ts), timezone('UTC', now()), "
+            "true, false FROM marked GROUP BY ALL ORDER BY ALL "
+            "ON CONFLICT (asset_id, hour) DO UPDATE SET written_at = EXCLUDED.written_at, "
+            "fresh = true, rolled = false "
+            "WHERE NOT telemetry_activity.fresh OR telemetry_activity.rolled"
+        )
+    finally:
+        cur.unregister("marked")
 
 
 def _insert_new(cur: Any, table: pa.Table, lo: np.datetime64, hi: np.datetime64) -> int:
