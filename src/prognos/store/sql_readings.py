@@ -95,9 +95,10 @@ class ReadingsSql(ActivitySql):
             until = self.rolled_until(asset_id)
             if until is None:
                 _, last_hour, _ = self.hourly_span(asset_id)
-                until = last_hour + timedelta(hours=1) if last_hour else None
+                until = last_hour + _HOUR if last_hour else None
             if until is not None and until > start:
-                h = self.hourly(asset_id, channels, _floor_hour(start), min(until, end))
+                upto = min(until, _floor_hour(end) + _HOUR)  # the hour of ``end`` included
+                h = self.hourly(asset_id, channels, _floor_hour(start), upto)
                 if len(h):
                     secs = pd.to_datetime(h["hour"]).astype("datetime64[us]").astype("int64") / 1e6
                     h["b"] = np.clip(np.floor((secs - s0) / width), 0, buckets - 1)

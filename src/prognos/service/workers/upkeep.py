@@ -70,9 +70,8 @@ class UpkeepWorker(LoopWorker):
         out: dict[str, Any] = {"partitions_created": self._activity.ensure_partitions(2)}
         keep = self.retention_of()
         shortest = min((d for d in keep.values() if d), default=0)
-        floor = now - timedelta(days=shortest) if shortest else None
         hour = now.replace(minute=0, second=0, microsecond=0)
-        out["hours_rolled"] = self._activity.roll_up(hour, floor=floor)
+        out["hours_rolled"] = self._activity.roll_up(hour)
         out["partitions_dropped"], out["readings_deleted"] = [], 0
         if shortest:
             out.update(self._expire(now, keep))
