@@ -7,6 +7,7 @@ import logging
 import time
 
 import pytest
+from scale_support import DEPLOY, publish, stream
 
 from prognos import devservers
 from prognos.bench import fleet
@@ -14,7 +15,6 @@ from prognos.config import Settings
 from prognos.domain.keys import MANUFACTURER
 from prognos.service.platform import open_platform
 from prognos.service.workers import mqtt_worker
-from scale_support import DEPLOY, publish, stream
 from support import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -6,6 +6,7 @@ import os
 import signal
 
 import pytest
+from scale_support import publish, start, stop, stream
 
 from prognos import devservers
 from prognos.bench import fleet
@@ -13,7 +14,6 @@ from prognos.config import Settings
 from prognos.domain.keys import MANUFACTURER
 from prognos.service.platform import open_platform
 from prognos.service.workers import mqtt_worker
-from scale_support import publish, start, stop, stream
 from support import wait_until
 
 
