@@ -82,7 +82,7 @@ def register(bench_app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--kill-one",
-                help="MQTT: two worker processes, one SIGKILLed at half the stream and never "
+                help="MQTT: two worker processes, one SIGKILLed mid-stream and never "
                 "restarted; reports when the survivor had stored everything, and duplicates.",
             ),
         ] = False,

@@ -249,6 +249,11 @@ class TelemetryService:
         p.require_manufacturer()
         return self._readings.count_readings()
 
+    def disk_bytes(self, p: Principal) -> int:
+        """Disk the stored readings take (the manufacturer's figure; sizing, benchmarks)."""
+        p.require_manufacturer()
+        return self._readings.telemetry_bytes()
+
     def compact(self, p: Principal) -> dict[str, Any]:
         """Lay the stored readings out by asset and time again (manufacturer only): per-asset
         range scans read a few blocks instead of most of the table. Writes wait meanwhile."""

@@ -89,6 +89,9 @@ class ReadingsPort(Protocol):
         ...
 
     def count_readings(self) -> int: ...
+    def telemetry_bytes(self) -> int:
+        """Disk the raw readings take (PostgreSQL: partitions with indexes; DuckDB: the file)."""
+        ...
 
 
 class QuarantinePort(Protocol):
