@@ -23,6 +23,7 @@ import pyarrow as pa
 from prognos.domain import ReadingBatch
 from prognos.errors import Conflict
 from prognos.store.sql import on_conflict_update
+from prognos.store.sql_activity import MARK, activity_pairs
 from prognos.store.sql_store import SqlStore
 
 _UNKNOWN = object()  # the newest stored reading's time, before it is looked up
@@ -54,6 +55,7 @@ class DuckDBStore(SqlStore):
         self._readers = self._con.cursor()
         self._floor: int | object = _UNKNOWN  # see _newest_stored
         self._newest: dict[str, int] = {}
+        self._pending: set[tuple[str, Any]] = set()  # (asset, hour) marked and not yet taken
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -110,11 +112,12 @@ class DuckDBStore(SqlStore):
                     n = enc.table.num_rows
                 else:
                     n = _insert_new(cur, enc.table, enc.ts.min(), enc.ts.max())
-                _mark(cur, enc.table)
+                marked = self._mark_new(cur, batch)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            self._pending.update(marked)
             newest.update(zip(enc.assets, np.maximum(before, enc.lasts).tolist(), strict=True))
             self._floor = floor
         return n
@@ -169,6 +172,26 @@ class DuckDBStore(SqlStore):
             finally:
                 cur.unregister("incoming_rows")
 
+    def _mark_new(self, cur: Any, batch: ReadingBatch) -> list[tuple[str, Any]]:
+        """Activity marks (``sql_activity``) for the batch's (asset, hour) pairs not marked
+        since the last take or rollup: this process is the file's only writer, so a steady
+        stream costs one upsert a refresh interval, not one a batch."""
+        assets, hours = activity_pairs(batch.asset_id, batch.ts)
+        new = [(a, h) for a, h in zip(assets, hours, strict=True) if (a, h) not in self._pending]
+        if new:
+            cur.execute(MARK, ([a for a, _ in new], [h for _, h in new]))
+        return new
+
+    def take_fresh_assets(self) -> list[str]:
+        with self._lock:
+            self._pending.clear()
+            return super().take_fresh_assets()
+
+    def roll_up(self, before, floor=None, chunk_hours: int = 24) -> int:
+        with self._lock:
+            self._pending.clear()
+            return super().roll_up(before, floor, chunk_hours)
+
     def telemetry_bytes(self) -> int:
         """The whole database file (DuckDB does not size one table)."""
         rows = self._rows("SELECT total_blocks * block_size FROM pragma_database_size()")
@@ -215,22 +238,6 @@ class DuckDBStore(SqlStore):
         with self._lock:
             self._readers.close()
             self._con.close()
-
-
-def _mark(cur: Any, table: pa.Table) -> None:
-    """The batch's (asset, hour) activity marks (``sql_activity``), in one statement."""
-    cur.register("marked", table)
-    try:
-        cur.execute(
-            "INSERT INTO telemetry_activity (asset_id, hour, written_at, fresh, rolled) "
-            "SELECT CAST(asset_id AS VARCHAR), date_trunc('hour', ts), timezone('UTC', now()), "
-            "true, false FROM marked GROUP BY ALL ORDER BY ALL "
-            "ON CONFLICT (asset_id, hour) DO UPDATE SET written_at = EXCLUDED.written_at, "
-            "fresh = true, rolled = false "
-            "WHERE NOT telemetry_activity.fresh OR telemetry_activity.rolled"
-        )
-    finally:
-        cur.unregister("marked")
 
 
 def _insert_new(cur: Any, table: pa.Table, lo: np.datetime64, hi: np.datetime64) -> int:

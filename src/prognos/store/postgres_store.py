@@ -130,11 +130,11 @@ class PostgresStore(SqlStore):
     def compact_telemetry(self) -> int:
         """Rewrite the readings in key order (asset, channel, time) with CLUSTER, so an asset's
         rows share pages again after interleaved appends; the table is locked while it runs."""
-        with self._cursor() as cur:
-            cur.execute("CLUSTER telemetry USING telemetry_pkey")
-            cur.execute("ANALYZE telemetry")
-            cur.execute("SELECT count(*) FROM telemetry")
-            return int(cur.fetchone()[0])
+        # CLUSTER of a partitioned table clusters each month, outside a transaction block
+        with psycopg.connect(self.url, autocommit=True) as con:
+            con.execute("CLUSTER telemetry USING telemetry_pkey")
+            con.execute("ANALYZE telemetry")
+            return int(con.execute("SELECT count(*) FROM telemetry").fetchone()[0])
 
     # -- partitions: one a month (migration 8) ------------------------------------------------
     def _partition_months(self, cur: Any) -> dict[datetime, str]:
