@@ -51,7 +51,7 @@ def _wait_connected(platform, n: int, procs: list[subprocess.Popen], timeout: fl
     deadline = time.monotonic() + timeout
     pids = {p.pid for p in procs}
     while time.monotonic() < deadline:
-        rows = platform.store.list_workers("mqtt")
+        rows = platform.cluster.rows(MANUFACTURER, "mqtt")
         if sum(r["pid"] in pids and r["state"] == "connected" for r in rows) == n:
             return
         if any(p.poll() is not None for p in procs):
@@ -134,11 +134,11 @@ def run_scale(
                     )
                     cpu = _cpu_s(procs) - cpu0
                 finally:
-                    ids = [r["client_id"] for r in platform.store.list_workers("mqtt")]
+                    beats = platform.cluster.rows(MANUFACTURER)
                     _stop(procs)
-                for cid in ids:  # the next round's workers must not share these sessions
-                    forget_session(broker.port, cid)
-                platform.store._exec("DELETE FROM workers")
+                for cid in {r["client_id"] for r in beats if r["client_id"]}:
+                    forget_session(broker.port, cid)  # the next round must not share them
+                platform.cluster.forget(MANUFACTURER, [r["id"] for r in beats])
                 tick += ticks
                 rows.append(
                     {
@@ -203,9 +203,7 @@ def run_kill_one(
                 time.sleep(0.05)
             after = time.monotonic() - t_end
             stored = platform.telemetry.count(MANUFACTURER)
-            distinct = platform.store._rows(
-                "SELECT count(*) FROM (SELECT DISTINCT asset_id, channel, ts FROM telemetry) d"
-            )[0][0]
+            distinct = platform.telemetry.count(MANUFACTURER, distinct=True)
         finally:
             _stop(procs)
             platform.close()

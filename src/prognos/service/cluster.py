@@ -52,6 +52,17 @@ class ClusterService:
             out[f"{r['kind']}@{proc}"] = self._remote(r)
         return out
 
+    def rows(self, p: Principal, kind: str | None = None) -> list[dict[str, Any]]:
+        """The heartbeat rows as stored (every process, this one too)."""
+        p.require_manufacturer()
+        return self._workers.list_workers(kind)
+
+    def forget(self, p: Principal, worker_ids: list[str]) -> None:
+        """Remove heartbeat rows (a benchmark between rounds; an operator after a decommission)."""
+        p.require_manufacturer()
+        for wid in worker_ids:
+            self._workers.forget_worker(wid)
+
     def _remote(self, r: dict[str, Any]) -> dict[str, Any]:
         body = dict(r["body"])
         stale = r["age_s"] > self.stale_s

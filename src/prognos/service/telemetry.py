@@ -244,10 +244,11 @@ class TelemetryService:
         p.require_manufacturer()
         return self._readings.last_reading_times(asset_ids)
 
-    def count(self, p: Principal) -> int:
-        """How many readings are stored in all (the manufacturer's figure)."""
+    def count(self, p: Principal, distinct: bool = False) -> int:
+        """How many readings are stored in all (the manufacturer's figure); ``distinct``
+        counts different (asset, channel, time) keys, to find readings stored twice."""
         p.require_manufacturer()
-        return self._readings.count_readings()
+        return self._readings.count_readings(distinct)
 
     def disk_bytes(self, p: Principal) -> int:
         """Disk the stored readings take (the manufacturer's figure; sizing, benchmarks)."""

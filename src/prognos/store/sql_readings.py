@@ -159,7 +159,12 @@ class ReadingsSql(ActivitySql):
         )
         return {(r[0], r[1]): from_db_time(r[2]) for r in rows}
 
-    def count_readings(self) -> int:
+    def count_readings(self, distinct: bool = False) -> int:
+        """How many readings are stored (``distinct``: how many different keys among them,
+        which differs only where the engine keeps no key)."""
+        if distinct:
+            sql = "SELECT count(*) FROM (SELECT DISTINCT asset_id, channel, ts FROM telemetry) d"
+            return int(self._rows(sql)[0][0])
         return int(self._rows("SELECT count(*) FROM telemetry")[0][0])
 
     def channels_of(self, asset_id: str) -> list[str]:
