@@ -25,6 +25,17 @@ from prognos.bench.mqtt_peers import forget_session, timed_stream
 from prognos.domain.keys import MANUFACTURER
 
 
+def _open(db: str, assets: int, channels: int):
+    from prognos.bench import fleet
+    from prognos.config import Settings
+    from prognos.service.platform import open_platform
+
+    settings = Settings(db=db, artifacts_dir=Path(tempfile.gettempdir()), refresh_interval=0)
+    platform = open_platform(settings)
+    fleet.setup_fleet(platform, n_assets=assets, n_channels=channels)
+    return platform
+
+
 def _env(db: str, **extra: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROGNOS_")}
     env.update({"PROGNOS_DB": db, "PROGNOS_LOG_LEVEL": "WARNING"})
@@ -103,7 +114,6 @@ def run_scale(
 ) -> dict[str, Any]:
     from prognos import devservers
     from prognos.bench._stores import throwaway_store
-    from prognos.bench.ingest import _first_tick, _open
 
     per_message = channels
     readings = assets * ticks * per_message
@@ -114,7 +124,7 @@ def run_scale(
         tempfile.TemporaryDirectory(prefix="prognos-bench-") as logs,
     ):
         platform = _open(db, assets, channels)
-        tick = _first_tick()
+        tick = int(time.time()) % 5_000_000  # a reused PostgreSQL store sees new readings
         try:
             for n in range(1, workers + 1):
                 procs = _workers(n, broker.url, db, Path(logs), mqtt_takeover_after=0)
@@ -171,7 +181,6 @@ def run_kill_one(
     """Two workers, one SIGKILLed mid-stream and never restarted."""
     from prognos import devservers
     from prognos.bench._stores import throwaway_store
-    from prognos.bench.ingest import _open
 
     readings = assets * ticks * channels
     with (
