@@ -57,6 +57,48 @@ class Settings(BaseSettings):
         "prognos-ingest",
         description="Shared-subscription group; workers in one group split the messages.",
     )
+    mqtt_client_id: str | None = Field(
+        None,
+        description="MQTT client id of this process's ingest worker (default: prognos-GROUP-HOST-PID, "
+        "distinct for every worker).",
+    )
+    mqtt_takeover_after: float = Field(
+        15.0,
+        ge=0,
+        description="Seconds an MQTT worker's heartbeat may be silent before a surviving worker of "
+        "its group takes over its broker session and stores what was queued for it (0: never).",
+    )
+    mqtt_drops_topic: str = Field(
+        "$SYS/broker/publish/messages/dropped",
+        description="Broker topic counting messages the broker dropped (Mosquitto's $SYS); the "
+        "worker reports every increase as lost readings (empty: do not watch).",
+    )
+    heartbeat_interval: float = Field(
+        2.0,
+        gt=0,
+        description="Seconds between the heartbeats each process's workers write to the store "
+        "(status of every worker, wherever it runs; takeover of a silent MQTT worker).",
+    )
+    retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days raw readings are kept (0: for ever); older ones are dropped (whole "
+        "months on PostgreSQL), their hourly rollups stay.",
+    )
+    retention_days_by_type: dict[str, int] = Field(
+        default_factory=dict,
+        description='Raw-reading retention per asset type as JSON, e.g. {"pump": 90} '
+        "(types not named keep PROGNOS_RETENTION_DAYS).",
+    )
+    rollup_retention_days: int = Field(
+        0, ge=0, description="Days hourly rollups are kept (0: for ever)."
+    )
+    upkeep_interval: float = Field(
+        300.0,
+        ge=0,
+        description="Seconds between rounds of telemetry upkeep in `prognos serve`: hourly "
+        "rollups, retention, PostgreSQL partitions ahead (0: off). One server of several does it.",
+    )
     opcua_mapping: Path | None = Field(
         None,
         description="Mapping file (YAML) of an OPC UA server's nodes to asset channels; when set, "

@@ -63,6 +63,11 @@ class Mosquitto:
     persistence: bool = False
     users: dict[str, str] | None = None  # user -> password; then anonymous clients are refused
     tls: MosquittoTls | None = None
+    # 0: no queue limit (the tests' default); None: the broker's stock limit (1,000 per client)
+    queue_limit: int | None = 0
+    sys_interval: int | None = None  # seconds between $SYS updates (stock: 10)
+    config: Path | None = None  # a shipped mosquitto.conf: its settings, this run's paths
+    acl: Path | None = None  # an ACL file to copy in
 
     @property
     def url(self) -> str:
@@ -75,9 +80,23 @@ class Mosquitto:
         lines = [
             "user root",
             f"listener {self.port} 127.0.0.1",
-            "max_queued_messages 0",
             "log_dest stderr",
         ]
+        if self.config is not None:  # its settings; paths and listeners are this run's
+            lines += [
+                ln
+                for ln in Path(self.config).read_text().splitlines()
+                if ln.strip()
+                and not ln.lstrip().startswith("#")
+                and ln.split()[0] not in _RUN_SPECIFIC
+            ]
+        elif self.queue_limit is not None:
+            lines.append(f"max_queued_messages {self.queue_limit}")
+        if self.sys_interval is not None:
+            lines.append(f"sys_interval {self.sys_interval}")
+        if self.acl is not None:
+            shutil.copy(self.acl, self.folder / "acl")
+            lines.append(f"acl_file {self.folder / 'acl'}")
         if self.tls is not None:
             lines += [
                 f"cafile {self.tls.ca_file}",
@@ -95,7 +114,7 @@ class Mosquitto:
                     capture_output=True,
                 )
             lines += ["allow_anonymous false", f"password_file {passwd}"]
-        else:
+        elif self.config is None:
             lines.append("allow_anonymous true")
         if self.persistence:
             lines += ["persistence true", f"persistence_location {self.folder}/"]
@@ -120,16 +139,49 @@ class Mosquitto:
         self.start()
 
 
+_RUN_SPECIFIC = {
+    "listener",
+    "port",
+    "bind_address",
+    "persistence",
+    "persistence_location",
+    "password_file",
+    "acl_file",
+    "log_dest",
+    "user",
+    "pid_file",
+    "include_dir",
+    "allow_anonymous",
+    "sys_interval",
+}
+
+
 @contextmanager
 def mosquitto(
     persistence: bool = False,
     users: dict[str, str] | None = None,
     tls: MosquittoTls | None = None,
+    *,
+    queue_limit: int | None = 0,
+    sys_interval: int | None = None,
+    config: Path | None = None,
+    acl: Path | None = None,
 ) -> Iterator[Mosquitto]:
+    """A broker on a free port. ``queue_limit=None`` keeps Mosquitto's stock queue limit (it
+    drops messages for a client that falls 1,000 behind); ``config`` runs a shipped
+    ``mosquitto.conf`` (its queue limits, expiry, ...) with this run's port and paths."""
     folder = Path(tempfile.mkdtemp(prefix="prognos-mqtt-"))
     os.chmod(folder, 0o755)
     broker = Mosquitto(
-        port=free_port(), folder=folder, persistence=persistence, users=users, tls=tls
+        port=free_port(),
+        folder=folder,
+        persistence=persistence,
+        users=users,
+        tls=tls,
+        queue_limit=queue_limit,
+        sys_interval=sys_interval,
+        config=config,
+        acl=acl,
     )
     broker.start()
     try:

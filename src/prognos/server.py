@@ -11,11 +11,15 @@ import asyncio
 import logging
 
 from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from pydantic import Field
 
+from prognos import __version__
 from prognos.api import create_app
 from prognos.api.deps import PrincipalDep
-from prognos.api.schemas import PlatformStatus
+from prognos.api.schemas import Health, PlatformStatus
 from prognos.config import Settings
+from prognos.domain.keys import MANUFACTURER
 from prognos.ingest.opcua_client import ServerUnreachable
 from prognos.service.hosting import workers_for
 from prognos.service.platform import Platform, open_platform
@@ -62,12 +66,54 @@ def create_server_app(
 
     @app.get("/api/v1/status", tags=["meta"])
     def status(principal: PrincipalDep) -> PlatformStatus:
-        """Store, workers and their connection state (a health signal of their own)."""
+        """Store, workers and their connection state (a health signal of their own): this
+        server's workers by name, those of other processes on the same store (other servers,
+        `prognos ingest mqtt` workers) as `name@host:pid`, from their heartbeats."""
         return PlatformStatus.model_validate(
             {
                 "store": platform.store_kind,
-                "workers": {name: w.status() for name, w in workers.items()},
+                "workers": platform.cluster.workers(principal, workers),
             }
         )
 
+    _health(app, platform, workers)
+    _metrics(app, platform, workers)
     return app
+
+
+class ServerHealth(Health):
+    problems: list[str] = Field(
+        default_factory=list, description="why the status is degraded, in words"
+    )
+
+
+def _health(app: FastAPI, platform: Platform, workers: dict[str, Worker]) -> None:
+    """``/api/v1/health`` with the deployment's checks: the store answers, no worker of any
+    process failed or went silent, the broker dropped nothing in the last hour."""
+    app.router.routes[:] = [
+        r for r in app.router.routes if getattr(r, "path", None) != "/api/v1/health"
+    ]
+
+    @app.get("/api/v1/health", tags=["meta"])
+    def health() -> ServerHealth:
+        problems = platform.cluster.problems(MANUFACTURER, workers)
+        return ServerHealth(
+            status="degraded" if problems else "ok",
+            version=__version__,
+            store=platform.store_kind,
+            problems=problems,
+        )
+
+
+def _metrics(app: FastAPI, platform: Platform, workers: dict[str, Worker]) -> None:
+    """``/metrics`` for Prometheus, the manufacturer's key only (it names hosts and customers'
+    traffic): every process's workers from their heartbeats, refresh backlog, store up."""
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(platform.cluster.collector(MANUFACTURER, workers))
+
+    @app.get("/metrics", include_in_schema=False, response_class=PlainTextResponse)
+    def metrics(principal: PrincipalDep) -> PlainTextResponse:
+        principal.require_manufacturer()
+        return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -71,6 +71,21 @@ def register(bench_app: typer.Typer) -> None:
                 "them: the most Mosquitto can hand over, a stress test)."
             ),
         ] = "paho",
+        workers: Annotated[
+            int,
+            typer.Option(
+                help="MQTT: run 1..N `prognos ingest mqtt` processes in one group, one after "
+                "the other, and report readings/s for each and the scaling ratio."
+            ),
+        ] = 0,
+        kill_one: Annotated[
+            bool,
+            typer.Option(
+                "--kill-one",
+                help="MQTT: two worker processes, one SIGKILLed mid-stream and never "
+                "restarted; reports when the survivor had stored everything, and duplicates.",
+            ),
+        ] = False,
         repeat: Annotated[
             int,
             typer.Option(
@@ -82,7 +97,16 @@ def register(bench_app: typer.Typer) -> None:
         """Ingest throughput: MQTT end to end against the bare broker, or HTTP batches."""
         if publisher not in ("paho", "raw"):
             raise typer.BadParameter(f"unknown publisher {publisher!r}: use paho or raw")
-        if http:
+        if kill_one or workers:
+            from prognos.bench.ingest_scale import run_kill_one, run_scale
+
+            if kill_one:
+                result = run_kill_one(store, assets, channels, ticks, publisher)
+                title = "MQTT ingest: one of two workers killed"
+            else:
+                result = run_scale(store, assets, channels, ticks, workers, publisher)
+                title = "MQTT ingest: 1..N worker processes"
+        elif http:
             result = run_http(store, assets, channels, ticks, concurrency)
             title = "HTTP batch ingest"
         else:

@@ -131,6 +131,7 @@ def run(
             t0 = time.perf_counter()
             t.compact(M)
             compact_s = time.perf_counter() - t0
+            disk = t.disk_bytes(M)
             t.history(M, str(picks[0]))
             after = scans(t)
         finally:
@@ -145,6 +146,9 @@ def run(
         "append_readings_per_s": round(readings / append_s),
         "interleaved": before,
         "compact_seconds": round(compact_s, 2),
+        # after compaction; PostgreSQL: telemetry partitions with their indexes, DuckDB: the
+        # whole database file
+        "disk_bytes_per_million_readings": round(disk / readings * 1e6),
         "compacted": after,
         "speedup_p50": {
             k: round(before[k]["p50_ms"] / max(after[k]["p50_ms"], 1e-6), 1) for k in before

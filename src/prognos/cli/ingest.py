@@ -39,7 +39,8 @@ def ingest_mqtt(
         str | None,
         typer.Option(
             help="MQTT client id; the broker keeps unacknowledged messages under it while the "
-            "worker is down. Give each worker of a group its own (default: prognos-GROUP-HOST)."
+            "worker is down (default: PROGNOS_MQTT_CLIENT_ID, else prognos-GROUP-HOST-PID, "
+            "distinct for every worker; a survivor takes over the session of one that is gone)."
         ),
     ] = None,
     max_batch: Annotated[int, typer.Option(help="Most messages committed at once.")] = 2000,
@@ -56,7 +57,7 @@ def ingest_mqtt(
     On the embedded DuckDB store only one process may write: while `prognos serve` holds the
     file, set PROGNOS_MQTT_BROKER for the server instead, or use PostgreSQL for several workers.
     """
-    from prognos.service.workers import mqtt_worker
+    from prognos.service.hosting import ingest_workers, with_heartbeat
 
     s = ctx.settings(db)
     s = s.model_copy(
@@ -76,17 +77,27 @@ def ingest_mqtt(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with ctx.local_platform(s) as platform:
-        worker = mqtt_worker(
-            platform, s, client_id=client_id, max_batch=max_batch, max_wait_s=max_wait_ms / 1000
+        hosted = with_heartbeat(
+            platform,
+            ingest_workers(
+                platform,
+                s,
+                client_id=client_id,
+                max_batch=max_batch,
+                max_wait_s=max_wait_ms / 1000,
+            ),
         )
-        worker.start()
+        worker = hosted["mqtt"]
+        for w in hosted.values():
+            w.start()
         try:
             while not stop.wait(0.2):
                 idle = idle_exit is not None and worker.wait_subscribed(0)
                 if idle and worker.idle_s() >= idle_exit:
                     break
         finally:
-            worker.stop()
+            for w in reversed(list(hosted.values())):
+                w.stop()
         st, counts = worker.stats, worker.handler.status()
         typer.echo(
             f"received {st.received} messages, acknowledged {st.acked}; "

@@ -31,10 +31,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from prognos.ingest.mqtt_broker import (
     default_client_id,
@@ -42,6 +40,8 @@ from prognos.ingest.mqtt_broker import (
     shared_topic,
     tls_context,
 )
+from prognos.ingest.mqtt_drops import BrokerDrops
+from prognos.ingest.mqtt_handler import BatchHandler, Handler, WorkerStats, _Plain
 from prognos.ingest.mqtt_salvage import STOPPED, Failed, Item, Retrier, Salvage
 from prognos.ingest.mqtt_subscriber import NEVER_EXPIRES, Message, Subscriber
 
@@ -54,50 +54,6 @@ MAX_PACKET_BYTES = 32 * 1024 * 1024
 
 # What the connection thread hands over: (connection generation, messages, packet ids)
 _Chunk = tuple[int, list[Message], list[int]]
-
-
-class BatchHandler(Protocol):
-    """A handler in two steps, so one batch is prepared while the one before it commits."""
-
-    def prepare(self, messages: list[Message]) -> Any:
-        """Parse and check; no side effects (it may be called again for the same messages)."""
-
-    def commit(self, prepared: Any) -> None:
-        """Store; the batch's messages are acknowledged once this returns."""
-
-    # optional: ``dead_letter(message, reason)`` keeps a message that fails alone (quarantine)
-    # so that it can be acknowledged; without it such a message is retried without end.
-
-
-Handler = Callable[[list[Message]], None] | BatchHandler
-
-
-class _Plain:
-    """A one-step handler (a callable) as a two-step one."""
-
-    def __init__(self, fn: Callable[[list[Message]], None]):
-        self.fn = fn
-
-    def prepare(self, messages: list[Message]) -> list[Message]:
-        return messages
-
-    def commit(self, prepared: list[Message]) -> None:
-        self.fn(prepared)
-
-
-@dataclass
-class WorkerStats:
-    received: int = 0
-    acked: int = 0
-    batches: int = 0
-    handler_errors: int = 0
-    dead_letters: int = 0
-    last_dead_letter: str | None = None
-    connects: int = 0
-    subscribes: int = 0
-    last_error: str | None = None
-    started_at: float = field(default_factory=time.monotonic)
-    last_message_at: float | None = None
 
 
 class MqttWorker:
@@ -123,6 +79,8 @@ class MqttWorker:
         retry_delay_s: tuple[float, float] = (0.5, 30.0),
         attempts: int = 3,
         max_packet_bytes: int = MAX_PACKET_BYTES,
+        drain: bool = False,
+        drops_topic: str | None = None,
     ):
         self.address = parse_broker_url(broker)
         self.handler = handler
@@ -135,6 +93,7 @@ class MqttWorker:
         self.max_wait_s = max_wait_s
         self.retry_delay_s = retry_delay_s
         self.stats = WorkerStats()
+        self.drain = drain
         self._queue: queue.Queue[_Chunk] = queue.Queue()
         self._carry: _Chunk | None = None  # the part of a chunk the last batch had no room for
         self._stop = threading.Event()
@@ -166,6 +125,21 @@ class MqttWorker:
             on_connect=self._on_connect,
             on_subscribed=self._on_subscribed,
             on_disconnect=self._on_disconnect,
+            drain=drain,
+        )
+        tls = tls_context(ca_file, cert_file, key_file) if self.address.tls else None
+        self.drops = (
+            BrokerDrops(
+                self.address.host,
+                self.address.port,
+                drops_topic,
+                client_id=f"{self.client_id}-sys"[:64],
+                ssl_context=tls,
+                username=username or self.address.username,
+                password=password or self.address.password,
+            )
+            if drops_topic and not drain
+            else None
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -178,6 +152,8 @@ class MqttWorker:
         for t in self._threads:
             t.start()
         self._subscriber.start()
+        if self.drops is not None:
+            self.drops.start()
         log.info(
             "MQTT ingest: %s:%s, subscription %s, client id %s",
             self.address.host,
@@ -186,20 +162,35 @@ class MqttWorker:
             self.client_id,
         )
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0, expire_session: bool = False) -> bool:
         """Finish and acknowledge the batch in hand, then disconnect; the rest stays queued at
-        the broker for the next start."""
+        the broker for the next start. ``expire_session`` ends the broker's session too, but
+        only when every message received was acknowledged; returns whether it was ended."""
         self._stop.set()
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
-        self._subscriber.stop(max(1.0, deadline - time.monotonic()))
+        expire = expire_session and self.unacked() == 0
+        self._subscriber.stop(max(1.0, deadline - time.monotonic()), expire_session=expire)
+        if self.drops is not None:
+            self.drops.stop()
         log.info(
             "MQTT ingest stopped: %d messages received, %d acknowledged",
             self.stats.received,
             self.stats.acked,
         )
+        return expire
+
+    def unacked(self) -> int:
+        """Messages received at QoS 1 and not acknowledged yet (the broker would resend them)."""
+        st = self.stats
+        return st.received - st.qos0 - st.acked
+
+    @property
+    def session_present(self) -> bool | None:
+        """Whether the broker had a session for this client id at the last connect."""
+        return self._subscriber.session_present
 
     def wait_subscribed(self, timeout: float | None = None) -> bool:
         """True once the broker has confirmed the subscription (after the first connect)."""
@@ -229,6 +220,8 @@ class MqttWorker:
             "keepalive_s": sub.keepalive_in_use,
             "last_error": st.last_error or sub.last_error,
         }
+        if self.drops is not None:
+            out.update(self.drops.status())
         handler_status = getattr(self.handler, "status", None)
         if callable(handler_status):
             out.update(handler_status())
@@ -272,6 +265,7 @@ class MqttWorker:
 
     def _on_messages(self, generation: int, messages: list[Message], packet_ids: list[int]) -> None:
         self.stats.received += len(messages)
+        self.stats.qos0 += packet_ids.count(0)
         self._queue.put((generation, messages, packet_ids))
 
     # -- prepare and commit threads ------------------------------------------------------------

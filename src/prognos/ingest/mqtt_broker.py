@@ -1,8 +1,10 @@
 """Where an MQTT broker is and how to reach it: its URL, TLS, the subscription filter and a
-client id that stays the same across restarts (the broker keeps the session under it)."""
+client id of the worker's own."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import socket
 import ssl
 from dataclasses import dataclass
@@ -63,6 +65,14 @@ def shared_topic(topic: str, group: str | None) -> str:
     return f"$share/{group}/{topic}" if group else topic
 
 
+_in_process = itertools.count()
+
+
 def default_client_id(group: str | None) -> str:
-    """Stable across restarts (the broker keeps the session under it), distinct per host."""
-    return f"prognos-{group or 'ingest'}-{socket.gethostname()}"[:64]
+    """Distinct for every worker: host, process id, and a count for a second worker in one
+    process. Two workers never share a session (they knocked each other off the broker when
+    the id was the host's); a session left behind by a worker that ended is taken over by a
+    survivor (``service/workers/takeover.py``)."""
+    n = next(_in_process)
+    tail = f"-{n}" if n else ""
+    return f"prognos-{group or 'ingest'}-{socket.gethostname()}-{os.getpid()}{tail}"[-64:]

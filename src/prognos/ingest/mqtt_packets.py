@@ -39,7 +39,8 @@ from prognos.ingest.mqtt_codes import (
 
 # Control packet types (first byte >> 4)
 CONNECT, CONNACK, PUBLISH, PUBACK = 1, 2, 3, 4
-SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT = 8, 9, 12, 13, 14
+SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK = 8, 9, 10, 11
+PINGREQ, PINGRESP, DISCONNECT = 12, 13, 14
 
 PINGREQ_PACKET = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"  # normal disconnection: the session stays for its expiry
@@ -132,8 +133,21 @@ def encode_subscribe(packet_id: int, topic_filter: str, qos: int = 1) -> bytes:
     return _packet((SUBSCRIBE << 4) | 0x02, body)
 
 
-def encode_disconnect(reason: int) -> bytes:
-    """DISCONNECT (3.14) with a reason code and no properties (3.14.2.2: may be left out)."""
+def encode_unsubscribe(packet_id: int, topic_filter: str) -> bytes:
+    """UNSUBSCRIBE (3.10) from one filter: the broker routes no new messages to the session
+    and still sends what it had queued for it."""
+    return _packet(
+        (UNSUBSCRIBE << 4) | 0x02, struct.pack("!H", packet_id) + b"\x00" + _utf8(topic_filter)
+    )
+
+
+def encode_disconnect(reason: int, session_expiry_s: int | None = None) -> bytes:
+    """DISCONNECT (3.14) with a reason code; ``session_expiry_s=0`` ends the session with the
+    connection (3.14.2.2.2), properties left out otherwise (3.14.2.2: they may be)."""
+    if session_expiry_s is not None:
+        return _packet(
+            DISCONNECT << 4, bytes([reason, 5, 0x11]) + struct.pack("!I", session_expiry_s)
+        )
     return bytes([DISCONNECT << 4, 1, reason]) if reason else DISCONNECT_PACKET
 
 
@@ -295,7 +309,7 @@ def decode_disconnect(body: bytes | bytearray) -> tuple[int, str | None]:
 
 
 # packets whose fixed-header flags are reserved and must be 0 (2.1.3)
-_ZERO_FLAGS = frozenset((CONNACK, PUBACK, SUBACK, PINGRESP, DISCONNECT))
+_ZERO_FLAGS = frozenset((CONNACK, PUBACK, SUBACK, UNSUBACK, PINGRESP, DISCONNECT))
 
 
 def check_flags(first: int) -> int:

@@ -76,6 +76,7 @@ class Subscriber:
         on_connect: Callable[[bool], None] | None = None,
         on_subscribed: Callable[[], None] | None = None,
         on_disconnect: Callable[[str], None] | None = None,
+        drain: bool = False,
     ):
         self.host, self.port, self.ssl_context = host, port, ssl_context
         self.topic_filter = topic_filter
@@ -92,6 +93,11 @@ class Subscriber:
         self._on_connect = on_connect
         self._on_subscribed = on_subscribed
         self._on_disconnect = on_disconnect
+        # drain: take over another client's session once (``service/workers/takeover``):
+        # UNSUBSCRIBE instead of SUBSCRIBE, no reconnect; ``stop(expire_session=True)`` ends it
+        self.drain = drain
+        self.session_present: bool | None = None
+        self._expire = False
         self.generation = 0
         self.connected = False
         self.refused = False  # the last attempt ended in the broker's refusal (login, QoS, ...)
@@ -129,11 +135,12 @@ class Subscriber:
             return False
         return True
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Send what was acknowledged, disconnect (the session stays at the broker), end the
-        thread."""
+    def stop(self, timeout: float = 10.0, expire_session: bool = False) -> None:
+        """Send what was acknowledged, disconnect (the session stays at the broker unless
+        ``expire_session``), end the thread."""
         if self._thread is None or self._loop is None:
             return
+        self._expire = expire_session
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._shutdown)
         self._thread.join(timeout)
@@ -158,7 +165,7 @@ class Subscriber:
             self._attempt.cancel()  # still connecting: nothing to say goodbye on
         w = self._writer
         if w is not None and not w.is_closing():
-            w.write(mp.DISCONNECT_PACKET)
+            w.write(mp.encode_disconnect(0, 0) if self._expire else mp.DISCONNECT_PACKET)
             w.close()
 
     def _write(self, generation: int, data: bytes) -> None:
@@ -195,7 +202,7 @@ class Subscriber:
                 log.exception("MQTT: the connection failed")
             else:
                 self._lost("disconnected")
-            if self._stopping:
+            if self._stopping or self.drain:
                 break
             delay = low if subscribed else delay
             log.info("MQTT: connecting again in %.1f s", delay)
@@ -261,9 +268,13 @@ class Subscriber:
         self.connected = True
         self.refused = False
         self.last_error = None
+        self.session_present = connack.session_present
         if self._on_connect is not None:
             self._on_connect(connack.session_present)
-        writer.write(mp.encode_subscribe(1, self.topic_filter, qos=1))
+        if not self.drain:
+            writer.write(mp.encode_subscribe(1, self.topic_filter, qos=1))
+        elif connack.session_present:
+            writer.write(mp.encode_unsubscribe(1, self.topic_filter))
         self._last_read = self._last_write = time.monotonic()
         self._silence = None
         pinger = asyncio.create_task(self._keep_alive(writer, keepalive))
@@ -309,6 +320,10 @@ class Subscriber:
                     packet_ids.append(pid)
                 elif kind == mp.PINGRESP:
                     pass
+                elif kind == mp.UNSUBACK:  # drain: no new messages come to this session
+                    subscribed = True
+                    if self._on_subscribed is not None:
+                        self._on_subscribed()
                 elif kind == mp.SUBACK:
                     _, codes = mp.decode_suback(bytes(buf[start:end]))
                     bad = [c for c in codes if c >= 0x80]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from prognos.config import Settings
 from prognos.service.alarms import AlarmService
 from prognos.service.calendars import CalendarService
+from prognos.service.cluster import ClusterService
 from prognos.service.files import FileService
 from prognos.service.fleet import FleetService
 from prognos.service.forecasts import ForecastService
@@ -39,7 +40,7 @@ class Platform:
         # The whole store, for the workers and fixtures of this layer only (see module doc).
         self.store = store
         self.keys = KeyService(store, store)
-        self.registry = RegistryService(store)
+        self.registry = RegistryService(store, store)
         self.telemetry = TelemetryService(settings, store, store, self.registry)
         self.files = FileService(self.telemetry)
         self.calendars = CalendarService(store, self.registry)
@@ -56,6 +57,7 @@ class Platform:
         )
         self.state = StateService(store)
         self.fleet = FleetService(store, self.registry)
+        self.cluster = ClusterService(store, store, store, settings.heartbeat_interval)
 
     @property
     def store_kind(self) -> str:

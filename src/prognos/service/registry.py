@@ -3,27 +3,47 @@
 Every read takes the calling ``Principal`` and shows it only what its customer owns: another
 customer's asset is answered as not found, exactly like one that does not exist. Writes are the
 manufacturer's. ``snapshot()`` is the read-only ``Registry`` validation needs on every batch,
-rebuilt only when the registry changes.
+rebuilt only when the registry changes: here, or in another process on the same database (a
+stamp in the store, compared at most every ``check_every_s`` seconds: an asset registered
+through one server's API is known to every ingest worker within that time).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from prognos.domain import Asset, AssetType, Customer, Principal, Registry, Site
 from prognos.errors import NotFound, ValidationFailed
-from prognos.store.ports import RegistryPort
+from prognos.store.ports import RegistryPort, StampsPort
+
+STAMP = "registry"
 
 
 class RegistryService:
-    def __init__(self, registry: RegistryPort):
+    def __init__(
+        self,
+        registry: RegistryPort,
+        stamps: StampsPort | None = None,
+        check_every_s: float = 1.0,
+    ):
         self._store = registry
+        self._stamps = stamps
+        self.check_every_s = check_every_s
         self._snapshot: Registry | None = None
+        self._stamp = -1  # the store's stamp the snapshot was built at
+        self._checked = 0.0
         self._lock = threading.Lock()
 
     # -- the snapshot ingest validates against -------------------------------------------------
     def snapshot(self) -> Registry:
         with self._lock:
+            now = time.monotonic()
+            if self._stamps is not None and now - self._checked >= self.check_every_s:
+                self._checked = now
+                stamp = self._stamps.stamp(STAMP)
+                if stamp != self._stamp:
+                    self._snapshot, self._stamp = None, stamp
             if self._snapshot is None:
                 self._snapshot = Registry.build(
                     self._store.list_assets(), self._store.list_asset_types()
@@ -31,9 +51,13 @@ class RegistryService:
             return self._snapshot
 
     def changed(self) -> None:
-        """Forget the snapshot: the next batch validates against the registry as stored."""
+        """Forget the snapshot: the next batch validates against the registry as stored; other
+        processes learn of the change from the stamp."""
+        if self._stamps is not None:
+            self._stamps.bump_stamp(STAMP)
         with self._lock:
             self._snapshot = None
+            self._checked = 0.0
 
     # -- writes (the manufacturer's) -----------------------------------------------------------
     def add_customer(self, p: Principal, c: Customer) -> Customer:

@@ -244,10 +244,16 @@ class TelemetryService:
         p.require_manufacturer()
         return self._readings.last_reading_times(asset_ids)
 
-    def count(self, p: Principal) -> int:
-        """How many readings are stored in all (the manufacturer's figure)."""
+    def count(self, p: Principal, distinct: bool = False) -> int:
+        """How many readings are stored in all (the manufacturer's figure); ``distinct``
+        counts different (asset, channel, time) keys, to find readings stored twice."""
         p.require_manufacturer()
-        return self._readings.count_readings()
+        return self._readings.count_readings(distinct)
+
+    def disk_bytes(self, p: Principal) -> int:
+        """Disk the stored readings take (the manufacturer's figure; sizing, benchmarks)."""
+        p.require_manufacturer()
+        return self._readings.telemetry_bytes()
 
     def compact(self, p: Principal) -> dict[str, Any]:
         """Lay the stored readings out by asset and time again (manufacturer only): per-asset

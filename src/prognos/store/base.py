@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from prognos.store.ports import (
+    ActivityPort,
     DocumentsPort,
     FleetPort,
     ForecastsPort,
@@ -18,6 +19,8 @@ from prognos.store.ports import (
     QuarantinePort,
     ReadingsPort,
     RegistryPort,
+    StampsPort,
+    WorkersPort,
 )
 
 
@@ -30,6 +33,9 @@ class Store(
     DocumentsPort,
     FleetPort,
     LocksPort,
+    WorkersPort,
+    StampsPort,
+    ActivityPort,
     Protocol,
 ):
     """Every port in one object, as ``open_store`` returns it; only the composition root

@@ -23,6 +23,7 @@ import pyarrow as pa
 from prognos.domain import ReadingBatch
 from prognos.errors import Conflict
 from prognos.store.sql import on_conflict_update
+from prognos.store.sql_activity import MARK, activity_pairs
 from prognos.store.sql_store import SqlStore
 
 _UNKNOWN = object()  # the newest stored reading's time, before it is looked up
@@ -54,6 +55,7 @@ class DuckDBStore(SqlStore):
         self._readers = self._con.cursor()
         self._floor: int | object = _UNKNOWN  # see _newest_stored
         self._newest: dict[str, int] = {}
+        self._pending: set[tuple[str, Any]] = set()  # (asset, hour) marked and not yet taken
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -103,11 +105,19 @@ class DuckDBStore(SqlStore):
             floor, newest = self._newest_stored(cur)
             self._floor = _UNKNOWN  # until this write is known to have gone through
             before = np.array([newest.get(a, floor) for a in enc.assets], dtype=np.int64)
-            if (enc.firsts > before).all():
-                cur.from_arrow(enc.table).insert_into("telemetry")
-                n = enc.table.num_rows
-            else:
-                n = _insert_new(cur, enc.table, enc.ts.min(), enc.ts.max())
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                if (enc.firsts > before).all():
+                    cur.from_arrow(enc.table).insert_into("telemetry")
+                    n = enc.table.num_rows
+                else:
+                    n = _insert_new(cur, enc.table, enc.ts.min(), enc.ts.max())
+                marked = self._mark_new(cur, batch)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            self._pending.update(marked)
             newest.update(zip(enc.assets, np.maximum(before, enc.lasts).tolist(), strict=True))
             self._floor = floor
         return n
@@ -161,6 +171,31 @@ class DuckDBStore(SqlStore):
                 )
             finally:
                 cur.unregister("incoming_rows")
+
+    def _mark_new(self, cur: Any, batch: ReadingBatch) -> list[tuple[str, Any]]:
+        """Activity marks (``sql_activity``) for the batch's (asset, hour) pairs not marked
+        since the last take or rollup: this process is the file's only writer, so a steady
+        stream costs one upsert a refresh interval, not one a batch."""
+        assets, hours = activity_pairs(batch.asset_id, batch.ts)
+        new = [(a, h) for a, h in zip(assets, hours, strict=True) if (a, h) not in self._pending]
+        if new:
+            cur.execute(MARK, ([a for a, _ in new], [h for _, h in new]))
+        return new
+
+    def take_fresh_assets(self) -> list[str]:
+        with self._lock:
+            self._pending.clear()
+            return super().take_fresh_assets()
+
+    def roll_up(self, before, floor=None, chunk_hours: int = 24) -> int:
+        with self._lock:
+            self._pending.clear()
+            return super().roll_up(before, floor, chunk_hours)
+
+    def telemetry_bytes(self) -> int:
+        """The whole database file (DuckDB does not size one table)."""
+        rows = self._rows("SELECT total_blocks * block_size FROM pragma_database_size()")
+        return int(rows[0][0] or 0)
 
     def checkpoint(self) -> None:
         with self._lock:

@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,12 @@ from prognos.store.sql_store import SqlStore
 
 _PLACEHOLDER = re.compile(r"\?")
 MIGRATION_LOCK = 0x70726F676E6F73  # "prognos": the advisory lock key migrations take
+_PARTITION = re.compile(r"telemetry_p(\d{4})(\d{2})")
+
+
+def _add_months(month: datetime, k: int) -> datetime:
+    n = month.year * 12 + month.month - 1 + k
+    return datetime(n // 12, n % 12 + 1, 1)
 
 
 class PostgresStore(SqlStore):
@@ -123,11 +130,77 @@ class PostgresStore(SqlStore):
     def compact_telemetry(self) -> int:
         """Rewrite the readings in key order (asset, channel, time) with CLUSTER, so an asset's
         rows share pages again after interleaved appends; the table is locked while it runs."""
+        # CLUSTER of a partitioned table clusters each month, outside a transaction block
+        with psycopg.connect(self.url, autocommit=True) as con:
+            con.execute("CLUSTER telemetry USING telemetry_pkey")
+            con.execute("ANALYZE telemetry")
+            return int(con.execute("SELECT count(*) FROM telemetry").fetchone()[0])
+
+    # -- partitions: one a month (migration 8) ------------------------------------------------
+    def _partition_months(self, cur: Any) -> dict[datetime, str]:
+        cur.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'telemetry'::regclass"
+        )
+        out = {}
+        for (name,) in cur.fetchall():
+            m = _PARTITION.fullmatch(name)
+            if m:
+                out[datetime(int(m[1]), int(m[2]), 1)] = name
+        return out
+
+    def ensure_partitions(self, months_ahead: int = 2) -> list[str]:
+        """Create the months from this one to ``months_ahead`` ahead, and a month for readings
+        that landed in the default partition (moved there in the same transaction)."""
+        created = []
         with self._cursor() as cur:
-            cur.execute("CLUSTER telemetry USING telemetry_pkey")
-            cur.execute("ANALYZE telemetry")
-            cur.execute("SELECT count(*) FROM telemetry")
-            return int(cur.fetchone()[0])
+            have = self._partition_months(cur)
+            cur.execute("SELECT DISTINCT date_trunc('month', ts) FROM telemetry_default")
+            stray = {r[0] for r in cur.fetchall()}
+        now = datetime.now(UTC).replace(tzinfo=None)
+        month = datetime(now.year, now.month, 1)
+        wanted = {_add_months(month, k) for k in range(months_ahead + 1)} | stray
+        for lo in sorted(wanted - set(have)):
+            hi = _add_months(lo, 1)
+            name = f"telemetry_p{lo:%Y%m}"
+            with self._cursor() as cur:
+                cur.execute(f"CREATE TABLE {name} (LIKE telemetry INCLUDING DEFAULTS)")
+                cur.execute(
+                    f"INSERT INTO {name} SELECT * FROM telemetry_default WHERE ts >= %s AND ts < %s",
+                    (lo, hi),
+                )
+                cur.execute("DELETE FROM telemetry_default WHERE ts >= %s AND ts < %s", (lo, hi))
+                cur.execute(
+                    f"ALTER TABLE telemetry ATTACH PARTITION {name} "
+                    f"FOR VALUES FROM ('{lo.isoformat()}') TO ('{hi.isoformat()}')"
+                )
+            created.append(name)
+        return created
+
+    def drop_partitions(self, before: datetime) -> list[str]:
+        """Drop the months that end at or before ``before``: retention in one statement each."""
+        before = before.astimezone(UTC).replace(tzinfo=None) if before.tzinfo else before
+        dropped = []
+        with self._cursor() as cur:
+            months = self._partition_months(cur)
+        for lo, name in sorted(months.items()):
+            if _add_months(lo, 1) <= before:
+                with self._cursor() as cur:
+                    cur.execute(f"DROP TABLE {name}")
+                dropped.append(name)
+        return dropped
+
+    def partitions(self) -> list[tuple[str, int]]:
+        """(partition, bytes on disk with its indexes), oldest first, the default one last."""
+        rows = self._rows(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry'::regclass "
+            "ORDER BY c.relname = 'telemetry_default', c.relname"
+        )
+        return [(r[0], int(r[1])) for r in rows]
+
+    def telemetry_bytes(self) -> int:
+        return sum(n for _, n in self.partitions())
 
     def close(self) -> None:
         with self._all_lock:

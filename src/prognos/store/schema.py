@@ -145,4 +145,109 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE models ADD COLUMN artifact {blob}",
         ],
     ),
+    (
+        6,
+        "worker heartbeats and change stamps",
+        [
+            # Every hosted worker, wherever it runs, beats here every few seconds: the status
+            # page lists them, and an MQTT worker whose beat went stale has its broker session
+            # taken over by a survivor (service/workers/takeover.py). Times are the database's.
+            """CREATE TABLE workers (
+                id VARCHAR PRIMARY KEY,
+                kind VARCHAR NOT NULL,
+                host VARCHAR NOT NULL,
+                pid INTEGER NOT NULL,
+                client_id VARCHAR,
+                grp VARCHAR,
+                started_at TIMESTAMP NOT NULL,
+                heartbeat_at TIMESTAMP NOT NULL,
+                state VARCHAR NOT NULL,
+                body {json} NOT NULL
+            )""",
+            # A counter per shared thing (the registry): processes compare it every second or
+            # two and rebuild their caches when it moved.
+            """CREATE TABLE stamps (
+                name VARCHAR PRIMARY KEY,
+                version BIGINT NOT NULL,
+                updated_at TIMESTAMP NOT NULL
+            )""",
+        ],
+    ),
+    (
+        7,
+        "telemetry activity and hourly rollups",
+        [
+            # One row per asset and hour that received readings: written with the readings, in
+            # their transaction. ``fresh``: a forecast refresh is due (any process's refresher
+            # finds it); ``rolled``: the hourly rollup includes it. A writer sets them only when
+            # they are not already pending, so a stream rewrites no rows.
+            """CREATE TABLE telemetry_activity (
+                asset_id VARCHAR NOT NULL,
+                hour TIMESTAMP NOT NULL,
+                written_at TIMESTAMP NOT NULL,
+                fresh BOOLEAN NOT NULL,
+                rolled BOOLEAN NOT NULL,
+                PRIMARY KEY (asset_id, hour)
+            )""",
+            "postgresql:CREATE INDEX telemetry_activity_fresh ON telemetry_activity (asset_id) "
+            "WHERE fresh",
+            "postgresql:CREATE INDEX telemetry_activity_unrolled ON telemetry_activity (hour) "
+            "WHERE NOT rolled",
+            # min/max/sum/count per asset, channel and hour: long-range charts read these, and
+            # they outlive the raw readings (retention).
+            """CREATE TABLE telemetry_hourly (
+                asset_id VARCHAR NOT NULL,
+                channel VARCHAR NOT NULL,
+                hour TIMESTAMP NOT NULL,
+                n BIGINT NOT NULL,
+                vmin DOUBLE PRECISION NOT NULL,
+                vmax DOUBLE PRECISION NOT NULL,
+                vsum DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (asset_id, channel, hour)
+            )""",
+            # readings stored before this version get their rollups built (not re-forecast)
+            "INSERT INTO telemetry_activity SELECT asset_id, date_trunc('hour', ts), "
+            "timezone('UTC', now()), false, false FROM telemetry GROUP BY asset_id, "
+            "date_trunc('hour', ts)",
+        ],
+    ),
+    (
+        8,
+        "PostgreSQL telemetry partitioned by month",
+        [
+            # Native range partitions by month, keeping the key (it includes ts): retention
+            # drops a month in one statement instead of deleting rows, and scans of a time range
+            # read only its months. Months are created ahead by the retention worker; a reading
+            # outside them lands in the default partition until its month is created.
+            "postgresql:ALTER TABLE telemetry RENAME TO telemetry_unpartitioned",
+            "postgresql:ALTER INDEX telemetry_pkey RENAME TO telemetry_unpartitioned_pkey",
+            """postgresql:CREATE TABLE telemetry (
+                asset_id VARCHAR NOT NULL,
+                channel VARCHAR NOT NULL,
+                ts TIMESTAMP NOT NULL,
+                value DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (asset_id, channel, ts)
+            ) PARTITION BY RANGE (ts)""",
+            "postgresql:CREATE TABLE telemetry_default PARTITION OF telemetry DEFAULT",
+            """postgresql:DO $$
+            DECLARE lo timestamp; hi timestamp; m timestamp;
+            BEGIN
+                SELECT date_trunc('month', min(ts)), date_trunc('month', max(ts))
+                    INTO lo, hi FROM telemetry_unpartitioned;
+                lo := coalesce(lo, date_trunc('month', timezone('UTC', now())));
+                hi := greatest(coalesce(hi, lo), date_trunc('month', timezone('UTC', now())))
+                    + interval '2 months';
+                m := lo;
+                WHILE m <= hi LOOP
+                    EXECUTE format('CREATE TABLE %I PARTITION OF telemetry FOR VALUES FROM (%L) TO (%L)',
+                        'telemetry_p' || to_char(m, 'YYYYMM'), m, m + interval '1 month');
+                    m := m + interval '1 month';
+                END LOOP;
+            END $$""",
+            "postgresql:INSERT INTO telemetry SELECT * FROM telemetry_unpartitioned",
+            "postgresql:DROP TABLE telemetry_unpartitioned",
+            # a few kilobytes per month: time-range scans (rollups, retention) skip old blocks
+            "postgresql:CREATE INDEX telemetry_ts_brin ON telemetry USING brin (ts)",
+        ],
+    ),
 ]

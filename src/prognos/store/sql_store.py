@@ -6,6 +6,7 @@ Each port (``ports.py``) has its SQL in a module of its own (``sql_<port>.py``);
 
 from __future__ import annotations
 
+from prognos.store.sql_cluster import StampsSql, WorkersSql
 from prognos.store.sql_documents import DocumentsSql
 from prognos.store.sql_fleet import FleetSql
 from prognos.store.sql_forecasts import ForecastsSql
@@ -25,6 +26,8 @@ class SqlStore(
     DocumentsSql,
     FleetSql,
     LocalLocks,
+    WorkersSql,
+    StampsSql,
 ):
     """The shared implementation of ``Store``; engines supply ``_cursor`` and dialect hooks."""
 

@@ -232,12 +232,14 @@ def mqtt_worker(
     *,
     broker: str | None = None,
     client_id: str | None = None,
+    drain: bool = False,
     **options: Any,
 ) -> MqttIngestWorker:
     """An MQTT ingest worker over ``platform``: ``start()`` it, ``stop()`` it.
 
     Broker, topic filter, group and credentials come from ``settings`` (default: the
     platform's); ``options`` go to ``MqttWorker`` (``max_batch``, ``max_wait_s``, ...).
+    ``drain`` makes the worker that empties another's session (``takeover``).
     """
     s = settings or platform.settings
     url = broker or s.mqtt_broker
@@ -254,12 +256,14 @@ def mqtt_worker(
         handler,
         topic=s.mqtt_topic,
         group=s.mqtt_group or None,
-        client_id=client_id,
+        client_id=client_id or s.mqtt_client_id,
         username=s.mqtt_username,
         password=s.mqtt_password,
         ca_file=s.mqtt_ca_file,
         cert_file=s.mqtt_cert_file,
         key_file=s.mqtt_key_file,
+        drain=drain,
+        drops_topic=None if drain else (s.mqtt_drops_topic or None),
         **options,
     )
     return MqttIngestWorker(worker)

@@ -1,9 +1,13 @@
 """Keep forecasts fresh: new readings for an asset give it a new stored forecast within seconds.
 
-A listener on committed batches marks assets dirty; every ``interval`` seconds the worker
-forecasts the dirty assets (batching bursts: a stream of readings costs one forecast per asset
-per interval, not one per reading). One asset's failure is logged and skipped; a store that
-went away fails the round, the dirty assets are kept, and the supervisor tries again.
+Every ``interval`` seconds the worker forecasts the assets that got readings since its last
+round (batching bursts: a stream of readings costs one forecast per asset per interval, not one
+per reading). Which ones, it asks the store (``activity``): every write of readings marks its
+assets there, whichever process wrote them (``prognos serve``, standalone ``prognos ingest
+mqtt`` workers on other hosts). Without a store to ask, a listener on this process's committed
+batches marks them. Of several servers one refreshes (``leases``), the others stand by. One
+asset's failure is logged and skipped; a store that went away fails the round, the assets
+taken are kept for the next, and the supervisor tries again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from prognos.service.forecasts import ForecastService
 from prognos.service.registry import RegistryService
 from prognos.service.telemetry import TelemetryService
 from prognos.service.workers.base import LoopWorker
+from prognos.store.ports import ActivityPort, LocksPort
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +37,12 @@ class RefreshWorker(LoopWorker):
         registry: RegistryService,
         forecasts: ForecastService,
         interval: float = 1.0,
+        *,
+        activity: ActivityPort | None = None,
+        leases: LocksPort | None = None,
     ):
-        super().__init__(interval)
+        super().__init__(interval, leases=leases)
+        self._activity = activity
         self._telemetry = telemetry
         self._registry = registry
         self._forecasts = forecasts
@@ -51,7 +60,8 @@ class RefreshWorker(LoopWorker):
             self._dirty.update(set(batch.asset_id.tolist()))
 
     def start(self) -> RefreshWorker:
-        self._telemetry.on_readings(self._mark)
+        if self._activity is None:
+            self._telemetry.on_readings(self._mark)
         super().start()
         return self
 
@@ -67,10 +77,18 @@ class RefreshWorker(LoopWorker):
     def tick(self) -> None:
         self.refresh_now()
 
+    def take(self) -> None:
+        """Add the assets the store says got readings since the last take (any process)."""
+        if self._activity is not None:
+            fresh = self._activity.take_fresh_assets()
+            with self._lock:
+                self._dirty.update(fresh)
+
     def refresh_now(self) -> int:
         """Forecast every asset that got readings since the last round; saved in chunks of
         ``SAVE_EVERY`` (one transaction each), so a burst over many assets does not pay a
         commit per asset, and the first results show while the rest are computed."""
+        self.take()
         with self._lock:
             dirty, self._dirty = self._dirty, set()
         n = 0
