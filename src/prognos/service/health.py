@@ -43,9 +43,14 @@ def health(platform: Platform, workers: Mapping[str, Worker]) -> dict[str, Any]:
     }
 
 
+def visible(p: Principal, statuses: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Workers' statuses as the caller may see them (see the module's docstring)."""
+    if p.is_manufacturer:
+        return dict(statuses)
+    return {n: {k: s[k] for k in PUBLIC_WORKER_FIELDS if k in s} for n, s in statuses.items()}
+
+
 def status(p: Principal, platform: Platform, workers: Mapping[str, Worker]) -> dict[str, Any]:
     """Workers and the store as the caller may see them (see the module's docstring)."""
     out = {name: w.status() for name, w in workers.items()}
-    if not p.is_manufacturer:
-        out = {n: {k: s[k] for k in PUBLIC_WORKER_FIELDS if k in s} for n, s in out.items()}
-    return {"store": platform.store_kind, "workers": out}
+    return {"store": platform.store_kind, "workers": visible(p, out)}
