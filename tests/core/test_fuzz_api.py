@@ -254,6 +254,7 @@ def fuzz_share(share: int, shares: int, folder: str) -> dict:
             w.close()
 
 
+@pytest.mark.timeout(900)  # about 2 minutes on two idle cores; a busy machine takes longer
 def test_the_api_under_fuzz_answers_no_5xx_and_nothing_across_tenants(tmp_path):
     """Both halves of the operations in parallel (two processes, one per core)."""
     ctx = multiprocessing.get_context("spawn")

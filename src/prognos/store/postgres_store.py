@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from prognos.store.sql_locks import lock_key
 from prognos.store.sql_store import SqlStore
 
 _PLACEHOLDER = re.compile(r"\?")
+IDLE_PING_S = 2.0  # a connection unused this long is checked before it is trusted
 CONNECT_TIMEOUT_S = 10  # a server that does not answer fails a request, not hangs it
 MIGRATION_LOCK = 0x70726F676E6F73  # "prognos": the advisory lock key migrations take
 _PARTITION = re.compile(r"telemetry_p(\d{4})(\d{2})")
@@ -51,8 +53,22 @@ class PostgresStore(SqlStore):
 
     def _conn(self) -> psycopg.Connection:
         """This thread's connection; a closed or broken one (the server restarted, the
-        network dropped it) is replaced by a new one here."""
+        network dropped it) is replaced by a new one here. One idle for a while is asked a
+        ``SELECT 1`` first, so a restart while this process was quiet costs no request."""
         con = getattr(self._local, "con", None)
+        now = time.monotonic()
+        if (
+            con is not None
+            and not con.closed
+            and now - getattr(self._local, "used", now) > IDLE_PING_S
+        ):
+            try:
+                con.execute("SELECT 1")
+                con.rollback()
+            except psycopg.Error:
+                self._forget(con)
+                con = None
+        self._local.used = now
         if con is None or con.closed or con.broken:
             if con is not None:
                 self._forget(con)
