@@ -72,11 +72,10 @@ def create_server_app(
         `prognos ingest mqtt` workers) as `name@host:pid`, from their heartbeats. The
         manufacturer sees each worker's counters and last error; a customer only whether each
         runs (no fleet-wide counters, no broker address)."""
+        if not principal.is_manufacturer:  # this server's workers, whether each runs
+            return PlatformStatus.model_validate(health.status(principal, platform, workers))
         return PlatformStatus.model_validate(
-            {
-                "store": platform.store_kind,
-                "workers": health.visible(principal, platform.cluster.workers(principal, workers)),
-            }
+            {"store": platform.store_kind, "workers": platform.cluster.workers(principal, workers)}
         )
 
     _health(app, platform, workers)

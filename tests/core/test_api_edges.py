@@ -262,7 +262,7 @@ class FakeWorker:
 async def test_health_is_degraded_when_a_worker_is_down_or_the_store_does_not_answer(
     seeded, monkeypatch
 ):
-    app = create_server_app(platform=seeded)
+    app = create_app(platform=seeded)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.get("/api/v1/health")
         assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["problems"] == []

@@ -221,7 +221,7 @@ def test_login_sets_a_signed_httponly_lax_session_and_logout_ends_it(client, fle
     cookie = r.headers["set-cookie"]
     assert cookie.startswith("prognos_session=") and "HttpOnly" in cookie
     assert "SameSite=lax" in cookie and "Max-Age=" in cookie
-    assert key not in cookie and key.split("_")[2] not in cookie  # the id, never the secret
+    assert key not in cookie and key.split("_", 2)[2] not in cookie  # the id, never the secret
     page = client.get("/")
     assert page.status_code == 200
     r = client.post("/logout", data={"csrf": _token(page.text)})
