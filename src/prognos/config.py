@@ -132,6 +132,42 @@ class Settings(BaseSettings):
     max_future_seconds: float = Field(
         300.0, description="How far ahead of the server clock a reading's timestamp may lie."
     )
+    max_request_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1,
+        description="Largest request body the server reads (any route); a body that declares "
+        "or streams more is refused with 413 at the limit, never read whole.",
+    )
+    quarantine_max_rows: int = Field(
+        100_000,
+        ge=1,
+        description="Rejected records kept per customer; past it the oldest of that customer's "
+        "go first (one customer's flood never crowds out another's).",
+    )
+    quarantine_retention_days: float = Field(
+        30.0,
+        gt=0,
+        description="Days a rejected record is kept before it is dropped.",
+    )
+    session_secret: str | None = Field(
+        None,
+        description="Secret that signs the control panel's session cookies; when unset, one is "
+        "generated and kept in the store (every server process on it then shares it).",
+    )
+    session_hours: float = Field(
+        12.0,
+        gt=0,
+        description="Hours a control panel login lasts before it asks for the key again.",
+    )
+    auth_failure_limit: int = Field(
+        20,
+        ge=1,
+        description="Failed authentications one client address may make per "
+        "PROGNOS_AUTH_FAILURE_WINDOW before it is answered 429 with Retry-After.",
+    )
+    auth_failure_window: float = Field(
+        60.0, gt=0, description="Seconds over which PROGNOS_AUTH_FAILURE_LIMIT is counted."
+    )
     artifacts_dir: Path = Field(
         Path("./artifacts"),
         description="Folder where a copy of each trained model is written for inspection; the "

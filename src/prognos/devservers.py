@@ -205,6 +205,24 @@ class Postgres:
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
 
+    def restart(self) -> None:
+        """Stop and start the server (fast shutdown): every client connection is cut."""
+        data = self.folder / "data"
+        _run_pg(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(self.folder / "log"),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+            ],
+            self.folder,
+        )
+
     def create_database(self, name: str) -> str:
         import psycopg
 

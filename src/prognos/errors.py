@@ -3,7 +3,7 @@
     PrognosError
     ├── ConfigError            a setting is missing or malformed
     ├── NotFound               an id names nothing the caller may see
-    ├── AccessDenied           a key is missing, unknown or lacks the right
+    ├── AccessDenied           a key is missing, unknown or lacks the right (429: too many tries)
     ├── Conflict               the request contradicts stored state (store busy, duplicate id)
     ├── ValidationFailed       input that cannot be accepted; carries the per-record rejections
     ├── StoreError             the database failed or refused
@@ -51,6 +51,17 @@ class AccessDenied(PrognosError):
 class Forbidden(AccessDenied):
     status_code = 403
     code = "forbidden"
+
+
+class TooManyRequests(AccessDenied):
+    """Too many failed attempts from one place; ``retry_after`` says when to try again."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: float, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
 
 
 class Conflict(PrognosError):

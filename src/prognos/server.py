@@ -21,6 +21,7 @@ from prognos.api.schemas import Health, PlatformStatus
 from prognos.config import Settings
 from prognos.domain.keys import MANUFACTURER
 from prognos.ingest.opcua_client import ServerUnreachable
+from prognos.service import health
 from prognos.service.hosting import workers_for
 from prognos.service.platform import Platform, open_platform
 from prognos.service.workers import Worker
@@ -68,12 +69,13 @@ def create_server_app(
     def status(principal: PrincipalDep) -> PlatformStatus:
         """Store, workers and their connection state (a health signal of their own): this
         server's workers by name, those of other processes on the same store (other servers,
-        `prognos ingest mqtt` workers) as `name@host:pid`, from their heartbeats."""
+        `prognos ingest mqtt` workers) as `name@host:pid`, from their heartbeats. The
+        manufacturer sees each worker's counters and last error; a customer only whether each
+        runs (no fleet-wide counters, no broker address)."""
+        if not principal.is_manufacturer:  # this server's workers, whether each runs
+            return PlatformStatus.model_validate(health.status(principal, platform, workers))
         return PlatformStatus.model_validate(
-            {
-                "store": platform.store_kind,
-                "workers": platform.cluster.workers(principal, workers),
-            }
+            {"store": platform.store_kind, "workers": platform.cluster.workers(principal, workers)}
         )
 
     _health(app, platform, workers)

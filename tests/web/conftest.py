@@ -84,7 +84,7 @@ def client(fleet):
 @pytest.fixture(scope="session")
 def keys(world, base_url) -> dict[str, str]:
     """API keys by who holds them (the browser tests'), and ``_base_url``: the server."""
-    return {**world[1], "_base_url": base_url}
+    return {**world[1], "_base_url": base_url, "_platform": world[0]}
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ import threading
 
 import httpx
 
+from prognos.web.session import session_for
+
 
 class LoopClient:
     """A synchronous face on ``httpx.AsyncClient`` over the app, on its own loop and thread.
@@ -19,8 +21,15 @@ class LoopClient:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
+        self.app = app
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
         self.cookies = self.http.cookies
+        self.csrf = ""
+
+    def log_in(self, key: str) -> None:
+        """A session for ``key`` without the login form; ``csrf`` is its forms' token."""
+        name, value, self.csrf = session_for(self.app.state.panel.platform, key)
+        self.cookies.set(name, value)
 
     def _call(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)

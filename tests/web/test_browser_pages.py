@@ -10,6 +10,8 @@ import pytest
 from page_checks import language_problems, layout_problems
 from playwright.sync_api import Page, expect
 
+from prognos.web.session import session_for
+
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 # (who, name, url, what to wait for): every page a person can reach
@@ -35,7 +37,8 @@ def open_as(page: Page, keys, who: str | None, url: str, lang: str) -> None:
     page.context.clear_cookies()
     if who:
         base = keys["_base_url"]
-        page.context.add_cookies([{"name": "prognos_key", "value": keys[who], "url": base}])
+        name, value, _ = session_for(keys["_platform"], keys[who])
+        page.context.add_cookies([{"name": name, "value": value, "url": base}])
     page.goto(url + ("&" if "?" in url else "?") + f"lang={lang}")
 
 

@@ -158,7 +158,7 @@ def test_every_page_speaks_one_language(fleet, lang):
         for who, url in PAGES:
             c.cookies.clear()
             if who:
-                c.cookies.set("prognos_key", fleet[1][who])
+                c.log_in(fleet[1][who])
             html = c.get(url, params={"lang": lang}).text
             parser = _Text(lang)
             parser.feed(html)
@@ -170,9 +170,9 @@ def test_every_page_speaks_one_language(fleet, lang):
 def test_the_calendar_counts_jobs_in_the_right_plural(fleet):
     c = LoopClient(create_server_app(platform=fleet[0]))
     try:
-        c.cookies.set("prognos_key", fleet[1]["pacific-air"])
+        c.log_in(fleet[1]["pacific-air"])
         assert "1 job scheduled in this period" in c.get("/calendar?lang=en").text
-        c.cookies.set("prognos_key", fleet[1]["aerolinea"])
+        c.log_in(fleet[1]["aerolinea"])
         assert "2 jobs scheduled in this period" in c.get("/calendar?lang=en").text
     finally:
         c.close()

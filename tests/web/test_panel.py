@@ -4,6 +4,7 @@ summaries, work-order moves, alarm silencing, calendars, login, languages, the l
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -206,27 +207,37 @@ def test_pages_need_a_login(client):
     assert (client.get("/static/charts.js")).status_code == 200
 
 
-def test_login_sets_an_httponly_lax_cookie_and_logout_clears_it(client, fleet):
-    r = client.post("/login", data={"key": "pk_nope", "next": "/"})
+def _token(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def test_login_sets_a_signed_httponly_lax_session_and_logout_ends_it(client, fleet):
+    token = _token(client.get("/login").text)  # the first visit gets an anonymous session
+    r = client.post("/login", data={"key": "pk_nope", "next": "/", "csrf": token})
     assert r.status_code == 401 and "not accepted" in r.text
-    r = client.post("/login", data={"key": fleet[1]["nordjet"], "next": "//evil.example/"})
+    key = fleet[1]["nordjet"]
+    r = client.post("/login", data={"key": key, "next": "//evil.example/", "csrf": token})
     assert r.status_code == 303 and r.headers["location"] == "/"
     cookie = r.headers["set-cookie"]
-    assert cookie.startswith("prognos_key=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
-    assert (client.get("/")).status_code == 200
-    r = client.post("/logout")
-    assert r.status_code == 303 and 'prognos_key=""' in r.headers["set-cookie"]
+    assert cookie.startswith("prognos_session=") and "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie and "Max-Age=" in cookie
+    assert key not in cookie and key.split("_", 2)[2] not in cookie  # the id, never the secret
+    page = client.get("/")
+    assert page.status_code == 200
+    r = client.post("/logout", data={"csrf": _token(page.text)})
+    assert r.status_code == 303
+    assert (client.get("/")).status_code == 303  # back to the login
 
 
 def test_a_page_past_the_end_goes_to_the_last(client, fleet):
-    client.cookies.set("prognos_key", fleet[1]["maker"])
+    client.log_in(fleet[1]["maker"])
     r = client.get("/?size=5&page=99&sort=health")
     assert r.status_code == 303 and r.headers["location"] == "/?sort=health&page=3&size=5"
     assert "sort=health" in client.get("/?sort=health&desc=1").text  # sort links keep it
 
 
 def test_customer_cannot_reach_other_customers_things(client, fleet):
-    client.cookies.set("prognos_key", fleet[1]["aerolinea"])
+    client.log_in(fleet[1]["aerolinea"])
     page = client.get("/")
     assert "aerolinea-e01" in page.text and "nordjet-e01" not in page.text
     assert (client.get("/assets/nordjet-e01")).status_code == 404
@@ -234,13 +245,13 @@ def test_customer_cannot_reach_other_customers_things(client, fleet):
         r = client.get(f"/panel/data/assets/nordjet-e01/{chart}")
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     assert "wo-1003" not in (client.get("/workorders")).text
-    r = client.post("/workorders/wo-1001/dispatch")
+    r = client.post("/workorders/wo-1001/dispatch", data={"csrf": client.csrf})
     assert r.status_code == 303 and "error=" in r.headers["location"]
-    assert (client.post("/alarms/al-2003/ack")).status_code == 404
+    assert (client.post("/alarms/al-2003/ack", data={"csrf": client.csrf})).status_code == 404
 
 
 def test_data_endpoints_serve_the_charts(client, fleet):
-    client.cookies.set("prognos_key", fleet[1]["maker"])
+    client.log_in(fleet[1]["maker"])
     r = client.get(
         "/panel/data/assets/aerolinea-e01/telemetry?channels=T50,Nc&max_points=50&range=7d"
     )
@@ -258,7 +269,7 @@ def test_data_endpoints_serve_the_charts(client, fleet):
 
 
 def test_language_switch_and_query_parameter(client, fleet):
-    client.cookies.set("prognos_key", fleet[1]["maker"])
+    client.log_in(fleet[1]["maker"])
     r = client.get("/lang/zh-CN?next=/alarms")
     assert (
         r.status_code == 303
@@ -346,7 +357,7 @@ def test_pages_render_before_any_forecast_plan_or_calendar(tmp_path):
         key, _ = p.keys.create(MANUFACTURER, None, "bare")
         c = LoopClient(create_server_app(platform=p))
         try:
-            c.cookies.set("prognos_key", key)
+            c.log_in(key)
             fleet_page = c.get("/")
             assert fleet_page.status_code == 200 and "No forecasts yet" in fleet_page.text
             assert "solo-e1" in fleet_page.text

@@ -27,7 +27,7 @@ def test_the_fleet_rows_carry_names_and_ids_stay_in_links(client, fleet, platfor
         "Aerolínea del Sur hangar",
         "Turbofan engine",
     )
-    client.cookies.set("prognos_key", fleet[1]["maker"])
+    client.log_in(fleet[1]["maker"])
     html = client.get("/").text
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)
     text = " ".join(re.sub(r"<[^>]+>", " ", c) for c in cells)
@@ -62,7 +62,7 @@ def test_the_asset_view_names_units_limits_and_peers(platform, aerolinea):
 
 
 def test_the_telemetry_headline_is_the_newest_reading_not_a_bucket_mean(client, fleet, platform):
-    client.cookies.set("prognos_key", fleet[1]["maker"])
+    client.log_in(fleet[1]["maker"])
     d = client.get("/panel/data/assets/aerolinea-e03/telemetry?channels=T50&max_points=20").json()
     raw = platform.store.read_telemetry("aerolinea-e03", ["T50"])
     newest = raw.iloc[-1]
@@ -72,7 +72,7 @@ def test_the_telemetry_headline_is_the_newest_reading_not_a_bucket_mean(client, 
 
 
 def test_a_zoomed_window_is_fetched_at_full_resolution(client, fleet):
-    client.cookies.set("prognos_key", fleet[1]["maker"])
+    client.log_in(fleet[1]["maker"])
     lo, hi = pw.NOW - timedelta(hours=30), pw.NOW - timedelta(hours=6)
     d = client.get(
         "/panel/data/assets/aerolinea-e01/telemetry",

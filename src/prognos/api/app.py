@@ -1,16 +1,24 @@
-"""Assemble the FastAPI app: error shape, routers under /api/v1, health."""
+"""Assemble the FastAPI app: routers under /api/v1, one error shape, the edge's guards, health.
+
+What wraps every request, outermost first: ``SecurityHeaders``, ``ErrorBoundary`` (a request
+id, and a logged 500 in the error shape for anything unhandled) and ``BodyLimit`` (bodies
+capped while they stream). Routes parse JSON strictly (``routing``) and bound their queries.
+"""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from prognos import __version__
-from prognos.api import errors
+from prognos.api import docs, errors
+from prognos.api.middleware import BodyLimit, SecurityHeaders
 from prognos.api.routes import assets, forecasts, keys, planning, telemetry
 from prognos.api.schemas import Health
 from prognos.config import Settings
+from prognos.service import health as health_checks
 from prognos.service.platform import Platform, open_platform
 
 ROUTERS = (assets.router, telemetry.router, forecasts.router, planning.router, keys.router)
@@ -40,16 +48,32 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description="Connect sold equipment, predict failures, plan service into customers' calendars.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.platform = platform
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
-    errors.install(app)
+    app.state.workers = {}  # the server adds the workers it hosts
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1")
+    docs.install(app)
 
-    @app.get("/api/v1/health", tags=["meta"])
+    @app.get(
+        "/api/v1/health",
+        tags=["meta"],
+        responses={503: {"model": Health, "description": "degraded: see problems"}},
+    )
     def health() -> Health:
-        return Health(status="ok", version=__version__, store=platform.store_kind)
+        """``ok``, or ``degraded`` (answered 503) when the store does not answer or a worker is
+        failed or backing off; no key needed, so it names problems without details."""
+        out = Health(version=__version__, **health_checks.health(platform, app.state.workers))
+        if out.status != "ok":
+            return JSONResponse(out.model_dump(), status_code=503)
+        return out
 
+    # added innermost first: the boundary sees what the cap raises, and its 500s get the headers
+    app.add_middleware(BodyLimit, limit=lambda: platform.settings.max_request_bytes)
+    errors.install(app)
+    app.add_middleware(SecurityHeaders)
     return app

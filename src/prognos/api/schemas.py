@@ -25,6 +25,9 @@ class Health(BaseModel):
     status: str = Field(description="ok, or degraded when a worker or the store is down")
     version: str
     store: str
+    problems: list[str] = Field(
+        default_factory=list, description="what is wrong, without details (no key is needed)"
+    )
 
 
 class WorkerStatus(Open):
@@ -64,7 +67,10 @@ class RejectedRecord(BaseModel):
 class IngestReply(BaseModel):
     accepted: int = Field(description="readings stored")
     duplicates: int = Field(description="readings already stored (idempotent re-sends)")
-    rejected_count: int
+    rejected_count: int = Field(
+        description="records refused, every one stored in the quarantine in the same "
+        "transaction as the readings"
+    )
     rejected: list[RejectedRecord] = Field(description="the first 1,000 rejected records")
 
 

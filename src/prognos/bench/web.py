@@ -26,6 +26,7 @@ from typing import Any
 import typer
 
 from prognos.domain.keys import MANUFACTURER
+from prognos.web.session import session_for
 
 CUSTOMERS = 5
 SITES_PER_CUSTOMER = 4
@@ -182,8 +183,9 @@ async def _measure(
     pages = sorted({1, min(2, last), max(1, last // 5), last})
     fleet, asset, parts = [], [], {"html": [], "telemetry": [], "forecast": []}
     transport = httpx.ASGITransport(app=app)
+    name, value, _ = session_for(app.state.panel.platform, key)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://bench", cookies={"prognos_key": key}
+        transport=transport, base_url="http://bench", cookies={name: value}
     ) as c:
         cpu = {"fleet": [], "asset": []}
 

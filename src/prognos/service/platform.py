@@ -27,6 +27,7 @@ from prognos.service.resources import ResourceService
 from prognos.service.scoring import ScoringService
 from prognos.service.state import StateService
 from prognos.service.telemetry import TelemetryService
+from prognos.service.throttle import AuthThrottle
 from prognos.service.training import TrainingService
 from prognos.service.workorders import WorkOrderService
 from prognos.store import Store, open_store
@@ -39,7 +40,9 @@ class Platform:
         self.settings = settings
         # The whole store, for the workers and fixtures of this layer only (see module doc).
         self.store = store
-        self.keys = KeyService(store, store)
+        self.keys = KeyService(
+            store, store, AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window)
+        )
         self.registry = RegistryService(store, store)
         self.telemetry = TelemetryService(settings, store, store, self.registry)
         self.files = FileService(self.telemetry)

@@ -12,12 +12,25 @@ from __future__ import annotations
 
 import threading
 import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prognos.domain import Asset, AssetType, Customer, Principal, Registry, Site
-from prognos.errors import NotFound, ValidationFailed
+from prognos.errors import Conflict, NotFound, ValidationFailed
 from prognos.store.ports import RegistryPort, StampsPort
 
 STAMP = "registry"
+
+
+def check_timezone(name: str, what: str) -> None:
+    """Refuse a time zone ``zoneinfo`` does not know (a calendar import used to fail later)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:
+        raise ValidationFailed(
+            f"{what}: unknown time zone {name!r}",
+            hint="use an IANA name such as 'Europe/Berlin' or 'UTC'",
+            details=[{"field": "timezone", "reason": "unknown time zone"}],
+        ) from e
 
 
 class RegistryService:
@@ -66,11 +79,21 @@ class RegistryService:
         return c
 
     def add_site(self, p: Principal, s: Site) -> Site:
+        """Add a site or change one; its customer is fixed once it exists (the site's assets,
+        calendars and work orders are that customer's) and its time zone must be a real one."""
         p.require_manufacturer()
+        check_timezone(s.timezone, f"site {s.id}")
         if self._store.get_customer(s.customer_id) is None:
             raise NotFound(
                 f"site {s.id}: customer {s.customer_id!r} does not exist",
                 hint="add the customer first",
+            )
+        old = self._store.get_site(s.id)
+        if old is not None and old.customer_id != s.customer_id:
+            raise Conflict(
+                f"site {s.id} belongs to customer {old.customer_id!r}; a site cannot move to "
+                f"customer {s.customer_id!r}",
+                hint="add a new site for the other customer",
             )
         self._store.upsert_site(s)
         return s

@@ -12,8 +12,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from prognos.domain.telemetry import IngestResult, Rejection
 from prognos.errors import PayloadTooLarge
 from prognos.ingest import records
 from prognos.ingest.validate import validate
+from prognos.service.quarantine import QuarantineQuotas
 from prognos.service.registry import RegistryService
 from prognos.store.ports import QuarantinePort, ReadingsPort
 
@@ -40,6 +41,7 @@ class CheckedReadings:
     rejected: list[Rejection]
     source: str
     registry: Registry
+    customer_id: str | None = None  # a customer's key: its rejections count against it
 
 
 class TelemetryService:
@@ -55,6 +57,7 @@ class TelemetryService:
         self._quarantine = quarantine
         self._registry = registry
         self._listeners: list[ReadingsListener] = []
+        self._quotas = QuarantineQuotas(settings)
 
     # -- listeners -----------------------------------------------------------------------------
     def on_readings(self, listener: ReadingsListener) -> None:
@@ -78,25 +81,38 @@ class TelemetryService:
         """Parse, validate, store and quarantine one payload (JSON or CSV)."""
         limit = self.settings.max_payload_bytes
         if len(body) > limit:
-            rej = Rejection(
-                None,
-                "payload",
-                f"payload of {len(body)} bytes exceeds the limit of {limit} bytes",
-                body[:2000].decode("utf-8", "replace"),
-                source,
-                asset_id,
-            )
-            self._quarantine.quarantine([rej], source, self._registry.snapshot().customer_of())
-            raise PayloadTooLarge(
-                rej.reason,
-                hint="split the batch or raise PROGNOS_MAX_PAYLOAD_BYTES",
-                details=[rej.as_dict()],
-            )
+            self.refuse_oversized(p, body[:2000], f"{len(body)} bytes", source, asset_id)
         if "csv" in content_type:
             df, rej = records.from_csv_bytes(body, source)
         else:
             df, rej = records.from_json_bytes(body, source, asset_id)
         return self.ingest_long(p, df, source, rej)
+
+    def refuse_oversized(
+        self,
+        p: Principal,
+        head: bytes,
+        size: str,
+        source: str = "http",
+        asset_id: str | None = None,
+    ) -> NoReturn:
+        """Quarantine a payload over the limit by its first bytes (read no further) and raise
+        ``PayloadTooLarge`` naming the limit."""
+        limit = self.settings.max_payload_bytes
+        rej = Rejection(
+            None,
+            "payload",
+            f"payload of {size} exceeds the limit of {limit} bytes",
+            head[:2000].decode("utf-8", "replace"),
+            source,
+            asset_id,
+        )
+        self._keep_rejections([rej], source, self._registry.snapshot(), p.customer_id)
+        raise PayloadTooLarge(
+            rej.reason,
+            hint="split the batch or raise PROGNOS_MAX_PAYLOAD_BYTES",
+            details=[rej.as_dict()],
+        )
 
     def ingest_messages(
         self, p: Principal, messages: list[tuple[str, bytes]], source: str = "mqtt"
@@ -160,14 +176,22 @@ class TelemetryService:
             max_future_seconds=self.settings.max_future_seconds,
             source=source,
         )
-        return CheckedReadings(batch, list(pre_rejected or []) + rejected, source, registry)
+        return CheckedReadings(
+            batch, list(pre_rejected or []) + rejected, source, registry, p.customer_id
+        )
 
     def store_checked(self, checked: CheckedReadings) -> IngestResult:
-        """Store what ``check`` accepted and quarantine what it refused."""
+        """Store what ``check`` accepted and quarantine what it refused, in one transaction:
+        both are kept or, when the store fails (``StoreError``), neither."""
         batch, rejected = checked.batch, checked.rejected
-        stored = self._readings.write_readings(batch)
         if rejected:
-            self._quarantine.quarantine(rejected, checked.source, checked.registry.customer_of())
+            owners = checked.registry.customer_of()
+            stored = self._quarantine.commit_ingest(
+                batch, rejected, checked.source, owners, checked.customer_id
+            )
+            self._quotas.wrote(self._quarantine, rejected, owners, checked.customer_id)
+        else:
+            stored = self._readings.write_readings(batch)
         result = IngestResult(accepted=stored, duplicates=len(batch) - stored, rejected=rejected)
         if len(batch):
             for listener in list(self._listeners):
@@ -266,8 +290,28 @@ class TelemetryService:
         return {"readings": n, "seconds": seconds, "store": self._readings.kind}
 
     # -- quarantine ----------------------------------------------------------------------------
+    def _keep_rejections(
+        self, rejected: list[Rejection], source: str, registry: Registry, customer_id: str | None
+    ) -> None:
+        owners = registry.customer_of()
+        self._quarantine.quarantine(rejected, source, owners, customer_id)
+        self._quotas.wrote(self._quarantine, rejected, owners, customer_id)
+
     def quarantined(self, p: Principal, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Rejected records the caller may see, newest first, with reason and raw payload."""
         return self._quarantine.list_quarantine(
             None if p.is_manufacturer else p.customer_id, limit, offset
+        )
+
+    def purge_quarantine(
+        self, p: Principal, older_than_days: float | None = None, customer_id: str | None = None
+    ) -> int:
+        """Drop rejected records older than ``older_than_days`` (default: the retention
+        setting), everyone's or one customer's (manufacturer only); returns how many."""
+        p.require_manufacturer()
+        days = (
+            self.settings.quarantine_retention_days if older_than_days is None else older_than_days
+        )
+        return self._quarantine.purge_quarantine(
+            datetime.now(UTC) - timedelta(days=days), customer_id
         )

@@ -22,8 +22,10 @@ import pyarrow as pa
 
 from prognos.domain import ReadingBatch
 from prognos.errors import Conflict
+from prognos.store.driver_errors import translated
 from prognos.store.sql import on_conflict_update
 from prognos.store.sql_activity import MARK, activity_pairs
+from prognos.store.sql_quarantine import COLUMNS as QUARANTINE_COLUMNS
 from prognos.store.sql_store import SqlStore
 
 _UNKNOWN = object()  # the newest stored reading's time, before it is looked up
@@ -59,7 +61,7 @@ class DuckDBStore(SqlStore):
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
-        with self._lock:
+        with translated(self.kind), self._lock:
             cur = self._con.cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -80,7 +82,7 @@ class DuckDBStore(SqlStore):
         """
         if sql.lstrip()[:6].upper() != "SELECT":
             return super()._rows(sql, params)
-        with closing(self._readers.cursor()) as cur:
+        with translated(self.kind), closing(self._readers.cursor()) as cur:
             return cur.execute(self._sql(sql), params).fetchall()
 
     def _epoch(self, col: str) -> str:
@@ -101,7 +103,7 @@ class DuckDBStore(SqlStore):
         if not len(batch):
             return 0
         enc = _encode(batch)
-        with self._lock, closing(self._con.cursor()) as cur:
+        with translated(self.kind), self._lock, closing(self._con.cursor()) as cur:
             floor, newest = self._newest_stored(cur)
             self._floor = _UNKNOWN  # until this write is known to have gone through
             before = np.array([newest.get(a, floor) for a in enc.assets], dtype=np.int64)
@@ -122,6 +124,55 @@ class DuckDBStore(SqlStore):
             self._floor = floor
         return n
 
+    def _write_encoded(
+        self, cur: Any, enc: _Encoded, floor: int, newest: dict[str, int]
+    ) -> tuple[int, np.ndarray]:
+        before = np.array([newest.get(a, floor) for a in enc.assets], dtype=np.int64)
+        if (enc.firsts > before).all():
+            cur.from_arrow(enc.table).insert_into("telemetry")
+            return enc.table.num_rows, before
+        return _insert_new(cur, enc.table, enc.ts.min(), enc.ts.max()), before
+
+    def commit_ingest(self, batch, rejections, source, customer_of=None, customer_id=None) -> int:
+        """The readings (as ``write_readings`` stores them) and the rejections of a batch in
+        one transaction: both are stored, or neither."""
+        rows = self._quarantine_rows(rejections, source, customer_of, customer_id)
+        if not len(batch):
+            if rows:
+                with self._cursor() as cur:
+                    self._append_quarantine(cur, rows)
+            return 0
+        enc = _encode(batch)
+        with translated(self.kind), self._lock, closing(self._con.cursor()) as cur:
+            floor, newest = self._newest_stored(cur)
+            self._floor = _UNKNOWN  # until this write is known to have gone through
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                n, before = self._write_encoded(cur, enc, floor, newest)
+                marked = self._mark_new(cur, batch)
+                self._append_quarantine(cur, rows)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            self._pending.update(marked)
+            newest.update(zip(enc.assets, np.maximum(before, enc.lasts).tolist(), strict=True))
+            self._floor = floor
+        return n
+
+    def _append_quarantine(self, cur: Any, rows: list[tuple]) -> None:
+        # one statement from a registered frame (executemany costs about a millisecond a row)
+        if not rows:
+            return
+        cur.register("incoming_rows", pd.DataFrame(rows, columns=QUARANTINE_COLUMNS))
+        try:
+            cur.execute(
+                f"INSERT INTO quarantine ({', '.join(QUARANTINE_COLUMNS)}) "
+                "SELECT * FROM incoming_rows"
+            )
+        finally:
+            cur.unregister("incoming_rows")
+
     def _newest_stored(self, cur: Any) -> tuple[int, dict[str, int]]:
         """Microseconds since 1970 that no stored reading is later than: one bound for all
         readings stored before this store was opened (or a write failed), and one per asset
@@ -135,7 +186,7 @@ class DuckDBStore(SqlStore):
     def _frame(self, sql: str, params: tuple | list, columns: list[str]) -> pd.DataFrame:
         # a columnar fetch: no Python object per value (a year of an asset's readings is
         # hundreds of thousands of them); a read, so outside the lock like ``_rows``
-        with closing(self._readers.cursor()) as cur:
+        with translated(self.kind), closing(self._readers.cursor()) as cur:
             df = cur.execute(self._sql(sql), params).df()
         df.columns = columns
         return df

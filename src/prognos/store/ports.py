@@ -95,14 +95,35 @@ class ReadingsPort(Protocol):
 
 
 class QuarantinePort(Protocol):
-    """Rejected records, each with its reason and raw payload."""
+    """Rejected records, each with its reason, its raw payload and the customer it counts
+    against (``customer_id``: the caller's, else each asset's owner from ``customer_of``)."""
 
     def quarantine(
-        self, rejections: list[Rejection], source: str, customer_of: dict[str, str] | None = None
+        self,
+        rejections: list[Rejection],
+        source: str,
+        customer_of: dict[str, str] | None = None,
+        customer_id: str | None = None,
     ) -> None: ...
+    def commit_ingest(
+        self,
+        batch: ReadingBatch,
+        rejections: list[Rejection],
+        source: str,
+        customer_of: dict[str, str] | None = None,
+        customer_id: str | None = None,
+    ) -> int:
+        """A batch's readings and its rejections in one transaction; returns readings new."""
+        ...
+
     def list_quarantine(
         self, customer_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]: ...
+    def count_quarantine(self, customer_id: str | None = None) -> int: ...
+    def trim_quarantine(
+        self, customer_id: str | None, keep: int, before: datetime | None
+    ) -> int: ...
+    def purge_quarantine(self, before: datetime, customer_id: str | None = None) -> int: ...
 
 
 class KeysPort(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,10 +23,13 @@ import pyarrow.csv as pa_csv
 
 from prognos.errors import StoreError
 from prognos.redact import redact
+from prognos.store.driver_errors import translated
 from prognos.store.sql_locks import lock_key
 from prognos.store.sql_store import SqlStore
 
 _PLACEHOLDER = re.compile(r"\?")
+IDLE_PING_S = 2.0  # a connection unused this long is checked before it is trusted
+CONNECT_TIMEOUT_S = 10  # a server that does not answer fails a request, not hangs it
 MIGRATION_LOCK = 0x70726F676E6F73  # "prognos": the advisory lock key migrations take
 _PARTITION = re.compile(r"telemetry_p(\d{4})(\d{2})")
 
@@ -48,10 +52,28 @@ class PostgresStore(SqlStore):
         self._conn()  # fail now, with a clear message, if the server is not there
 
     def _conn(self) -> psycopg.Connection:
+        """This thread's connection; a closed or broken one (the server restarted, the
+        network dropped it) is replaced by a new one here. One idle for a while is asked a
+        ``SELECT 1`` first, so a restart while this process was quiet costs no request."""
         con = getattr(self._local, "con", None)
-        if con is None or con.closed:
+        now = time.monotonic()
+        if (
+            con is not None
+            and not con.closed
+            and now - getattr(self._local, "used", now) > IDLE_PING_S
+        ):
             try:
-                con = psycopg.connect(self.url)
+                con.execute("SELECT 1")
+                con.rollback()
+            except psycopg.Error:
+                self._forget(con)
+                con = None
+        self._local.used = now
+        if con is None or con.closed or con.broken:
+            if con is not None:
+                self._forget(con)
+            try:
+                con = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S)
             except psycopg.OperationalError as e:
                 raise StoreError(
                     f"cannot connect to PostgreSQL at {redact(self.url)}: {str(e).strip()}",
@@ -62,16 +84,31 @@ class PostgresStore(SqlStore):
                 self._all.append(con)
         return con
 
+    def _forget(self, con: psycopg.Connection) -> None:
+        with self._all_lock:
+            if con in self._all:
+                self._all.remove(con)
+        if not con.closed:
+            con.close()
+
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
+        """A transaction on this thread's connection. A driver error leaves as a
+        ``PrognosError`` (``driver_errors``); one that broke the connection drops it, so the
+        next call reconnects instead of failing the same way forever."""
         con = self._conn()
-        with con.transaction(), con.cursor() as cur:
-            yield cur
+        try:
+            with translated(self.kind), con.transaction(), con.cursor() as cur:
+                yield cur
+        finally:
+            if con.broken or con.closed:
+                self._forget(con)
+                self._local.con = None
 
     def try_lease(self, name: str) -> PgLease | None:
         """The lease called ``name`` if no other session holds it (never waits)."""
         try:
-            con = psycopg.connect(self.url, autocommit=True)
+            con = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         except psycopg.OperationalError as e:
             raise StoreError(
                 f"cannot connect to PostgreSQL at {redact(self.url)}: {str(e).strip()}",

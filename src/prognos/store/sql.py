@@ -130,6 +130,10 @@ class SqlBase:
                 )
         return max(v for v, _, _ in MIGRATIONS)
 
+    def ping(self) -> None:
+        """One round trip to the database; raises ``StoreError`` when it does not answer."""
+        self._rows("SELECT 1")
+
     def schema_version(self) -> int:
         rows = self._rows("SELECT max(version) FROM schema_migrations")
         return int(rows[0][0] or 0)

@@ -16,21 +16,26 @@ from prognos.store.sql import (
 from prognos.store.sql_activity import ActivitySql
 
 
+def readings_frame(batch: ReadingBatch) -> pd.DataFrame:
+    """A batch as the rows ``_insert_readings`` takes, a reading repeated in it kept once
+    (the last): duplicates inside one batch would violate the key before ON CONFLICT sees them."""
+    df = pd.DataFrame(
+        {
+            "asset_id": batch.asset_id,
+            "channel": batch.channel,
+            "ts": batch.ts.astype("datetime64[us]"),
+            "value": batch.value.astype(np.float64),
+        }
+    )
+    return df.drop_duplicates(subset=["asset_id", "channel", "ts"], keep="last")
+
+
 class ReadingsSql(ActivitySql):
     def write_readings(self, batch: ReadingBatch) -> int:
         """Store a validated batch in one transaction; returns how many were new (not duplicates)."""
         if not len(batch):
             return 0
-        df = pd.DataFrame(
-            {
-                "asset_id": batch.asset_id,
-                "channel": batch.channel,
-                "ts": batch.ts.astype("datetime64[us]"),
-                "value": batch.value.astype(np.float64),
-            }
-        )
-        # Duplicates inside one batch would violate the key before ON CONFLICT sees them.
-        df = df.drop_duplicates(subset=["asset_id", "channel", "ts"], keep="last")
+        df = readings_frame(batch)
         with self._cursor() as cur:
             n = self._insert_readings(cur, df)
             # last, so the rows it locks (other writers of these assets wait) are held briefly

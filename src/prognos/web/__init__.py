@@ -5,8 +5,8 @@ and live updates over Server-Sent Events. Nothing is loaded from a CDN: plants a
 
     mount_panel(app, platform)      # pages at /, scripts and styles at /static, events at /events
 
-The panel authenticates with the ``prognos_key`` cookie the login page sets, through the service
-layer; it never imports ``prognos.api``.
+The panel authenticates with the signed session cookie the login page sets (it holds the key's
+id, never the key: ``session``), through the service layer; it never imports ``prognos.api``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class Panel:
         self.templates.env.filters.update(session.FILTERS)
         i18n.install(self.templates.env)
         self.hub = Hub()
+        self.sessions = session.Sessions(
+            session.session_secret(platform), platform.settings.session_hours
+        )
 
 
 def mount_panel(app: FastAPI, platform: Platform) -> Panel:

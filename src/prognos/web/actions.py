@@ -5,25 +5,27 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from prognos.domain.planning import WorkOrderStatus
-from prognos.errors import AccessDenied, PrognosError
+from prognos.errors import AccessDenied, PrognosError, TooManyRequests
 from prognos.web import i18n
 from prognos.web.session import (
-    COOKIE,
     LANG_COOKIE,
     YEAR,
     Viewer,
+    csrf_protect,
     error_page,
     panel_of,
     render,
     safe_next,
+    set_session,
 )
 from prognos.web.views import Names
 
-router = APIRouter()
+# Every POST here carries the session's CSRF token (the templates' ``csrf_field``).
+router = APIRouter(dependencies=[Depends(csrf_protect)])
 
 
 # -- session -------------------------------------------------------------------------------------
@@ -34,22 +36,26 @@ def login_page(request: Request, next: str = "/"):
 
 @router.post("/login")
 def login(request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"):
+    """Check the key and start a session that holds its id (never the key) and a new token."""
     key = key.strip()
+    client = request.client.host if request.client else "unknown"
     try:
-        panel_of(request).platform.keys.authenticate(key)
+        p = panel_of(request).platform.keys.authenticate(key, client)
+    except TooManyRequests as e:
+        resp = error_page(request, e, None)
+        resp.headers["Retry-After"] = str(max(1, int(e.retry_after + 0.999)))
+        return resp
     except AccessDenied:
         return render(request, "login.html", status_code=401, next=safe_next(next), failed=True)
     resp = RedirectResponse(safe_next(next), status_code=303)
-    resp.set_cookie(
-        COOKIE, key, httponly=True, samesite="lax", secure=request.url.scheme == "https"
-    )
+    set_session(request, resp, p.key_id)
     return resp
 
 
 @router.post("/logout")
-def logout():
+def logout(request: Request):
     resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(COOKIE, httponly=True, samesite="lax")
+    set_session(request, resp, None)  # anonymous again, with a new token
     return resp
 
 

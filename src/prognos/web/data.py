@@ -20,6 +20,7 @@ router = APIRouter()
 RANGES = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
 FORECAST_POLL_S = 5.0
 KEEPALIVE_S = 15.0
+KEY_CHECK_S = 2.0  # a revoked key's open stream ends within this (and the 1 s wake-up)
 
 
 def _error(e: PrognosError) -> JSONResponse:
@@ -103,7 +104,7 @@ async def events(request: Request, asset: str, viewer: Viewer):
     async def stream():
         nonlocal stamp
         loop = asyncio.get_running_loop()
-        polled = quiet = loop.time()
+        polled = quiet = checked = loop.time()
         try:
             yield "retry: 3000\n" + _sse("hello", {"asset_id": asset})
             while not panel.hub.closed:
@@ -114,6 +115,11 @@ async def events(request: Request, asset: str, viewer: Viewer):
                 if ev is None:
                     break
                 now = loop.time()
+                if now - checked >= KEY_CHECK_S:
+                    checked = now
+                    if not await run_in_threadpool(platform.keys.still_valid, viewer):
+                        yield _sse("end", {"reason": "the key of this session was revoked"})
+                        break
                 if ev:
                     quiet = now
                     yield _sse("readings", ev)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from prognos.api.deps import PlatformDep, PrincipalDep
+from prognos.api.routing import Offset
+from prognos.api.routing import router as make_router
 from prognos.api.schemas import AssetDetail, AssetPage
 from prognos.domain import Asset, AssetType, Customer, Site
 
-router = APIRouter(tags=["registry"])
+router = make_router(["registry"])
 
 
 @router.get("/customers")
@@ -52,7 +54,7 @@ def list_assets(
     type: str | None = None,
     q: Annotated[str | None, Query(description="search in id, serial and model")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AssetPage:
     assets, total = platform.registry.assets(
         principal,

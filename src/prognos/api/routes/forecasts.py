@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from prognos.api.deps import PlatformDep, PrincipalDep
+from prognos.api.routing import router as make_router
 from prognos.api.schemas import FleetForecasts, ForecastOut, HealthOut
 from prognos.errors import NotFound
 
-router = APIRouter(tags=["prognostics"])
+router = make_router(["prognostics"])
 
 
 @router.get("/assets/{asset_id}/forecast", response_model_exclude_unset=True)
@@ -64,7 +65,10 @@ def fleet_forecasts(
     customer: str | None = None,
     type: str | None = None,
     horizon: Annotated[
-        float | None, Query(description="add P(failure within horizon) per asset")
+        float | None,
+        Query(
+            gt=0, le=1e6, allow_inf_nan=False, description="add P(failure within horizon) per asset"
+        ),
     ] = None,
 ) -> FleetForecasts:
     """Newest forecast of every asset the caller may see, riskiest first."""

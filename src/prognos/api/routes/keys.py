@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from prognos.api.deps import PlatformDep, PrincipalDep
+from prognos.api.routing import router as make_router
 from prognos.domain.keys import ApiKey
 
-router = APIRouter(tags=["keys"])
+router = make_router(["keys"])
 
 
 @router.get("/keys")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from prognos.api.deps import PlatformDep, PrincipalDep
+from prognos.api.routing import router as make_router
 from prognos.api.schemas import CalendarImport, Event, PlanReply
 from prognos.domain.planning import (
     CostModel,
@@ -20,8 +21,9 @@ from prognos.domain.planning import (
     WorkOrder,
     WorkOrderStatus,
 )
+from prognos.service.registry import check_timezone
 
-router = APIRouter(tags=["planning"])
+router = make_router(["planning"])
 
 
 @router.get("/calendars")
@@ -38,6 +40,7 @@ def get_calendar(site_id: str, platform: PlatformDep, principal: PrincipalDep) -
 def put_calendar(
     site_id: str, cal: SiteCalendar, platform: PlatformDep, principal: PrincipalDep
 ) -> SiteCalendar:
+    check_timezone(cal.timezone, f"calendar of site {site_id}")
     return platform.calendars.put(principal, cal.model_copy(update={"site_id": site_id}))
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from prognos.api.deps import PlatformDep, PrincipalDep
+from prognos.api.middleware import BodyTooLarge
+from prognos.api.routing import Instant, Offset
+from prognos.api.routing import router as make_router
 from prognos.api.schemas import Compaction, IngestReply, QuarantinePage, TelemetrySeries
 
-router = APIRouter(tags=["telemetry"])
+router = make_router(["telemetry"])
 
 
 @router.post(
@@ -26,12 +28,28 @@ router = APIRouter(tags=["telemetry"])
             "{asset_id, ts|cycle, values: {channel: value}}, a list of either, or a CSV.",
         }
     },
+    responses={413: {"description": "over PROGNOS_MAX_PAYLOAD_BYTES; quarantined by its start"}},
 )
 async def post_telemetry(
     request: Request, platform: PlatformDep, principal: PrincipalDep
 ) -> IngestReply:
-    """Store what is valid, quarantine the rest; the reply names every rejected record."""
-    body = await request.body()
+    """Store what is valid, quarantine the rest, in one transaction; the reply counts what
+    was stored and names every rejected record. A payload over the limit is read no further
+    than the limit, quarantined by its first bytes and answered 413."""
+    limit = platform.settings.max_payload_bytes
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit, size, None)
+            chunks.append(chunk)
+    except BodyTooLarge as e:
+        head = b"".join(chunks)[:2000]
+        told = f"{e.declared} bytes" if e.declared is not None else f"over {size} bytes"
+        await run_in_threadpool(platform.telemetry.refuse_oversized, principal, head, told, "http")
+    body = b"".join(chunks)
     ctype = request.headers.get("content-type", "application/json")
     result = await run_in_threadpool(
         platform.telemetry.ingest_payload, principal, body, ctype, "http"
@@ -45,8 +63,8 @@ def get_telemetry(
     platform: PlatformDep,
     principal: PrincipalDep,
     channels: Annotated[str | None, Query(description="comma-separated channel names")] = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     max_points: Annotated[int | None, Query(ge=2, le=100_000)] = None,
 ) -> TelemetrySeries:
     chans = [c for c in channels.split(",") if c] if channels else None
@@ -60,8 +78,9 @@ def get_quarantine(
     platform: PlatformDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> QuarantinePage:
+    """Rejected records the key may see (a customer's: its own), newest first."""
     return QuarantinePage.model_validate(
         {"items": platform.telemetry.quarantined(principal, limit, offset)}
     )

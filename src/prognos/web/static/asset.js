@@ -247,6 +247,7 @@
       scheduleSensors();
     });
     es.addEventListener("forecast", function () { drawForecast(); drawHealth(); });
+    es.addEventListener("end", function () { es.close(); setLive(false); });
     es.onerror = function () { setLive(false); };
   }
 
