@@ -242,8 +242,8 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
 
 def seed_alarms(platform: Platform) -> None:
     """Alarms of every rule and state: two active (e01's health rule, nordjet-e01's report),
-    one silenced (during wo-1002), one acknowledged, three cleared (by a replacement, by a work
-    order, by the normal period)."""
+    one silenced (during wo-1002), one acknowledged, four cleared (by a replacement, by a work
+    order, by the normal period, by readings coming back)."""
     platform.alarms.observe(  # the z-score rule on a health score: critical below 40
         healths=[
             HealthScore(
@@ -290,7 +290,11 @@ def seed_alarms(platform: Platform) -> None:
                  {"probability": 0.56, "horizon_days": 30, "limit": 0.5}, 6,
                  state="cleared", cleared_at=NOW - timedelta(days=4), cleared_by="auto"),
             past("pacific-air-e02", "no_data", "no_data",
-                 {"silent_s": 7300, "expected_every_s": 600, "last_reading": NOW.isoformat()}, 0.5,
+                 {"silent_s": 7300, "expected_every_s": 600, "last_reading": NOW.isoformat()}, 3,
+                 state="cleared", cleared_at=NOW - timedelta(days=2), cleared_by="auto"),
+            # acknowledged, and still going on in the asset's own readings (they end at NOW)
+            past("pacific-air-e03", "threshold:T30:below", "threshold",
+                 {"channel": "T30", "value": 1488.0, "limit": 1490.0, "op": "below"}, 0.25,
                  state="acknowledged", acked_at=NOW - timedelta(hours=2), acked_by="test pacific-air"),
         ],
     )  # fmt: skip

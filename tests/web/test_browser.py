@@ -162,6 +162,12 @@ def test_complete_a_work_order(page: Page, keys, shot):
     expect(row).to_have_attribute("data-status", "done")
     expect(row.locator(".pill")).to_have_text("done")
     expect(row).to_contain_text("bearing scored, replaced")
+    # the alarm raised while the crew worked (silenced) is cleared by the completed order
+    page.goto("/alarms?state=cleared&asset=aerolinea-e02")
+    expect(page.locator("#alarms tr[data-asset='aerolinea-e02']")).to_contain_text(
+        "work order wo-1002"
+    )
+    page.goto("/workorders")
     # dispatch and start move along the lifecycle too
     page.locator("tr[data-order='wo-1004'] button[value=dispatch]").click()
     expect(page.locator("tr[data-order='wo-1004']")).to_have_attribute("data-status", "dispatched")
@@ -186,7 +192,8 @@ def test_alarms_acknowledge_and_silenced(page: Page, keys, shot):
     expect(page.locator("#alarms tr[data-asset='nordjet-e01']")).to_contain_text(
         "test manufacturer"
     )
-    page.goto("/alarms?state=silenced")
+    # e02's alarm came while wo-1002 was under way: silenced, and cleared when it was done
+    page.goto("/alarms?state=all&asset=aerolinea-e02")
     expect(page.locator("#alarms tr[data-asset='aerolinea-e02']")).to_contain_text("wo-1002")
 
 

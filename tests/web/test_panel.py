@@ -413,7 +413,7 @@ def test_the_same_views_on_postgresql(pg_server, tmp_path):
             "active": 2,
             "silenced": 1,
             "acknowledged": 1,
-            "cleared": 3,
+            "cleared": 4,
         }
         assert len(asset_views.health_chart(p, MANUFACTURER, "aerolinea-e01")["score"]) == 8
         aerolinea = p.keys.authenticate(keys["aerolinea"])

@@ -44,6 +44,10 @@ def alarm_desk(
         return error_page(request, e, viewer)
     if view["total"] and q.page > view["pages"]:  # past the end: the last page
         return RedirectResponse(alarm_views.link(q, group, page=view["pages"]), status_code=303)
+
+    def link(**change) -> str:
+        return alarm_views.link(q, bool(change.pop("group", group)), **change)
+
     return render(
         request,
         "alarms.html",
@@ -52,7 +56,7 @@ def alarm_desk(
         group=group,
         v=view,
         tabs=alarm_views.TABS,
-        link=lambda **change: alarm_views.link(q, group, **change),
+        link=link,
         done=done,
         error=error,
     )

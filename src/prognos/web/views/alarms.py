@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from prognos.domain import Principal
 from prognos.domain.alarms import Alarm
-from prognos.service.alarm_desk import AlarmQuery
+from prognos.service.alarm_desk import STATES, AlarmQuery
 from prognos.service.platform import Platform
 from prognos.web import i18n
 from prognos.web.views.names import Names
@@ -173,32 +173,26 @@ def desk_view(platform: Platform, p: Principal, q: AlarmQuery, group: bool) -> d
     """What the desk shows: the page (alarms or groups), counts per state, filter options."""
     alarms = platform.alarms
     names = Names(platform, p)
+    counts = alarms.counts(p, q)  # by state, the other filters applied: the tabs
+    counts["all"] = sum(counts.values())
     if group:
         rows, total = alarms.groups(p, q)
         items: list[Any] = rows
     else:
-        page = alarms.page(p, q)
-        items, total = page.items, page.total
-    pages = max(1, -(-total // q.size))
-    counts = alarms.counts(p, q)
-    counts["all"] = sum(counts.values())
-    types = sorted(
-        {
-            a.type_id
-            for a in platform.registry.snapshot().assets.values()
-            if p.may_see(a.customer_id)
-        }
-    )
+        items = alarms.rows(p, q)
+        states = STATES[q.state or "all"]
+        total = sum(counts.get(s.value, 0) for s in states) if states else counts["all"]
+    types = sorted(platform.registry.asset_types(p), key=lambda t: (t.name or t.id).lower())
     return {
         "rows": items,
         "total": total,
-        "pages": pages,
+        "pages": max(1, -(-total // q.size)),
         "counts": counts,
         "names": names,
         "options": {
             "customers": sorted(names.customers.items(), key=lambda kv: kv[1].lower()),
             "sites": sorted(names.sites.items(), key=lambda kv: kv[1].lower()),
-            "types": [(t, names.type(t)) for t in types],
+            "types": [(t.id, t.name or t.id) for t in types],
             "causes": alarms.causes(p),
         },
     }
