@@ -23,7 +23,9 @@ async def api(seeded):
         seeded.alarms.report(
             MANUFACTURER, asset, "pressure", "pressure low", sev, T + timedelta(hours=i)
         )
-    seeded.alarms.report(MANUFACTURER, "globex-p1", "temperature", "hot", "warning", T)
+    seeded.alarms.report(
+        MANUFACTURER, "globex-p1", "temperature", "hot", "warning", T - timedelta(hours=1)
+    )
     app = create_app(platform=seeded)
     out = {}
     for who in (None, "acme", "globex"):

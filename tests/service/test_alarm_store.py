@@ -165,10 +165,12 @@ def test_postgresql_keeps_one_open_alarm_per_asset_and_cause(pg_server):
             rule="zscore", severity="warning", state="active", message="m", first_seen=T,
             last_seen=T, touched_at=T,
         )  # fmt: skip
-        assert store.insert_alarm(a, T)
-        assert not store.insert_alarm(a.model_copy(update={"id": "al-2"}), T)
+        assert store.insert_new_alarms([a], T) == {"al-1"}
+        again = a.model_copy(update={"id": "al-2"})
+        other = a.model_copy(update={"id": "al-4", "asset_id": "e2"})
+        assert store.insert_new_alarms([again, other], T) == {"al-4"}
         store.update_alarms([a.model_copy(update={"state": AlarmState.cleared})], T)
-        assert store.insert_alarm(a.model_copy(update={"id": "al-3"}), T)  # a new one after
-        assert json.dumps(sorted(x.id for x in store.open_alarms())) == '["al-3"]'
+        assert store.insert_new_alarms([a.model_copy(update={"id": "al-3"})], T) == {"al-3"}
+        assert json.dumps(sorted(x.id for x in store.open_alarms())) == '["al-3", "al-4"]'
     finally:
         store.close()

@@ -19,15 +19,34 @@ Silence = Callable[[str, datetime], str | None]  # (asset, when) -> why it is si
 
 
 @dataclass
+class Touch:
+    """More occurrences of an open alarm and nothing else: written as increments (``count +
+    n``, the later ``last_seen``) that skip an alarm cleared meanwhile, so two processes
+    occurring on one alarm, or one clearing it, do not undo each other."""
+
+    id: str
+    n: int
+    last_seen: datetime
+    touched_at: datetime
+    message: str | None  # None: keep (the occurrence was milder than the alarm)
+    details: dict | None
+    channel: str | None
+    clear_after_s: float | None
+
+
+@dataclass
 class Outcome:
-    """What applying conditions changed: alarms to insert, alarms to update, news to send."""
+    """What applying conditions changed: alarms to insert, alarms to rewrite (their state or
+    severity moved), occurrences to add, news to send."""
 
     new: list[Alarm] = field(default_factory=list)
     changed: list[Alarm] = field(default_factory=list)
+    touches: list[Touch] = field(default_factory=list)
     events: list[tuple[AlarmEvent, Alarm]] = field(default_factory=list)
+    alarms: dict[str, Alarm] = field(default_factory=dict)  # each alarm as it is now
 
     def touched(self) -> list[Alarm]:
-        return self.new + self.changed
+        return list(self.alarms.values())
 
 
 def new_id() -> str:
@@ -49,6 +68,7 @@ def apply(
     out = Outcome()
     fresh: set[str] = set()
     changed: dict[str, Alarm] = {}
+    touches: dict[str, Touch] = {}
     for c in sorted(conditions, key=lambda c: c.at):
         a = assets.get(c.asset_id)
         if a is None:
@@ -68,13 +88,40 @@ def apply(
         out.events += [(e, alarm) for e in events]
         if alarm.id in fresh:
             out.new = [alarm if x.id == alarm.id else x for x in out.new]
-        else:
+        elif alarm.id in changed or _moved(old, alarm):
             changed[alarm.id] = alarm
+            touches.pop(alarm.id, None)  # the whole row carries them
+        else:
+            t = touches.get(alarm.id)
+            milder = c.severity.rank < alarm.severity.rank
+            touches[alarm.id] = Touch(
+                alarm.id,
+                c.occurrences + (t.n if t else 0),
+                alarm.last_seen,
+                now,
+                None if milder else alarm.message,
+                None if milder else alarm.details,
+                None if milder else alarm.channel,
+                c.clear_after_s,
+            )
     out.changed = list(changed.values())
+    out.touches = list(touches.values())
+    by_id = {a.id: a for a in open_alarms.values()}
+    out.alarms = {a.id: a for a in (*out.new, *out.changed)} | {
+        t.id: by_id[t.id] for t in out.touches
+    }
     # the news about an alarm carries its newest state
-    newest = {x.id: x for x in out.touched()}
-    out.events = [(e, newest.get(x.id, x)) for e, x in out.events]
+    out.events = [(e, out.alarms.get(x.id, x)) for e, x in out.events]
     return out
+
+
+def _moved(old: Alarm, new: Alarm) -> bool:
+    """Whether an occurrence moved more than the counters: state, severity, silence."""
+    return (old.state, old.severity, old.silenced_because) != (
+        new.state,
+        new.severity,
+        new.silenced_because,
+    )
 
 
 def _raise(c: Condition, a: Asset, silenced: str | None, now: datetime) -> Alarm:
@@ -176,6 +223,7 @@ def due_to_clear(
 
 __all__ = [
     "Outcome",
+    "Touch",
     "acknowledge",
     "apply",
     "clear",

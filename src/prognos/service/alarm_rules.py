@@ -6,7 +6,7 @@ Each evaluator takes plain inputs and returns ``Condition``s, so whoever compute
 (the health model, the forecaster, ingest, an asset's lifecycle) plugs in without the rules
 knowing them:
 
-    readings_conditions  a committed batch (threshold, rate of change), vectorised per rule
+    readings_conditions  a committed batch (threshold, rate of change): ``alarm_readings``
     health_conditions    a health score (z-score)
     forecast_conditions  a failure forecast (P(fail within H) >= p)
     no_data_conditions   when each asset last reported (offline)
@@ -19,20 +19,14 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from prognos.domain import AssetType, FailureForecast, HealthScore
 from prognos.domain.alarms import (
     DEFAULT_RULES,
-    PER_SECONDS,
     AlarmRules,
     Condition,
     NoDataRule,
     ProbabilityRule,
-    RateRule,
     Severity,
-    ThresholdRule,
     parse_rules,
 )
 from prognos.store.ports import DocumentsPort, Kind
@@ -77,149 +71,6 @@ class RulesBook:
         self._docs.delete_document(Kind.alarm_rules, type_id)
         with self._lock:
             self._cache.pop(type_id, None)
-
-
-# -- readings: threshold and rate of change ----------------------------------------------------
-class RateMemory:
-    """The last reading of each (asset, channel) a rate rule watches, so a rate spans batches."""
-
-    def __init__(self) -> None:
-        self._last: dict[tuple[str, str], tuple[np.datetime64, float]] = {}
-        self._lock = threading.Lock()
-
-    def prepend(self, channel: str, sub: pd.DataFrame) -> pd.DataFrame:
-        with self._lock:
-            prev = [
-                (a, self._last[(a, channel)]) for a in sub["asset_id"].unique()
-                if (a, channel) in self._last
-            ]  # fmt: skip
-        if not prev:
-            return sub
-        head = pd.DataFrame(
-            {
-                "asset_id": [a for a, _ in prev],
-                "ts": np.array([v[0] for _, v in prev], dtype="datetime64[us]"),
-                "value": [v[1] for _, v in prev],
-                "fresh": False,
-            }
-        )
-        return pd.concat([head, sub], ignore_index=True)
-
-    def remember(self, channel: str, both: pd.DataFrame) -> None:
-        last = both.groupby("asset_id", sort=False).tail(1)
-        with self._lock:
-            for a, ts, v in zip(
-                last["asset_id"], last["ts"].to_numpy(), last["value"], strict=True
-            ):
-                old = self._last.get((a, channel))
-                if old is None or ts >= old[0]:
-                    self._last[(a, channel)] = (ts, float(v))
-
-
-def readings_conditions(
-    frame: pd.DataFrame,
-    rules_of: dict[str, AlarmRules],
-    memory: RateMemory,
-) -> list[Condition]:
-    """Threshold and rate conditions in a batch (columns asset_id, type_id, channel, ts, value;
-    ts datetime64[us] UTC): at most one per asset and rule, the worst reading of the batch."""
-    out: list[Condition] = []
-    for type_id, g in frame.groupby("type_id", sort=False):
-        rules = rules_of.get(str(type_id))
-        if rules is None:
-            continue
-        channels = dict(tuple(g.groupby("channel", sort=False)))
-        for r in rules.of_kind("threshold"):
-            if r.channel in channels:
-                out += _threshold(r, channels[r.channel], rules.clear_after(r))
-        for r in rules.of_kind("rate"):
-            if r.channel in channels:
-                out += _rate(r, channels[r.channel], memory, rules.clear_after(r))
-    return out
-
-
-def _threshold(r: ThresholdRule, sub: pd.DataFrame, clear_after: float) -> list[Condition]:
-    v = sub["value"].to_numpy()
-    hit = v > r.value if r.op == "above" else v < r.value
-    if not hit.any():
-        return []
-    hits = sub[hit]
-    worst = "max" if r.op == "above" else "min"
-    agg = hits.groupby("asset_id", sort=False).agg(
-        n=("value", "size"), worst=("value", worst), at=("ts", "max"), since=("ts", "min")
-    )
-    out = []
-    for asset_id, n, w, at, since in zip(
-        agg.index, agg["n"], agg["worst"], agg["at"], agg["since"], strict=True
-    ):
-        crit = r.critical is not None and (w > r.critical if r.op == "above" else w < r.critical)
-        limit = r.critical if crit else r.value
-        out.append(
-            Condition(
-                asset_id=str(asset_id),
-                cause=r.cause,
-                rule=r.kind,
-                severity=Severity.critical if crit else r.severity,
-                at=_dt(at),
-                message=f"{r.channel} {w:.4g} {r.op} {limit:.4g}",
-                channel=r.channel,
-                details={"value": float(w), "limit": float(limit), "op": r.op, "readings": int(n)},
-                occurrences=int(n),
-                clear_after_s=clear_after,
-                since=_dt(since),
-            )
-        )
-    return out
-
-
-def _rate(
-    r: RateRule, sub: pd.DataFrame, memory: RateMemory, clear_after: float
-) -> list[Condition]:
-    sub = sub[["asset_id", "ts", "value"]].assign(fresh=True)
-    both = memory.prepend(r.channel, sub).sort_values(["asset_id", "ts"], kind="stable")
-    both = both.reset_index(drop=True)
-    memory.remember(r.channel, both)
-    same = both["asset_id"].eq(both["asset_id"].shift()).to_numpy()
-    dt = both["ts"].diff().dt.total_seconds().to_numpy()
-    dv = both["value"].diff().to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(same & (dt > 0), dv / dt * PER_SECONDS[r.per], np.nan)
-    fast = {
-        "up": rate > r.rate,
-        "down": rate < -r.rate,
-        "either": np.abs(rate) > r.rate,
-    }[r.direction] & both["fresh"].to_numpy(dtype=bool)
-    if not fast.any():
-        return []
-    hits = both[fast].assign(speed=np.abs(rate[fast]), rate=rate[fast])
-    top = hits.sort_values("speed").groupby("asset_id", sort=False).tail(1)
-    counts = hits.groupby("asset_id", sort=False).size()
-    since = hits.groupby("asset_id", sort=False)["ts"].min()
-    out = []
-    for asset_id, speed, signed, at in zip(
-        top["asset_id"], top["speed"], top["rate"], top["ts"], strict=True
-    ):
-        crit = r.critical is not None and speed > r.critical
-        out.append(
-            Condition(
-                asset_id=str(asset_id),
-                cause=r.cause,
-                rule=r.kind,
-                severity=Severity.critical if crit else r.severity,
-                at=_dt(at),
-                message=f"{r.channel} changing {signed:+.4g} per {r.per} (limit {r.rate:g})",
-                channel=r.channel,
-                details={
-                    "rate": float(signed),
-                    "limit": r.critical if crit else r.rate,
-                    "per": r.per,
-                },
-                occurrences=int(counts[asset_id]),
-                clear_after_s=clear_after,
-                since=_dt(since[asset_id]),
-            )
-        )
-    return out
 
 
 # -- health, forecasts, silence ----------------------------------------------------------------
@@ -324,8 +175,3 @@ def _span(seconds: float) -> str:
     if td.seconds >= 3600:
         return f"{td.seconds // 3600} h {td.seconds % 3600 // 60} min"
     return f"{td.seconds // 60} min"
-
-
-def _dt(v: Any) -> datetime:
-    t = pd.Timestamp(v)
-    return (t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).to_pydatetime()

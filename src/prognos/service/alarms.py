@@ -47,13 +47,12 @@ from prognos.domain.planning import WorkOrder
 from prognos.errors import NotFound, ValidationFailed
 from prognos.service import alarm_lifecycle as life
 from prognos.service.alarm_desk import AlarmDesk
+from prognos.service.alarm_readings import Batch, RateMemory, readings_conditions
 from prognos.service.alarm_rules import (
-    RateMemory,
     RulesBook,
     forecast_conditions,
     health_conditions,
     no_data_conditions,
-    readings_conditions,
 )
 from prognos.service.calendars import CalendarService
 from prognos.service.registry import RegistryService
@@ -129,38 +128,28 @@ class AlarmService(AlarmDesk):
     def _from_readings(
         self, batch: ReadingBatch, assets: dict[str, Asset], now: datetime
     ) -> list[Condition]:
-        codes, uniq = pd.factorize(batch.asset_id)
-        ts = batch.ts.astype("datetime64[us]").astype(np.int64)
-        newest = np.full(len(uniq), np.iinfo(np.int64).min)
-        np.maximum.at(newest, codes, ts)
+        b = Batch.of(batch)
         with self._seen_lock:
-            for a, t in zip(uniq.tolist(), newest.tolist(), strict=True):
+            for a, t in zip(b.assets, b.newest_per_asset().tolist(), strict=True):
                 old = self._seen_pending.get(a)
                 self._seen_pending[a] = (max(t, old[0]) if old else t, now)
         if time.monotonic() - self._seen_flushed >= SEEN_EVERY_S:
             self.flush_seen()
-        rules_of: dict[str, AlarmRules] = {}
-        type_of: dict[str, str] = {}
-        for a in uniq.tolist():
+        slot: dict[str, int] = {}
+        rules: list[AlarmRules | None] = []
+        type_codes = np.full(len(b.assets), -1, dtype=np.int64)
+        for i, a in enumerate(b.assets):
             asset = assets.get(a)
             if asset is None:
                 continue
-            if asset.type_id not in rules_of:
-                rules_of[asset.type_id] = self.rules_book.of(asset.type_id)
-            if rules_of[asset.type_id].of_kind(*BATCH_KINDS):
-                type_of[a] = asset.type_id
-        if not type_of:
+            if asset.type_id not in slot:
+                r = self.rules_book.of(asset.type_id)
+                slot[asset.type_id] = len(rules)
+                rules.append(r if r.of_kind(*BATCH_KINDS) else None)
+            type_codes[i] = slot[asset.type_id]
+        if not any(r is not None for r in rules):
             return []
-        frame = pd.DataFrame(
-            {
-                "asset_id": batch.asset_id,
-                "channel": batch.channel,
-                "ts": batch.ts.astype("datetime64[us]"),
-                "value": batch.value,
-            }
-        )
-        frame["type_id"] = frame["asset_id"].map(type_of)
-        return readings_conditions(frame.dropna(subset=["type_id"]), rules_of, self._rates)
+        return readings_conditions(b, type_codes, rules, self._rates)
 
     def flush_seen(self) -> None:
         """Write when this process's assets last reported (every ``SEEN_EVERY_S`` at most)."""
@@ -226,10 +215,16 @@ class AlarmService(AlarmDesk):
         with self._lock:
             current = self._alarms.open_alarms(sorted({c.asset_id for c in conditions}))
             out = life.apply(
-                {(a.asset_id, a.cause): a for a in current}, conditions, assets, self._silence, now
+                {(a.asset_id, a.cause): a for a in current},
+                conditions,
+                assets,
+                self._silencer(),
+                now,
             )
-            lost = {a.id for a in out.new if not self._alarms.insert_alarm(a, now)}
+            stored = self._alarms.insert_new_alarms(out.new, now)
+            lost = {a.id for a in out.new if a.id not in stored}
             self._alarms.update_alarms(out.changed, now)
+            self._alarms.touch_alarms(out.touches, now)
         self._notify([(e, a) for e, a in out.events if a.id not in lost])
         touched = [a for a in out.touched() if a.id not in lost]
         if lost and retry:  # another process raised the same alarm first: occur on it instead
@@ -298,26 +293,40 @@ class AlarmService(AlarmDesk):
     # -- maintenance windows -------------------------------------------------------------------
     def maintenance_reason(self, asset_id: str, at: datetime) -> str | None:
         """Why an alarm at ``at`` falls in a maintenance window, or None."""
-        a = self._registry.snapshot().assets.get(asset_id)
-        if a is None:
+        if asset_id not in self._registry.snapshot().assets:
             raise NotFound(f"asset {asset_id!r} not found")
-        for d in self._docs.list_documents(Kind.workorder, asset_id=asset_id):
-            if d.get("status") == "in_progress" or (
-                d.get("status") == "dispatched" and as_day(d.get("day")) == at.date()
-            ):
-                return f"work order {d['id']} ({d['status']})"
-        cal = self._calendars.of_site(a.site_id)
-        if cal:
-            for w in cal.of_kind(WindowKind.stop, WindowKind.shutdown):
-                if w.start <= at < w.end:
-                    return f"{w.kind.value} {w.label}".strip()
-        return None
+        return self._silencer()(asset_id, at)
 
-    def _silence(self, asset_id: str, at: datetime) -> str | None:
-        try:
-            return self.maintenance_reason(asset_id, at)
-        except NotFound:
+    def _silencer(self) -> Callable[[str, datetime], str | None]:
+        """The maintenance windows as one lifecycle round sees them: work orders under way or
+        dispatched read once (two queries however many alarms), each site's calendar once."""
+        orders: dict[str, list[dict[str, Any]]] | None = None
+        calendars: dict[str, Any] = {}
+        assets = self._registry.snapshot().assets
+
+        def reason(asset_id: str, at: datetime) -> str | None:
+            nonlocal orders
+            a = assets.get(asset_id)
+            if a is None:
+                return None
+            if orders is None:
+                orders = {}
+                for status in ("in_progress", "dispatched"):
+                    for d in self._docs.list_documents(Kind.workorder, status=status):
+                        orders.setdefault(d.get("asset_id", ""), []).append(d)
+            for d in orders.get(asset_id, []):
+                if d.get("status") == "in_progress" or as_day(d.get("day")) == at.date():
+                    return f"work order {d['id']} ({d['status']})"
+            if a.site_id not in calendars:
+                calendars[a.site_id] = self._calendars.of_site(a.site_id)
+            cal = calendars[a.site_id]
+            if cal:
+                for w in cal.of_kind(WindowKind.stop, WindowKind.shutdown):
+                    if w.start <= at < w.end:
+                        return f"{w.kind.value} {w.label}".strip()
             return None
+
+        return reason
 
     # -- rules ---------------------------------------------------------------------------------
     def rules(self, p: Principal, type_id: str) -> tuple[AlarmRules, bool]:
