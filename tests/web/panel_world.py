@@ -273,7 +273,8 @@ def seed_alarms(platform: Platform) -> None:
             site_id=a.site_id, type_id=a.type_id, cause=cause, rule=rule,
             channel=details.pop("channel", None), severity=kw.pop("severity", "warning"),
             message=kw.pop("message", cause), details=details, first_seen=t,
-            last_seen=t + timedelta(hours=6), count=kw.pop("count", 4), touched_at=t, **kw,
+            last_seen=t + timedelta(hours=6), count=kw.pop("count", 4),
+            touched_at=kw.pop("touched_at", t), **kw,
         )  # fmt: skip
 
     platform.alarms.import_alarms(
@@ -295,7 +296,8 @@ def seed_alarms(platform: Platform) -> None:
             # acknowledged, and still going on in the asset's own readings (they end at NOW)
             past("pacific-air-e03", "threshold:T30:below", "threshold",
                  {"channel": "T30", "value": 1488.0, "limit": 1490.0, "op": "below"}, 0.25,
-                 state="acknowledged", acked_at=NOW - timedelta(hours=2), acked_by="test pacific-air"),
+                 state="acknowledged", acked_at=NOW - timedelta(hours=2), acked_by="test pacific-air",
+                 touched_at=datetime.now(UTC)),
         ],
     )  # fmt: skip
 

@@ -44,6 +44,8 @@ def test_the_desk_pages_newest_first(desk):
     html = c.get("/alarms?state=all&cause=oil+pressure&size=5").text
     first = rows(html)
     assert len(first) == 5 and "1–5 of 12" in html and 'rel="next"' in html
+    assert "Acknowledge all 12 matching" in html  # 11 active, e02's silenced (wo-1002 runs)
+    assert 'id="ack-matching"' not in c.get("/alarms?state=cleared").text  # nothing to do
     second = rows(c.get("/alarms?state=all&cause=oil+pressure&size=5&page=2").text)
     assert len(second) == 5 and not {a for a, _ in first} & {a for a, _ in second}
     last = c.get("/alarms?state=all&cause=oil+pressure&size=5&page=9")  # past the end

@@ -162,11 +162,11 @@ def test_complete_a_work_order(page: Page, keys, shot):
     expect(row).to_have_attribute("data-status", "done")
     expect(row.locator(".pill")).to_have_text("done")
     expect(row).to_contain_text("bearing scored, replaced")
-    # the alarm raised while the crew worked (silenced) is cleared by the completed order
-    page.goto("/alarms?state=cleared&asset=aerolinea-e02")
-    expect(page.locator("#alarms tr[data-asset='aerolinea-e02']")).to_contain_text(
-        "work order wo-1002"
-    )
+    # the alarm raised while the crew worked (silenced) is cleared by the replacement
+    page.goto("/alarms?state=all&asset=aerolinea-e02")
+    cleared = page.locator("#alarms tr[data-asset='aerolinea-e02']")
+    expect(cleared).to_have_attribute("data-state", "cleared")
+    expect(cleared).to_contain_text("part replaced")
     page.goto("/workorders")
     # dispatch and start move along the lifecycle too
     page.locator("tr[data-order='wo-1004'] button[value=dispatch]").click()

@@ -183,9 +183,11 @@ def desk_view(platform: Platform, p: Principal, q: AlarmQuery, group: bool) -> d
         states = STATES[q.state or "all"]
         total = sum(counts.get(s.value, 0) for s in states) if states else counts["all"]
     types = sorted(platform.registry.asset_types(p), key=lambda t: (t.name or t.id).lower())
+    chosen = {s.value for s in STATES[q.state or "all"]} or set(counts) - {"all"}
     return {
         "rows": items,
         "total": total,
+        "ackable": sum(counts.get(s, 0) for s in chosen & {"active", "silenced"}),
         "pages": max(1, -(-total // q.size)),
         "counts": counts,
         "names": names,
