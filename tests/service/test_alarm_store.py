@@ -13,6 +13,7 @@ from prognos.store.schema import MIGRATIONS
 from prognos.store.sql_alarms import AlarmFilter
 
 T = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+ALARMS_TABLE = next(v for v, name, _ in MIGRATIONS if name.startswith("alarms in a table"))
 
 
 def _engine(db_url: str):
@@ -43,11 +44,11 @@ def _old_alarm(store, doc_id, asset, customer, day, status, **extra):
 
 
 def test_old_alarm_documents_become_rows(db_url, monkeypatch):
-    monkeypatch.setattr(sql, "MIGRATIONS", [m for m in MIGRATIONS if m[0] <= 5])
+    monkeypatch.setattr(sql, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < ALARMS_TABLE])
     store = _engine(db_url)
     try:
         store.migrate()
-        assert store.schema_version() == 5
+        assert store.schema_version() == ALARMS_TABLE - 1
         from prognos.domain import Asset, AssetType, Customer, Site
 
         store.upsert_asset_type(AssetType(id="turbofan"))
@@ -73,7 +74,7 @@ def test_old_alarm_documents_become_rows(db_url, monkeypatch):
         )  # fmt: skip
         monkeypatch.setattr(sql, "MIGRATIONS", MIGRATIONS)
         store.migrate()
-        assert store.schema_version() == 6
+        assert store.schema_version() == ALARMS_TABLE
         assert store.list_documents("alarm") == []
         rows = {a.id: a for a in store.list_alarms(AlarmFilter(), limit=50)}
         assert set(rows) == {

@@ -224,7 +224,7 @@ class Kind(StrEnum):
     travel = "travel"  # id: "default"
     workorder = "workorder"
     event = "event"  # labelled failures, replacements: what training reads
-    alarm = "alarm"  # before schema 6; alarms now have a table of their own (AlarmsPort)
+    alarm = "alarm"  # before schema 9; alarms now have a table of their own (AlarmsPort)
     alarm_rules = "alarm_rules"  # id: asset type id
     notifications = "notifications"  # id: "manufacturer" or a customer id
 
