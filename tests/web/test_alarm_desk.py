@@ -35,7 +35,7 @@ def rows(html: str) -> list[str]:
 
 
 def as_who(c, keys, who):
-    c.cookies.set("prognos_key", keys[who])
+    c.log_in(keys[who])
 
 
 def test_the_desk_pages_newest_first(desk):
@@ -88,10 +88,14 @@ def test_acknowledge_one_selected_and_all_matching(desk, fleet):
     as_who(c, keys, "maker")
     oil = platform.alarms.page(MANUFACTURER, AlarmQuery(state="active", cause="oil pressure"))
     ids = [a.id for a in oil.items]
-    r = c.post("/alarms/ack", data={"one": ids[0], "back": "/alarms?cause=oil+pressure"})
+    r = c.post(
+        "/alarms/ack", data={"csrf": c.csrf, "one": ids[0], "back": "/alarms?cause=oil+pressure"}
+    )
     assert r.status_code == 303 and r.headers["location"] == "/alarms?cause=oil+pressure&done=1"
     assert "1 alarm acknowledged." in c.get(r.headers["location"]).text
-    r = c.post("/alarms/ack", data={"id": ids[1:3], "scope": "selected", "note": "seen"})
+    r = c.post(
+        "/alarms/ack", data={"csrf": c.csrf, "id": ids[1:3], "scope": "selected", "note": "seen"}
+    )
     assert r.headers["location"].endswith("done=2")
     assert platform.alarms.get(MANUFACTURER, ids[1]).ack_note == "seen"
     r = c.post(
@@ -118,9 +122,12 @@ def test_a_customer_acknowledges_only_its_own_on_the_desk(desk, fleet):
     assert rows(html) and all(a.startswith("pacific-air-") for _, a in rows(html))
     assert 'name="customer"' not in html  # no customer filter for a customer
     nordjet = platform.alarms.page(MANUFACTURER, AlarmQuery(customer="nordjet", state="active"))
-    r = c.post("/alarms/ack", data={"id": [a.id for a in nordjet.items], "scope": "selected"})
+    r = c.post(
+        "/alarms/ack",
+        data={"csrf": c.csrf, "id": [a.id for a in nordjet.items], "scope": "selected"},
+    )
     assert r.headers["location"].endswith("done=0")
-    r = c.post("/alarms/ack", data={"scope": "matching", "customer": "nordjet"})
+    r = c.post("/alarms/ack", data={"csrf": c.csrf, "scope": "matching", "customer": "nordjet"})
     assert r.headers["location"].endswith("done=0")
     after = platform.alarms.page(MANUFACTURER, AlarmQuery(customer="nordjet", state="active"))
     assert after.total == nordjet.total

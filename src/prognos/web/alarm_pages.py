@@ -6,15 +6,23 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from prognos.errors import PrognosError
 from prognos.service.alarm_desk import AlarmQuery
-from prognos.web.session import Viewer, error_page, panel_of, render, safe_next
+from prognos.web.session import (
+    Viewer,
+    csrf_protect,
+    error_page,
+    panel_of,
+    render,
+    safe_next,
+)
 from prognos.web.views import alarms as alarm_views
 
-router = APIRouter()
+# Every POST here carries the session's CSRF token (the templates' ``csrf_field``).
+router = APIRouter(dependencies=[Depends(csrf_protect)])
 
 
 @router.get("/alarms", response_class=HTMLResponse)
