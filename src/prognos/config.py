@@ -117,6 +117,36 @@ class Settings(BaseSettings):
         "embedded DuckDB store's telemetry when a million readings came in since it last did "
         "(-1: never; PostgreSQL: schedule `prognos store compact` yourself).",
     )
+    alarm_sweep_interval: float = Field(
+        60.0,
+        description="Seconds between rounds of the alarm worker in `prognos serve`: no-data "
+        "rules and clearing alarms after their normal period (0 turns it off).",
+    )
+    notify_interval: float = Field(
+        2.0, description="Seconds between rounds of the worker that delivers alarm notifications."
+    )
+    notify_max_attempts: int = Field(
+        8, ge=1, description="Deliveries of one notification tried before it is a dead letter."
+    )
+    notify_retry_s: float = Field(
+        10.0,
+        gt=0,
+        description="First wait before a failed notification is tried again; it doubles (with "
+        "jitter) up to an hour.",
+    )
+    webhook_timeout: float = Field(
+        5.0, gt=0, description="Seconds a webhook receiver or SMTP server may take to answer."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for alarm e-mail (unset: e-mail targets cannot be sent)."
+    )
+    smtp_port: int = Field(25, description="Port of PROGNOS_SMTP_HOST.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP password, if the server needs one.")
+    smtp_from: str = Field("prognos@localhost", description="Sender address of alarm e-mail.")
+    smtp_starttls: bool = Field(
+        False, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
     simulate: bool = Field(
         False,
         description="Run the fleet simulator inside `prognos serve` (the demo does): over MQTT when "

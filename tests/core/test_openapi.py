@@ -45,6 +45,12 @@ def test_the_api_is_all_there(spec):
         "POST /api/v1/plan",
         "PATCH /api/v1/workorders/{order_id}",
         "GET /api/v1/keys",
+        "GET /api/v1/alarms",
+        "GET /api/v1/alarms/{alarm_id}",
+        "PATCH /api/v1/alarms/{alarm_id}",
+        "POST /api/v1/alarms/ack",
+        "PUT /api/v1/asset-types/{type_id}/alarm-rules",
+        "PUT /api/v1/notifications",
         "GET /api/v1/status",
         "GET /api/v1/health",
     ):

@@ -17,6 +17,7 @@ from prognos.demo.turbofans import load_cmapss_fleet
 from prognos.domain import ReadingBatch
 from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ModelError
+from prognos.service.alarm_desk import AlarmQuery
 from prognos.service.platform import open_platform
 from prognos.service.workers import RefreshWorker
 
@@ -219,12 +220,16 @@ def test_health_model_scores_assets_and_names_drivers(trained):
     assert worn.score < young.score
     assert worn.drivers and abs(sum(worn.drivers.values()) - 1) < 0.05
     assert p.store.latest_health("fd001-r001").score == worn.score
-    # anomalous channels raise one alarm per asset and day, naming the worst channel
+    # anomalous channels raise one alarm per asset (the z-score rule), naming the worst channel;
+    # scoring it again counts another occurrence of the same alarm
     assert worn.anomalies, "an engine at its failure should show anomalous channels"
-    alarms = p.store.list_documents("alarm", asset_id="fd001-r001")
-    assert len(alarms) == 1 and alarms[0]["channels"] == worn.anomalies
+    alarms = p.alarms.page(MANUFACTURER, AlarmQuery(asset="fd001-r001")).items
+    assert len(alarms) == 1 and alarms[0].cause == "zscore"
+    assert alarms[0].details["channels"] == worn.anomalies
+    assert alarms[0].channel == max(worn.anomalies, key=lambda c: abs(worn.anomalies[c]))
     p.forecasts.score_health(MANUFACTURER, "fd001-r001")
-    assert len(p.store.list_documents("alarm", asset_id="fd001-r001")) == 1
+    again = p.alarms.page(MANUFACTURER, AlarmQuery(asset="fd001-r001")).items
+    assert [a.id for a in again] == [alarms[0].id] and again[0].count == 2
 
 
 def test_wear_trend_assets_are_forecast_from_their_own_history(platform):

@@ -28,6 +28,7 @@ def test_every_use_case_method_takes_the_principal_first_and_never_defaults_it()
         fleet,
         forecasts,
         keys,
+        notifications,
         planning,
         registry,
         resources,
@@ -42,6 +43,7 @@ def test_every_use_case_method_takes_the_principal_first_and_never_defaults_it()
         fleet.FleetService,
         forecasts.ForecastService,
         keys.KeyService,
+        notifications.NotificationService,
         planning.PlanningService,
         registry.RegistryService,
         resources.ResourceService,
@@ -162,16 +164,16 @@ def test_a_work_order_completed_with_a_replacement_feeds_back_and_starts_a_new_l
 
 def test_an_alarm_in_a_planned_stop_is_silenced_and_only_its_owner_acknowledges_it(platform):
     _world_for_planning(platform)
-    in_stop = platform.alarms.raise_alarm(
-        "acme-p1", "hot", {"temp": 5.0}, at=datetime(2025, 6, 3, 9, tzinfo=UTC)
+    in_stop = platform.alarms.report(
+        MANUFACTURER, "acme-p1", "hot", "hot", at=datetime(2025, 6, 3, 9, tzinfo=UTC)
     )
-    assert in_stop["status"] == "silenced" and "planned stop" in in_stop["silenced_because"]
-    live = platform.alarms.raise_alarm(
-        "acme-p2", "hot", {"temp": 5.0}, at=datetime(2025, 6, 4, tzinfo=UTC)
+    assert in_stop.state == "silenced" and "planned stop" in in_stop.silenced_because
+    live = platform.alarms.report(
+        MANUFACTURER, "acme-p2", "hot", "hot", at=datetime(2025, 6, 4, tzinfo=UTC)
     )
     with pytest.raises(NotFound):
-        platform.alarms.acknowledge(GLOBEX, live["id"])
-    assert platform.alarms.acknowledge(ACME, live["id"])["status"] == "acknowledged"
+        platform.alarms.acknowledge(GLOBEX, live.id)
+    assert platform.alarms.acknowledge(ACME, live.id).state == "acknowledged"
 
 
 def test_wear_trend_assets_are_forecast_and_planned_into_the_customers_window(platform):

@@ -69,8 +69,15 @@ def test_an_error_no_restart_can_mend_leaves_the_worker_failed_and_tells_who_sta
 
 def test_the_server_hosts_the_workers_its_settings_ask_for(platform):
     names = set(workers_for(platform))
-    # no broker, no OPC UA mapping: no ingest workers
-    assert names == {"forecast_refresh", "compaction", "heartbeat", "telemetry_upkeep"}
+    # no broker, no OPC UA mapping: no ingest workers; the alarm round and its news always
+    assert names == {
+        "forecast_refresh",
+        "compaction",
+        "heartbeat",
+        "telemetry_upkeep",
+        "alarms",
+        "notifications",
+    }
     shape = {"state", "running", "restarts", "last_error", "since"}
     for w in workers_for(platform).values():
         assert shape <= set(w.status())

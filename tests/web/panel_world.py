@@ -21,6 +21,7 @@ from prognos.domain import (
     ReadingBatch,
     Site,
 )
+from prognos.domain.alarms import Alarm
 from prognos.domain.keys import MANUFACTURER
 from prognos.domain.planning import Crew, SiteCalendar, Window, WorkOrder
 from prognos.service.platform import Platform
@@ -232,34 +233,73 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
         0.8,
         at=NOW - timedelta(days=12),
     )
-    platform.alarms.raise_alarm(
-        "aerolinea-e01",
-        "T50 unusual (z +4.2); health 31/100",  # as the health alarm writes it
-        {"T50": 4.2, "T30": 2.6},
-        "critical",
-        NOW - timedelta(hours=3),
-        alarm_id="al-2001",
-    )
-    platform.alarms.raise_alarm(
-        "aerolinea-e02",
-        "vibration spike",
-        {"Nc": 3.4},
-        "warning",
-        NOW - timedelta(hours=1),
-        alarm_id="al-2002",
-    )  # during wo-1002: silenced
-    platform.alarms.raise_alarm(
-        "nordjet-e01",
-        "compressor delivery pressure drop",
-        {"P30": 3.1},
-        "warning",
-        NOW - timedelta(hours=5),
-        alarm_id="al-2003",
-    )
+    seed_alarms(platform)
     keys = {"maker": platform.keys.create(MANUFACTURER, None, "test manufacturer")[0]}
     for cid in CUSTOMERS:
         keys[cid] = platform.keys.create(MANUFACTURER, cid, f"test {cid}")[0]
     return keys
+
+
+def seed_alarms(platform: Platform) -> None:
+    """Alarms of every rule and state: two active (e01's health rule, nordjet-e01's report),
+    one silenced (during wo-1002), one acknowledged, four cleared (by a replacement, by a work
+    order, by the normal period, by readings coming back)."""
+    platform.alarms.observe(  # the z-score rule on a health score: critical below 40
+        healths=[
+            HealthScore(
+                "aerolinea-e01", NOW - timedelta(hours=3), 31.0, {}, {"T50": 4.2, "T30": 2.6}
+            )
+        ]
+    )
+    platform.alarms.report(
+        MANUFACTURER,
+        "aerolinea-e02",
+        "vibration",
+        "vibration spike",
+        "warning",
+        NOW - timedelta(hours=1),
+        {"Nc": 3.4},
+    )  # during wo-1002: silenced
+    platform.alarms.report(
+        MANUFACTURER, "nordjet-e01", "P30 drop", "compressor delivery pressure drop", "warning",
+        NOW - timedelta(hours=5), {"P30": 3.1},
+    )  # fmt: skip
+
+    def past(asset: str, cause: str, rule: str, details: dict, days: float, **kw) -> Alarm:
+        a = platform.store.get_asset(asset)
+        t = NOW - timedelta(days=days)
+        return Alarm(
+            id=f"al-past-{asset}-{rule}", asset_id=asset, customer_id=a.customer_id,
+            site_id=a.site_id, type_id=a.type_id, cause=cause, rule=rule,
+            channel=details.pop("channel", None), severity=kw.pop("severity", "warning"),
+            message=kw.pop("message", cause), details=details, first_seen=t,
+            last_seen=t + timedelta(hours=6), count=kw.pop("count", 4),
+            touched_at=kw.pop("touched_at", t), **kw,
+        )  # fmt: skip
+
+    platform.alarms.import_alarms(
+        MANUFACTURER,
+        [
+            past("nordjet-e02", "threshold:T50:above", "threshold",
+                 {"channel": "T50", "value": 1461.0, "limit": 1450.0, "op": "above"}, 9,
+                 severity="critical", state="cleared", cleared_at=NOW - timedelta(days=8),
+                 cleared_by="replacement", count=12),
+            past("aerolinea-e03", "rate:Nc", "rate",
+                 {"channel": "Nc", "rate": 41.0, "limit": 30.0, "per": "hour"}, 13,
+                 state="cleared", cleared_at=NOW - timedelta(days=12), cleared_by="work order wo-1006"),
+            past("aerolinea-e04", "probability:30d", "probability",
+                 {"probability": 0.56, "horizon_days": 30, "limit": 0.5}, 6,
+                 state="cleared", cleared_at=NOW - timedelta(days=4), cleared_by="auto"),
+            past("pacific-air-e02", "no_data", "no_data",
+                 {"silent_s": 7300, "expected_every_s": 600, "last_reading": NOW.isoformat()}, 3,
+                 state="cleared", cleared_at=NOW - timedelta(days=2), cleared_by="auto"),
+            # acknowledged, and still going on in the asset's own readings (they end at NOW)
+            past("pacific-air-e03", "threshold:T30:below", "threshold",
+                 {"channel": "T30", "value": 1488.0, "limit": 1490.0, "op": "below"}, 0.25,
+                 state="acknowledged", acked_at=NOW - timedelta(hours=2), acked_by="test pacific-air",
+                 touched_at=datetime.now(UTC)),
+        ],
+    )  # fmt: skip
 
 
 def new_order(

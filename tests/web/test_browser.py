@@ -162,6 +162,12 @@ def test_complete_a_work_order(page: Page, keys, shot):
     expect(row).to_have_attribute("data-status", "done")
     expect(row.locator(".pill")).to_have_text("done")
     expect(row).to_contain_text("bearing scored, replaced")
+    # the alarm raised while the crew worked (silenced) is cleared by the replacement
+    page.goto("/alarms?state=all&asset=aerolinea-e02")
+    cleared = page.locator("#alarms tr[data-asset='aerolinea-e02']")
+    expect(cleared).to_have_attribute("data-state", "cleared")
+    expect(cleared).to_contain_text("part replaced")
+    page.goto("/workorders")
     # dispatch and start move along the lifecycle too
     page.locator("tr[data-order='wo-1004'] button[value=dispatch]").click()
     expect(page.locator("tr[data-order='wo-1004']")).to_have_attribute("data-status", "dispatched")
@@ -171,15 +177,24 @@ def test_complete_a_work_order(page: Page, keys, shot):
 def test_alarms_acknowledge_and_silenced(page: Page, keys, shot):
     login(page, keys["maker"])
     page.goto("/alarms")
-    expect(page.locator("tr[data-alarm='al-2001']")).to_be_visible()
-    expect(page.locator("tr[data-alarm='al-2002']")).to_have_count(0)  # silenced: wo-1002 ran
+    e01 = page.locator("#alarms tr[data-asset='aerolinea-e01']")
+    expect(e01).to_be_visible()
+    expect(e01.locator(".cause")).to_have_text("unusual readings")
+    expect(e01).to_contain_text("T50 unusual (z +4.2); health 31/100")
+    expect(page.locator("#alarms tr[data-asset='aerolinea-e02']")).to_have_count(0)  # silenced
     expect(page.locator("#nav-alarms")).to_have_text("2")
     shot(page, "alarms")
-    page.locator("tr[data-alarm='al-2003'] button").click()
-    expect(page.locator("tr[data-alarm='al-2003']")).to_have_count(0)
+    page.locator("#alarms tr[data-asset='nordjet-e01'] button[name=one]").click()
+    expect(page.locator("#alarm-flash")).to_have_text("1 alarm acknowledged.")
+    expect(page.locator("#alarms tr[data-asset='nordjet-e01']")).to_have_count(0)
     expect(page.locator("#nav-alarms")).to_have_text("1")
-    page.goto("/alarms?status=silenced")
-    expect(page.locator("tr[data-alarm='al-2002']")).to_contain_text("wo-1002")
+    page.goto("/alarms?state=acknowledged")
+    expect(page.locator("#alarms tr[data-asset='nordjet-e01']")).to_contain_text(
+        "test manufacturer"
+    )
+    # e02's alarm came while wo-1002 was under way: silenced, and cleared when it was done
+    page.goto("/alarms?state=all&asset=aerolinea-e02")
+    expect(page.locator("#alarms tr[data-asset='aerolinea-e02']")).to_contain_text("wo-1002")
 
 
 def test_switch_language(page: Page, keys, shot):

@@ -25,8 +25,10 @@ PAGES = [
     ("aerolinea", "calendar-customer", "/calendar", "#site-calendar"),
     ("maker", "workorders", "/workorders", "#orders"),
     ("maker", "alarms", "/alarms", "#alarms"),
-    ("maker", "alarms-silenced", "/alarms?status=silenced", "#alarms"),
-    ("aerolinea", "alarms-customer", "/alarms", "#alarms"),
+    ("maker", "alarms-silenced", "/alarms?state=silenced", "#alarms"),
+    ("maker", "alarms-all", "/alarms?state=all", "#alarms"),
+    ("maker", "alarms-grouped", "/alarms?state=all&group=1", "#alarms"),
+    ("aerolinea", "alarms-customer", "/alarms?state=all", "#alarms"),
     ("maker", "not-found", "/assets/nobody-here", ".flash.error"),
 ]
 

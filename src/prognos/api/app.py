@@ -15,13 +15,21 @@ from fastapi.responses import JSONResponse
 from prognos import __version__
 from prognos.api import docs, errors
 from prognos.api.middleware import BodyLimit, SecurityHeaders
-from prognos.api.routes import assets, forecasts, keys, planning, telemetry
+from prognos.api.routes import alarms, assets, forecasts, keys, notifications, planning, telemetry
 from prognos.api.schemas import Health
 from prognos.config import Settings
 from prognos.service import health as health_checks
 from prognos.service.platform import Platform, open_platform
 
-ROUTERS = (assets.router, telemetry.router, forecasts.router, planning.router, keys.router)
+ROUTERS = (
+    assets.router,
+    telemetry.router,
+    forecasts.router,
+    planning.router,
+    keys.router,
+    alarms.router,
+    notifications.router,
+)
 
 
 def create_app(

@@ -6,11 +6,14 @@ the edge. Open-ended parts (a worker's own counters, a model card) allow extra k
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from prognos.domain import Asset, AssetType
+from prognos.domain.alarms import Alarm, AlarmRules
+from prognos.domain.notifications import Targets
 from prognos.domain.planning import Plan
 
 
@@ -187,3 +190,76 @@ class Event(Open):
     asset_id: str
     kind: str
     at: str
+
+
+# -- alarms --------------------------------------------------------------------------------------
+class AlarmPage(BaseModel):
+    total: int = Field(description="alarms matching the filters, all pages")
+    limit: int
+    offset: int
+    items: list[Alarm] = Field(description="newest first")
+
+
+class AlarmSelection(BaseModel):
+    """Which alarms: the same filters as ``GET /alarms`` (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: str | None = Field(
+        None, description="active, silenced, acknowledged, cleared, open, all"
+    )
+    severity: str | None = None
+    customer: str | None = None
+    site: str | None = None
+    asset: str | None = None
+    type: str | None = None
+    cause: str | None = None
+
+
+class AlarmChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["acknowledge", "clear"] = Field(
+        description="acknowledge (the owner or the manufacturer), clear (the manufacturer)"
+    )
+    note: str | None = Field(None, max_length=2000)
+
+
+class BulkAcknowledge(BaseModel):
+    """Acknowledge these ids, or every active or silenced alarm the filter selects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] | None = Field(None, max_length=10_000)
+    filter: AlarmSelection | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class Acknowledged(BaseModel):
+    acknowledged: int = Field(description="alarms acknowledged by this request")
+
+
+class AlarmRulesReply(BaseModel):
+    type_id: str
+    own: bool = Field(description="false: the type has no rules of its own, these are the defaults")
+    rules: AlarmRules
+
+
+class DeadLetter(BaseModel):
+    id: str
+    created_at: datetime
+    owner: str
+    channel: str = Field(description="webhook or email")
+    target: str
+    alarm_id: str
+    event: str
+    attempts: int
+    last_error: str | None
+
+
+class NotificationTargets(BaseModel):
+    owner: str = Field(description='"manufacturer" or the customer id')
+    targets: Targets = Field(description="webhook secrets are shown masked")
+    new_secrets: dict[str, str] = Field(
+        default_factory=dict, description="secrets made for webhooks sent without one: shown once"
+    )

@@ -1,10 +1,11 @@
-"""Benchmark: web. Server time of the control panel's fleet and asset pages at fleet scale.
+"""Benchmark: web. Server time of the control panel's fleet, asset and alarm pages at fleet scale.
 
     prognos bench web --json     # 10,000 assets, a year of hourly telemetry (4 channels) for one
 
 A temporary DuckDB file gets 10,000 assets over 5 customers and 20 sites, the latest health of
 each, ``--history`` forecasts each (3 by default; a year of daily ones for the asset under
-test), 2,000 planned work orders and 500 open alarms; the asset under test gets 8,760 hourly
+test), 2,000 planned work orders and 10,000 alarms of 90 days (a fifth of the newest active);
+the asset under test gets 8,760 hourly
 readings of 4 channels through the normal ingest path. Registry, forecasts, health, work
 orders and alarms go in through the use cases, bulk where those are (setup time is reported,
 not measured against a target). Then the whole server app answers in process (httpx ``ASGITransport``):
@@ -12,7 +13,10 @@ not measured against a target). Then the whole server app answers in process (ht
 * fleet page: the HTML of one page of 50 rows with the summary over every asset, cycling
   through sort keys and pages;
 * asset page: its HTML plus the two data requests its scripts make (downsampled telemetry of
-  the 4 default channels, the forecast fan and failure curve), summed per visit.
+  the 4 default channels, the forecast fan and failure curve), summed per visit;
+* alarm desk: the HTML of one page of 50 alarms with its state counts and filter options,
+  cycling through the active alarms, a filtered list, a deep page and the groups by asset and
+  cause (target: p95 under 300 ms).
 
 Each is timed ``--requests`` times after a few warm-ups; p50/p95 in milliseconds.
 """
@@ -31,6 +35,7 @@ from prognos.web.session import session_for
 CUSTOMERS = 5
 SITES_PER_CUSTOMER = 4
 CHANNELS = ("T30", "T50", "P30", "Nc")
+ALARMS = 10_000  # the alarm desk's table
 LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 Z = (-1.645, -1.2816, -0.6745, 0.0, 0.6745, 1.2816, 1.645)
 
@@ -129,16 +134,51 @@ def _bulk_load(platform, n_assets: int, target: str, now, seed: int, history: in
             for n, i in enumerate(planned)
         ],
     )
-    alarms = rng.choice(n_assets, size=min(500, n_assets), replace=False)
-    for n, i in enumerate(alarms):
-        platform.alarms.raise_alarm(
-            ids[i], "EGT margin", {"T50": 3.2}, "warning", now, alarm_id=f"al-{n:05d}"
-        )
+    alarms = _alarms(ids, site_of, now, rng, ALARMS)
+    platform.alarms.import_alarms(p, alarms)
     return {
         "assets": n_assets,
         "forecasts": len(forecasts),
-        "documents": len(planned) + len(alarms),
+        "documents": len(planned),
+        "alarms": len(alarms),
     }
+
+
+def _alarms(ids, site_of, now, rng, n: int) -> list:
+    """``n`` alarms of the last 90 days on the first 1,000 assets, four causes each, so the
+    groups by asset and cause hold up to three alarms; only the newest of a group may be open
+    (a fifth active, some silenced or acknowledged, the rest cleared)."""
+    from datetime import timedelta
+
+    from prognos.domain.alarms import Alarm
+
+    causes = ["zscore", "threshold:T50:above", "rate:Nc", "no_data"]
+    hosts = min(1000, len(ids))
+    out = []
+    for k in range(n):
+        i, cause = k % hosts, causes[(k // hosts) % len(causes)]
+        newest = k + hosts * len(causes) >= n
+        roll = rng.random()
+        state = (
+            "cleared" if not newest or roll < 0.6 else
+            "active" if roll < 0.85 else "acknowledged" if roll < 0.95 else "silenced"
+        )  # fmt: skip
+        first = now - timedelta(minutes=int((n - k) * 90 * 1440 / n))
+        out.append(
+            Alarm(
+                id=f"al-{k:06d}", asset_id=ids[i], customer_id=site_of[i].customer_id,
+                site_id=site_of[i].id, type_id="turbofan", cause=cause, rule=cause.split(":")[0],
+                channel="T50", severity="critical" if rng.random() < 0.2 else "warning",
+                state=state, message="T50 unusual (z +4.4); health 35/100",
+                details={"channels": {"T50": 4.4}, "health": 35.0}, first_seen=first,
+                last_seen=first + timedelta(minutes=30), count=int(rng.integers(1, 40)),
+                touched_at=first, acked_by="bench" if state == "acknowledged" else None,
+                acked_at=first if state == "acknowledged" else None,
+                cleared_by="auto" if state == "cleared" else None,
+                cleared_at=first + timedelta(hours=2) if state == "cleared" else None,
+            )
+        )  # fmt: skip
+    return out
 
 
 def _hourly_year(asset_id: str, now, hours: int, seed: int):
@@ -182,12 +222,20 @@ async def _measure(
     last = max(1, n_assets // 50)  # 50 rows a page: the first, a middle and the last pages
     pages = sorted({1, min(2, last), max(1, last // 5), last})
     fleet, asset, parts = [], [], {"html": [], "telemetry": [], "forecast": []}
+    desk_urls = {
+        "active": "/alarms",
+        "filtered": "/alarms?state=all&severity=critical&customer=cust01&cause=zscore",
+        "paged": "/alarms?state=all&page=101",
+        "grouped": "/alarms?state=all&group=1&page=7",
+    }
+    desk: list[float] = []
+    desk_parts: dict[str, list[float]] = {k: [] for k in desk_urls}
     transport = httpx.ASGITransport(app=app)
     name, value, _ = session_for(app.state.panel.platform, key)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://bench", cookies={name: value}
     ) as c:
-        cpu = {"fleet": [], "asset": []}
+        cpu = {"fleet": [], "asset": [], "alarms": []}
 
         async def timed(url: str) -> float:
             t0 = time.perf_counter()
@@ -209,7 +257,13 @@ async def _measure(
             )
             fc = await timed(f"/panel/data/assets/{target}/forecast")
             c2 = time.process_time()
+            kind = list(desk_urls)[i % len(desk_urls)]
+            d_dt = await timed(desk_urls[kind])
+            c3 = time.process_time()
             if i >= warmup:
+                cpu["alarms"].append(c3 - c2)
+                desk.append(d_dt)
+                desk_parts[kind].append(d_dt)
                 cpu["fleet"].append(c1 - c0)
                 cpu["asset"].append(c2 - c1)
                 fleet.append(f_dt)
@@ -222,10 +276,14 @@ async def _measure(
         "asset_p50_ms": _pct(asset, 50),
         "asset_p95_ms": _pct(asset, 95),
         "asset_parts_p50_ms": {k: _pct(v, 50) for k, v in parts.items()},
+        "alarms_p50_ms": _pct(desk, 50),
+        "alarms_p95_ms": _pct(desk, 95),
+        "alarms_parts_p50_ms": {k: _pct(v, 50) for k, v in desk_parts.items() if v},
         # CPU seconds of this process (all its threads) per visit: the work itself, apart from
         # waiting for a core on a shared machine.
         "fleet_cpu_p50_ms": _pct(cpu["fleet"], 50),
         "asset_cpu_p50_ms": _pct(cpu["asset"], 50),
+        "alarms_cpu_p50_ms": _pct(cpu["alarms"], 50),
     }
 
 
@@ -277,6 +335,7 @@ def run(
         "assets": loaded["assets"],
         "forecasts": loaded["forecasts"],
         "documents": loaded["documents"],
+        "alarms": loaded["alarms"],
         "forecasts_per_asset": history,
         "readings_for_asset": res.accepted,
         "channels": len(CHANNELS),
@@ -300,7 +359,7 @@ def register(bench_app: typer.Typer) -> None:
         requests: int = typer.Option(50, help="Timed visits of each page."),
         history: int = typer.Option(3, help="Stored forecasts per asset (daily refreshes)."),
     ) -> None:
-        """Server time of the fleet and asset pages (HTML + the data they fetch), p50/p95 ms."""
+        """Server time of the fleet, asset and alarm pages (HTML + the data they fetch), p50/p95 ms."""
         from prognos.bench._output import emit
 
         emit(

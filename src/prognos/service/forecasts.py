@@ -169,8 +169,7 @@ class ForecastService:
         scores call for."""
         self._forecasts.save_forecasts(forecasts)
         self._forecasts.save_healths(healths)
-        for h in healths:
-            self._alarms.from_health(h)
+        self._alarms.observe(healths=healths, forecasts=forecasts)
 
     def backfill(
         self, p: Principal, forecasts: list[FailureForecast], healths: list[HealthScore]

@@ -4,7 +4,8 @@
 store), the forecast refresher (unless ``PROGNOS_REFRESH_INTERVAL`` is 0), telemetry upkeep
 (rollups, retention, partitions; ``PROGNOS_UPKEEP_INTERVAL``), the nightly compaction on DuckDB
 (``PROGNOS_COMPACT_HOUR``), MQTT ingest with session takeover when ``PROGNOS_MQTT_BROKER`` is set,
-OPC UA when ``PROGNOS_OPCUA_MAPPING`` is set. Refresh, upkeep and compaction hold a lease: of
+OPC UA when ``PROGNOS_OPCUA_MAPPING`` is set, the alarm round and the notification delivery
+(unless ``PROGNOS_ALARM_SWEEP_INTERVAL`` is 0). Refresh, upkeep and compaction hold a lease: of
 several servers on one PostgreSQL, one does each. ``prognos ingest mqtt`` hosts
 ``ingest_workers`` and a heartbeat.
 """
@@ -21,6 +22,7 @@ from prognos.service.workers import (
     OpcUaWorker,
     RefreshWorker,
     Worker,
+    alarm_workers,
     mqtt_worker,
 )
 from prognos.service.workers.heartbeat import Heartbeat
@@ -57,6 +59,7 @@ def workers_for(platform: Platform) -> dict[str, Worker]:
         out["compaction"] = CompactionWorker(
             platform.telemetry, s.compact_hour, leases=platform.store
         )
+    out.update(alarm_workers(platform.alarms, platform.notifications, s, platform.store))
     if s.mqtt_broker:
         out.update(ingest_workers(platform, s))
     if s.opcua_mapping:

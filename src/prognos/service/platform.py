@@ -21,6 +21,7 @@ from prognos.service.files import FileService
 from prognos.service.fleet import FleetService
 from prognos.service.forecasts import ForecastService
 from prognos.service.keys import KeyService
+from prognos.service.notifications import NotificationService
 from prognos.service.planning import PlanningService
 from prognos.service.registry import RegistryService
 from prognos.service.resources import ResourceService
@@ -49,7 +50,12 @@ class Platform:
         self.calendars = CalendarService(store, self.registry)
         self.resources = ResourceService(store)
         self.orders = WorkOrderService(store, self.registry)
-        self.alarms = AlarmService(store, self.registry, self.calendars)
+        self.notifications = NotificationService(settings, store, store, self.registry)
+        self.alarms = AlarmService(
+            store, store, self.registry, self.calendars, self.notifications.enqueue
+        )
+        self.telemetry.on_readings(self.alarms.on_readings)
+        self.orders.on_done(self.alarms.work_done)
         self.forecasts = ForecastService(store, store, self.registry, self.alarms)
         self.training = TrainingService(
             settings.artifacts_dir, store, store, self.registry, self.orders, self.forecasts

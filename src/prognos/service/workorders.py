@@ -7,6 +7,7 @@ part starts a new life for its asset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,11 @@ class WorkOrderService:
     def __init__(self, documents: DocumentsPort, registry: RegistryService):
         self._docs = documents
         self._registry = registry
+        self._done: list[Callable[[Principal, WorkOrder], Any]] = []
+
+    def on_done(self, listener: Callable[[Principal, WorkOrder], Any]) -> None:
+        """Call ``listener`` with each order completed (alarms clear theirs)."""
+        self._done.append(listener)
 
     def save(self, p: Principal, o: WorkOrder, customer_id: str | None = None) -> WorkOrder:
         """Store a work order as the document the planner, the API and the panel share."""
@@ -110,6 +116,8 @@ class WorkOrderService:
         else:
             o = o.transition(to)
         self.save(p, o, asset.customer_id)
+        for listener in self._done if o.status is WorkOrderStatus.done else ():
+            listener(p, o)
         return o
 
     def act(self, p: Principal, order_id: str, action: str) -> WorkOrder:

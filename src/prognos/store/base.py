@@ -11,11 +11,13 @@ from typing import Protocol
 
 from prognos.store.ports import (
     ActivityPort,
+    AlarmsPort,
     DocumentsPort,
     FleetPort,
     ForecastsPort,
     KeysPort,
     LocksPort,
+    OutboxPort,
     QuarantinePort,
     ReadingsPort,
     RegistryPort,
@@ -32,6 +34,8 @@ class Store(
     ForecastsPort,
     DocumentsPort,
     FleetPort,
+    AlarmsPort,
+    OutboxPort,
     LocksPort,
     WorkersPort,
     StampsPort,

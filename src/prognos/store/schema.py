@@ -8,6 +8,36 @@ layer: DuckDB's upserts refuse to rewrite rows that foreign keys or secondary in
 
 from __future__ import annotations
 
+_MIGRATE_ALARM_DOCUMENTS = """INSERT INTO alarms
+SELECT id,
+       CASE WHEN rn > 1 THEN 'cleared' WHEN status = 'open' THEN 'active' ELSE status END,
+       severity, customer_id, site_id, asset_id, type_id, cause, cause, NULL, message,
+       raised_at, raised_at, 1, raised_at, NULL, silenced_because, NULL, acked_at, acked_by,
+       NULL, CASE WHEN rn > 1 THEN raised_at END,
+       CASE WHEN rn > 1 THEN 'superseded (migrated)' END, raised_at, details, '[]'
+FROM (
+    SELECT d.id, coalesce(d.status, 'open') AS status,
+           coalesce(d.body->>'severity', 'warning') AS severity,
+           coalesce(d.customer_id, a.customer_id, '') AS customer_id,
+           coalesce(a.site_id, '') AS site_id, coalesce(d.asset_id, '') AS asset_id,
+           coalesce(a.type_id, '') AS type_id,
+           CASE WHEN d.id LIKE 'al-' || d.asset_id || '-%' THEN 'zscore' ELSE 'reported' END
+               AS cause,
+           coalesce(d.body->>'message', '') AS message,
+           CAST(substr(d.body->>'raised_at', 1, 19) AS TIMESTAMP) AS raised_at,
+           d.body->>'silenced_because' AS silenced_because,
+           CAST(substr(d.body->>'acked_at', 1, 19) AS TIMESTAMP) AS acked_at,
+           d.body->>'acked_by' AS acked_by,
+           {details} AS details,
+           row_number() OVER (
+               PARTITION BY d.asset_id,
+                   CASE WHEN d.id LIKE 'al-' || d.asset_id || '-%' THEN 'zscore' ELSE 'reported' END
+               ORDER BY d.body->>'raised_at' DESC) AS rn
+    FROM documents d LEFT JOIN assets a ON a.id = d.asset_id
+    WHERE d.kind = 'alarm'
+) old"""
+
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
@@ -248,6 +278,82 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "postgresql:DROP TABLE telemetry_unpartitioned",
             # a few kilobytes per month: time-range scans (rollups, retention) skip old blocks
             "postgresql:CREATE INDEX telemetry_ts_brin ON telemetry USING brin (ts)",
+        ],
+    ),
+    (
+        9,
+        "alarms in a table of their own, the sight of each asset, notification outbox",
+        [
+            # One row per alarm with the columns the desk filters, sorts and pages on. DuckDB
+            # scans 10,000s of rows of these columns in about a millisecond and its indexes
+            # refuse upserts that touch indexed columns, so only PostgreSQL gets indexes; there
+            # the partial unique index also keeps one open alarm per asset and cause when
+            # several processes raise at once.
+            """CREATE TABLE alarms (
+                id VARCHAR PRIMARY KEY,
+                state VARCHAR NOT NULL,
+                severity VARCHAR NOT NULL,
+                customer_id VARCHAR NOT NULL,
+                site_id VARCHAR NOT NULL,
+                asset_id VARCHAR NOT NULL,
+                type_id VARCHAR NOT NULL,
+                cause VARCHAR NOT NULL,
+                rule VARCHAR NOT NULL,
+                channel VARCHAR,
+                message VARCHAR NOT NULL,
+                first_seen TIMESTAMP NOT NULL,
+                last_seen TIMESTAMP NOT NULL,
+                occurrences INTEGER NOT NULL,
+                touched_at TIMESTAMP NOT NULL,
+                clear_after_s DOUBLE PRECISION,
+                silenced_because VARCHAR,
+                escalated_at TIMESTAMP,
+                acked_at TIMESTAMP,
+                acked_by VARCHAR,
+                ack_note VARCHAR,
+                cleared_at TIMESTAMP,
+                cleared_by VARCHAR,
+                updated_at TIMESTAMP NOT NULL,
+                details {json} NOT NULL,
+                history {json} NOT NULL
+            )""",
+            # The alarm documents of before, one open alarm per asset and cause kept (the
+            # newest; the older ones cleared as superseded: they were one per asset and day).
+            _MIGRATE_ALARM_DOCUMENTS.format(
+                details="json_object('channels', d.body->'channels')"
+            ).replace("INSERT", "duckdb:INSERT", 1),
+            _MIGRATE_ALARM_DOCUMENTS.format(
+                details="jsonb_build_object('channels', d.body->'channels')"
+            ).replace("INSERT", "postgresql:INSERT", 1),
+            "DELETE FROM documents WHERE kind = 'alarm'",
+            "postgresql:CREATE INDEX alarms_state_first ON alarms (state, first_seen DESC)",
+            "postgresql:CREATE INDEX alarms_customer_state ON alarms (customer_id, state, first_seen DESC)",
+            "postgresql:CREATE INDEX alarms_asset ON alarms (asset_id, first_seen DESC)",
+            "postgresql:CREATE UNIQUE INDEX alarms_one_open ON alarms (asset_id, cause) WHERE state <> 'cleared'",
+            # When each asset last sent a reading (data time) and when it arrived (server time):
+            # the no-data rule and the normal period read it instead of scanning the telemetry.
+            """CREATE TABLE asset_seen (
+                asset_id VARCHAR PRIMARY KEY,
+                last_ts TIMESTAMP NOT NULL,
+                received_at TIMESTAMP NOT NULL
+            )""",
+            # Notifications waiting for (or given up on) delivery: a worker sends them, so a slow
+            # receiver never holds up ingest, and a restart loses none.
+            """CREATE TABLE alarm_outbox (
+                id VARCHAR PRIMARY KEY,
+                created_at TIMESTAMP NOT NULL,
+                due_at TIMESTAMP NOT NULL,
+                state VARCHAR NOT NULL,
+                attempts INTEGER NOT NULL,
+                owner VARCHAR NOT NULL,
+                channel VARCHAR NOT NULL,
+                target VARCHAR NOT NULL,
+                alarm_id VARCHAR NOT NULL,
+                event VARCHAR NOT NULL,
+                last_error VARCHAR,
+                body {json} NOT NULL
+            )""",
+            "postgresql:CREATE INDEX alarm_outbox_due ON alarm_outbox (state, due_at)",
         ],
     ),
 ]

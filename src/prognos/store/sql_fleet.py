@@ -64,8 +64,7 @@ WITH a AS (
     WHERE kind = 'workorder' AND status IN ('scheduled', 'dispatched', 'in_progress')
     GROUP BY asset_id
 ), al AS (
-    SELECT asset_id, count(*) AS alarms FROM documents
-    WHERE kind = 'alarm' AND status = 'open' GROUP BY asset_id
+    SELECT asset_id, count(*) AS alarms FROM alarms WHERE state = 'active' GROUP BY asset_id
 ), rows AS (
     SELECT a.id, a.customer_id, a.site_id, a.type_id, a.serial, a.model,
            h.score AS health, f.p50, f.p50 * {days} AS p50_days,
@@ -182,11 +181,12 @@ class FleetSql(SqlBase):
         else:
             mine = " WHERE asset_id IN (SELECT id FROM assets WHERE customer_id = ?)"
             docs = " WHERE customer_id = ?"
-            params = [customer_id] * 4
+            params = [customer_id] * 5
         row = self._rows(
             f"SELECT (SELECT max(created_at) FROM forecasts{mine}), "
             f"(SELECT count(*) FROM health{mine}), "
             f"(SELECT max(updated_at) FROM documents{docs}), "
+            f"(SELECT max(updated_at) FROM alarms{docs}), "
             f"(SELECT count(*) FROM assets{docs})",
             params,
         )[0]

@@ -6,12 +6,14 @@ Each port (``ports.py``) has its SQL in a module of its own (``sql_<port>.py``);
 
 from __future__ import annotations
 
+from prognos.store.sql_alarms import AlarmsSql
 from prognos.store.sql_cluster import StampsSql, WorkersSql
 from prognos.store.sql_documents import DocumentsSql
 from prognos.store.sql_fleet import FleetSql
 from prognos.store.sql_forecasts import ForecastsSql
 from prognos.store.sql_keys import KeysSql
 from prognos.store.sql_locks import LocalLocks
+from prognos.store.sql_outbox import OutboxSql
 from prognos.store.sql_quarantine import QuarantineSql
 from prognos.store.sql_readings import ReadingsSql
 from prognos.store.sql_registry import RegistrySql
@@ -25,6 +27,8 @@ class SqlStore(
     ForecastsSql,
     DocumentsSql,
     FleetSql,
+    AlarmsSql,
+    OutboxSql,
     LocalLocks,
     WorkersSql,
     StampsSql,

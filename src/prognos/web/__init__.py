@@ -18,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from prognos.service.platform import Platform
-from prognos.web import actions, data, i18n, pages, session
+from prognos.web import actions, alarm_pages, data, i18n, pages, session
 from prognos.web.live import Hub
+from prognos.web.views import alarms as alarm_views
 
 HERE = Path(__file__).parent
 
@@ -32,6 +33,7 @@ class Panel:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters.update(session.FILTERS)
         i18n.install(self.templates.env)
+        alarm_views.install(self.templates.env)
         self.hub = Hub()
         self.sessions = session.Sessions(
             session.session_secret(platform), platform.settings.session_hours
@@ -43,7 +45,7 @@ def mount_panel(app: FastAPI, platform: Platform) -> Panel:
     panel = Panel(platform)
     app.state.panel = panel
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (pages, actions, data):
+    for module in (pages, actions, alarm_pages, data):
         app.include_router(module.router, include_in_schema=False)
     session.install(app)
 

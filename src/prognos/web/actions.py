@@ -1,4 +1,5 @@
-"""Pages where people act: log in and out, language, work orders, alarms."""
+"""Pages where people act: log in and out, language, work orders (the alarm desk acts in
+``alarm_pages``)."""
 
 from __future__ import annotations
 
@@ -132,28 +133,3 @@ def transition(request: Request, order_id: str, action: str, viewer: Viewer):
             return error_page(request, e, viewer)
         return _back(request, "/workorders", str(e))
     return _back(request, "/workorders")
-
-
-# -- alarms --------------------------------------------------------------------------------------
-@router.get("/alarms", response_class=HTMLResponse)
-def alarms_page(request: Request, viewer: Viewer, status: str = "open"):
-    platform = panel_of(request).platform
-    status = status if status in ("open", "silenced", "acknowledged") else "open"
-    return render(
-        request,
-        "alarms.html",
-        viewer,
-        alarms=platform.alarms.list_alarms(viewer, status),
-        names=Names(platform, viewer),
-        counts=platform.alarms.counts(viewer),
-        status=status,
-    )
-
-
-@router.post("/alarms/{alarm_id}/ack")
-def acknowledge(request: Request, alarm_id: str, viewer: Viewer):
-    try:
-        panel_of(request).platform.alarms.acknowledge(viewer, alarm_id)
-    except PrognosError as e:
-        return error_page(request, e, viewer)
-    return _back(request, "/alarms")

@@ -177,7 +177,8 @@ def severity(level: str | None, t: NullTranslations) -> str:
     return _severities(t).get(s, s)
 
 
-# What ``AlarmService.from_health`` writes; other messages are people's own words.
+# What the z-score rule writes (and the health alarm wrote before it); other messages are
+# people's own words.
 _HEALTH_ALARM = re.compile(
     r"^(?P<channel>[A-Za-z0-9_.-]+) unusual \(z (?P<z>[+-]?[\d.]+)\); health (?P<score>\d+)/100$"
 )

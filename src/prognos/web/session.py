@@ -160,7 +160,7 @@ def render(
     catalogue = i18n.translations(lang)
     who, open_alarms = None, 0
     if principal is not None:
-        open_alarms = panel.platform.alarms.counts(principal).get("open", 0)
+        open_alarms = panel.platform.alarms.counts(principal).get("active", 0)
         if principal.is_manufacturer:
             who = {"label": catalogue.gettext("Manufacturer (all customers)"), "customer": None}
         else:

@@ -5,10 +5,13 @@ restart after failure with backoff and jitter.
     opcua         OPC UA subscriptions -> telemetry (``OpcUaWorker``)
     forecast_refresh  new readings -> new forecasts and health (``RefreshWorker``)
     compaction    nightly telemetry layout on DuckDB (``CompactionWorker``)
+    alarms        no-data rules and clearing after the normal period (``AlarmSweepWorker``)
+    notifications alarm news to webhooks and e-mail (``NotifyWorker``)
 
 ``service.hosting.workers_for(platform)`` builds the ones the settings ask for.
 """
 
+from prognos.service.workers.alarms import AlarmSweepWorker, NotifyWorker, alarm_workers
 from prognos.service.workers.base import LoopWorker, Permanent, SupervisedWorker, Worker
 from prognos.service.workers.compaction import CompactionWorker
 from prognos.service.workers.mqtt import (
@@ -22,10 +25,12 @@ from prognos.service.workers.opcua import OpcUaIngest, OpcUaWorker
 from prognos.service.workers.refresh import RefreshWorker
 
 __all__ = [
+    "AlarmSweepWorker",
     "CompactionWorker",
     "LoopWorker",
     "MqttIngest",
     "MqttIngestWorker",
+    "NotifyWorker",
     "OpcUaIngest",
     "OpcUaWorker",
     "Permanent",
@@ -34,5 +39,6 @@ __all__ = [
     "TopicPattern",
     "Worker",
     "memory_worker",
+    "alarm_workers",
     "mqtt_worker",
 ]

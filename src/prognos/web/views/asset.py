@@ -59,7 +59,7 @@ def asset_view(platform: Platform, p: Principal, asset_id: str) -> dict[str, Any
         reverse=True,
     )
     upcoming = [o for o in orders if o.status in PLANNED]
-    alarms = platform.alarms.list_alarms(p, status=None, asset_id=asset_id)
+    alarms = platform.alarms.of_asset(p, asset_id)
     anomalies = sorted((health.anomalies if health else {}).items(), key=lambda kv: -abs(kv[1]))
     drivers = sorted((health.drivers if health else {}).items(), key=lambda kv: -abs(kv[1]))
     channels = t.channel_names
