@@ -71,6 +71,15 @@ def test_the_scaled_topology_stores_a_stream_whole(pg_server, tmp_path):
                 for port in ports:
                     health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health").json()
                     assert health["status"] == "ok", health
+                    # the servers see the ingest workers through their heartbeats: counts
+                    # arrive a beat after the rows, then stay at exactly the stream's size
+                    wait_until(
+                        lambda port=port: (
+                            sum(w["accepted"] for w in ingest_workers(port)) >= expected
+                        ),
+                        30,
+                        f"the ingest workers' counts at :{port}",
+                    )
                     workers = ingest_workers(port)
                     assert sum(w["accepted"] for w in workers) == expected
                     assert all(w["broker_drops_seen"] == 0 for w in workers)

@@ -89,6 +89,7 @@ def test_nothing_is_acknowledged_while_the_store_is_away(platform, ingest, monke
     # the database is gone: neither readings nor quarantine rows can be written
     monkeypatch.setattr(store, "write_readings", away(store.write_readings))
     monkeypatch.setattr(store, "quarantine", away(store.quarantine))
+    monkeypatch.setattr(store, "commit_ingest", away(store.commit_ingest))
     source.publish("prognos/acme/acme-p1/telemetry", msg("2025-06-01T00:00:00Z", temp=5.0))
     assert not source.drain(0.3)  # retried, not acknowledged, not set aside yet
     assert source.acked == []

@@ -234,6 +234,9 @@ def build(platform: Platform, hours: int = HOURS) -> dict[str, str]:
         at=NOW - timedelta(days=12),
     )
     seed_alarms(platform)
+    # The seeded forecasts are those of the seeded readings: the server's refresher, which
+    # forecasts assets with readings it has not seen, starts with nothing to catch up on.
+    store.take_fresh_assets()
     keys = {"maker": platform.keys.create(MANUFACTURER, None, "test manufacturer")[0]}
     for cid in CUSTOMERS:
         keys[cid] = platform.keys.create(MANUFACTURER, cid, f"test {cid}")[0]

@@ -101,6 +101,7 @@ def test_acknowledge_one_selected_and_all_matching(desk, fleet):
     r = c.post(
         "/alarms/ack",
         data={
+            "csrf": c.csrf,
             "scope": "matching",
             "state": "active",
             "cause": "oil pressure",

@@ -10,6 +10,7 @@ from page_checks import language_problems, layout_problems
 from playwright.sync_api import Page, expect
 
 from prognos.domain.keys import MANUFACTURER
+from prognos.web.session import session_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -17,9 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 def open_as(page: Page, keys, who: str, url: str, lang: str) -> None:
     page.set_default_timeout(15_000)
     page.context.clear_cookies()
-    page.context.add_cookies(
-        [{"name": "prognos_key", "value": keys[who], "url": keys["_base_url"]}]
-    )
+    name, value, _ = session_for(keys["_platform"], keys[who])
+    page.context.add_cookies([{"name": name, "value": value, "url": keys["_base_url"]}])
     page.goto(url + ("&" if "?" in url else "?") + f"lang={lang}")
 
 
