@@ -12,12 +12,10 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
-from pydantic import Field
 
-from prognos import __version__
 from prognos.api import create_app
 from prognos.api.deps import PrincipalDep
-from prognos.api.schemas import Health, PlatformStatus
+from prognos.api.schemas import PlatformStatus
 from prognos.config import Settings
 from prognos.domain.keys import MANUFACTURER
 from prognos.ingest.opcua_client import ServerUnreachable
@@ -78,33 +76,8 @@ def create_server_app(
             {"store": platform.store_kind, "workers": platform.cluster.workers(principal, workers)}
         )
 
-    _health(app, platform, workers)
     _metrics(app, platform, workers)
     return app
-
-
-class ServerHealth(Health):
-    problems: list[str] = Field(
-        default_factory=list, description="why the status is degraded, in words"
-    )
-
-
-def _health(app: FastAPI, platform: Platform, workers: dict[str, Worker]) -> None:
-    """``/api/v1/health`` with the deployment's checks: the store answers, no worker of any
-    process failed or went silent, the broker dropped nothing in the last hour."""
-    app.router.routes[:] = [
-        r for r in app.router.routes if getattr(r, "path", None) != "/api/v1/health"
-    ]
-
-    @app.get("/api/v1/health", tags=["meta"])
-    def health() -> ServerHealth:
-        problems = platform.cluster.problems(MANUFACTURER, workers)
-        return ServerHealth(
-            status="degraded" if problems else "ok",
-            version=__version__,
-            store=platform.store_kind,
-            problems=problems,
-        )
 
 
 def _metrics(app: FastAPI, platform: Platform, workers: dict[str, Worker]) -> None:

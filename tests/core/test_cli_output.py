@@ -107,6 +107,7 @@ def test_plan_costs_are_shown_with_their_currency(tmp_path, monkeypatch):
     done = {"plan": plan.as_dict(), "committed": False, "created": [], "moved": [], "cancelled": []}
     monkeypatch.setattr(PlanningService, "plan", lambda *a, **k: done)
     db = str(tmp_path / "p.duckdb")
+    open_platform(Settings(db=db, artifacts_dir=tmp_path / "a")).close()
     r = CliRunner(env={"COLUMNS": "40"}).invoke(app, ["plan", "--dry-run", "--db", db])
     assert r.exit_code == 0, r.output
     assert "expected cost EUR 23,456 (lower bound EUR 21,000)" in r.stdout

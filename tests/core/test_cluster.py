@@ -117,10 +117,11 @@ def test_of_two_servers_one_refreshes_and_the_other_stands_by(two):
             w.start()
         wait_until(lambda: sum(w.status()["leader"] for w in workers) == 1, 10, "one leader")
         b.telemetry.ingest_batch(MANUFACTURER, _readings("chain-1", 120))
-        wait_until(lambda: a.store.latest_forecast("chain-1") is not None, 20, "a forecast")
         leader = next(w for w in workers if w.status()["leader"])
         standby = next(w for w in workers if w is not leader)
-        assert leader.refreshed >= 1 and standby.refreshed == 0
+        # the count follows the saved forecast: await it, not the row
+        wait_until(lambda: leader.refreshed >= 1, 20, "the leader's forecast")
+        assert a.store.latest_forecast("chain-1") is not None and standby.refreshed == 0
         assert standby.status()["state"] == "standby"
     finally:
         for w in workers:
@@ -155,6 +156,7 @@ def test_every_server_shows_the_workers_of_every_process(two, tmp_path):
             "UPDATE workers SET heartbeat_at = heartbeat_at - INTERVAL '1 hour' "
             "WHERE host = 'ingest-host'"
         )
-        health = httpx.get(f"{base}/api/v1/health").json()
-        assert health["status"] == "degraded"
-        assert any("forecast_refresh@ingest-host:4242 is lost" in p for p in health["problems"])
+        r = httpx.get(f"{base}/api/v1/health")
+        health = r.json()
+        assert r.status_code == 503 and health["status"] == "degraded"
+        assert "worker forecast_refresh@ingest-host:4242: lost" in health["problems"]

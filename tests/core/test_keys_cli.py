@@ -69,8 +69,30 @@ def test_revoking_an_unknown_id_says_which_and_what_to_do(seeded):
 
 
 def test_an_empty_list_says_how_to_make_a_key(tmp_path):
-    r = CliRunner().invoke(app, ["keys", "list", "--db", str(tmp_path / "empty.duckdb")])
+    db = str(tmp_path / "empty.duckdb")
+    open_platform(Settings(db=db, artifacts_dir=tmp_path / "a")).close()
+    r = CliRunner().invoke(app, ["keys", "list", "--db", db])
     assert r.exit_code == 0 and "prognos keys create" in r.stdout
+
+
+def test_a_store_that_is_not_there_is_named_not_made(tmp_path, monkeypatch):
+    """Beside the demo the CLI used to open (and leave) an empty ./prognos.duckdb and say "no
+    API keys yet"; now it names the missing file and where the demo keeps its store."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "var" / "demo").mkdir(parents=True)
+    open_platform(Settings(db="var/demo/prognos.duckdb", artifacts_dir=tmp_path / "a")).close()
+    for args in (["keys", "list"], ["plan", "--dry-run"], ["registry", "assets"]):
+        r = subprocess.run(
+            [sys.executable, "-m", "prognos", *args, "--db", "prognos.duckdb"],
+            capture_output=True,
+            text=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("PROGNOS_")},
+        )
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+        assert "no prognos database at prognos.duckdb" in r.stderr
+        assert "export PROGNOS_DB=var/demo/prognos.duckdb" in r.stderr
+        assert "Traceback" not in r.stderr
+    assert not (tmp_path / "prognos.duckdb").exists()
 
 
 def test_while_a_server_holds_the_duckdb_file_the_commands_go_through_it(tmp_path):

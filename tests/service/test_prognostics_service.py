@@ -32,9 +32,23 @@ def trained(tmp_path_factory):
     # histories end 60 days ago, so the streaming test can send the "next" cycles without
     # them lying in the future
     load_cmapss_fleet(p, "FD001", max_units=30, now=datetime.now(UTC) - timedelta(days=60))
-    card = p.training.train(MANUFACTURER, "turbofan", estimator_params=SMALL)
+    steps: dict[str, list[tuple[int, int]]] = {}
+    card = p.training.train(
+        MANUFACTURER,
+        "turbofan",
+        estimator_params=SMALL,
+        progress=lambda step, done, total: steps.setdefault(step, []).append((done, total)),
+    )
+    card["_progress"] = steps
     yield p, card
     p.close()
+
+
+def test_every_step_training_reports_ends_full(trained):
+    """A progress bar per step: none may stay at "0/2" once training is done."""
+    steps = trained[1]["_progress"]
+    assert {"validating on held-out units", "training on all units"} <= set(steps)
+    assert all(reports[-1][0] == reports[-1][1] for reports in steps.values()), steps
 
 
 def test_training_writes_a_versioned_model_card_with_metrics(trained):

@@ -185,9 +185,9 @@ def test_a_bad_tick_is_logged_and_the_stream_goes_on(caplog):
 
 
 def test_cli_without_a_fleet_says_what_to_do(tmp_path):
-    r = CliRunner().invoke(
-        app, ["simulate", "--db", str(tmp_path / "empty.duckdb"), "--duration", "1"]
-    )
+    db = str(tmp_path / "empty.duckdb")
+    open_platform(Settings(db=db, artifacts_dir=tmp_path / "a")).close()
+    r = CliRunner().invoke(app, ["simulate", "--db", db, "--duration", "1"])
     assert r.exit_code != 0
     assert "no elevators, chains or turbofans" in str(r.exception)
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from prognos.config import Settings
-from prognos.errors import AccessDenied, Conflict, PrognosError
+from prognos.errors import AccessDenied, Conflict, NotFound, PrognosError
 from prognos.service.platform import Platform, open_platform
 
 
@@ -23,8 +24,37 @@ def settings(db: str | None = None) -> Settings:
     return s.model_copy(update={"db": db}) if db else s
 
 
+DEMO_DB = Path("var/demo/prognos.duckdb")  # where `make demo` keeps its store
+
+
+def require_store(s: Settings) -> None:
+    """A command that reads must not leave an empty ``prognos.duckdb`` behind (and answer
+    "no API keys yet" about a store nobody meant): a missing embedded file is an error
+    that says where the demo's store is and how to point the CLI at one."""
+    if s.db.startswith(("postgres://", "postgresql://")) or s.db == ":memory:":
+        return
+    if Path(s.db).exists():
+        return
+    where = f"no prognos database at {s.db}"
+    if DEMO_DB.exists() and Path(s.db).resolve() != DEMO_DB.resolve():
+        hint = (
+            f"the demo's is {DEMO_DB}: `export PROGNOS_DB={DEMO_DB}` (and PROGNOS_API_KEY from "
+            "var/demo/logins.txt while the demo runs), or pass --db"
+        )
+    else:
+        hint = (
+            "run `make demo` for a demo fleet, set PROGNOS_DB (or --db) to your store, or "
+            "begin one with `prognos registry load FILE`"
+        )
+    raise NotFound(where, hint=hint)
+
+
 @contextmanager
-def local_platform(s: Settings) -> Iterator[Platform]:
+def local_platform(s: Settings, create: bool = True) -> Iterator[Platform]:
+    """The store opened here; ``create=False`` for commands that only make sense on a store
+    that exists."""
+    if not create:
+        require_store(s)
     p = open_platform(s)
     try:
         yield p
@@ -34,6 +64,7 @@ def local_platform(s: Settings) -> Iterator[Platform]:
 
 def try_local(s: Settings) -> Platform | None:
     """The store opened here, or None when a running server holds the DuckDB file."""
+    require_store(s)
     try:
         return open_platform(s)
     except Conflict:

@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
     @reg.command("customers")
     def customers(db: DbOpt = None) -> None:
         """List customers with their asset counts."""
-        with ctx.local_platform(ctx.settings(db)) as p:
+        with ctx.local_platform(ctx.settings(db), create=False) as p:
             t = table("id", "name", "sites", "assets", title="customers")
             for c in p.registry.customers(MANUFACTURER):
                 t.add_row(
@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
         db: DbOpt = None,
     ) -> None:
         """List assets."""
-        with ctx.local_platform(ctx.settings(db)) as p:
+        with ctx.local_platform(ctx.settings(db), create=False) as p:
             items, total = p.registry.assets(MANUFACTURER, customer_id=customer, limit=limit)
         t = table(
             "id", "customer", "site", "type", "serial", "installed",

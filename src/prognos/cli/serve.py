@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from prognos.cli import _context as ctx
+from prognos.cli import _demo_state as state
 from prognos.cli._output import BarColumn, out, progress_bars, say
 from prognos.redact import install_log_filter, redact
 
@@ -36,6 +37,24 @@ def _run(settings) -> None:
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=3,  # open live-update streams must not hold Ctrl-C
     )
+
+
+def _build(s, subset: str, data: Path | None) -> dict:
+    """A new demo world in ``s.db``: fleet, history, models, forecasts, plan and logins."""
+    from prognos.demo.setup import setup_demo
+
+    with progress_bars(
+        "{task.description}", BarColumn(), "{task.completed}/{task.total}", transient=False
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        with ctx.local_platform(s) as p:
+            return setup_demo(p, subset=subset, data_dir=data, progress=progress)
 
 
 def register(app: typer.Typer) -> None:
@@ -66,7 +85,13 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--data", help="Folder with C-MAPSS files (default: shipped copy)."),
         ] = None,
-        fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = True,
+        fresh: Annotated[
+            bool,
+            typer.Option(
+                "--fresh/--keep",
+                help="Rebuild the world and issue new logins (default: keep the last run's).",
+            ),
+        ] = False,
         serve_after: Annotated[
             bool, typer.Option("--serve/--no-serve", help="Serve when set up.")
         ] = True,
@@ -77,38 +102,37 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Set up a demo fleet on the embedded store, print logins, and serve it."""
-        from prognos.demo.setup import setup_demo
 
         folder.mkdir(parents=True, exist_ok=True)
         db = folder / "prognos.duckdb"
-        if fresh:
-            for f in (db, Path(f"{db}.wal")):
-                f.unlink(missing_ok=True)
         s = ctx.settings(str(db)).model_copy(update={"artifacts_dir": folder / "artifacts"})
         if port is not None:
             s = s.model_copy(update={"port": port})
-        with progress_bars(
-            "{task.description}", BarColumn(), "{task.completed}/{task.total}", transient=False
-        ) as bar:
-            tasks: dict[str, int] = {}
-
-            def progress(step: str, done: int, total: int) -> None:
-                if step not in tasks:
-                    tasks[step] = bar.add_task(step, total=total)
-                bar.update(tasks[step], completed=done, total=total)
-
-            with ctx.local_platform(s) as p:
-                info = setup_demo(p, subset=subset, data_dir=data, progress=progress)
-        (folder / "logins.txt").write_text(
-            f"manufacturer key: {info['manufacturer_key']}\n"
-            f"customer {info['customer']} key: {info['customer_key']}\n"
-        )
         url = f"http://{s.host}:{s.port}"
-        out.rule("prognos demo is ready", style="bold")
-        say(
-            f"{info['assets']} assets at {info['customers']} customers, {info['readings']:,} readings; "
-            f"{info['forecasts']} forecasts, a plan of {info['jobs']} jobs ({info['setup_seconds']} s)"
-        )
+        info = None
+        if not fresh and db.exists():
+            with ctx.local_platform(s) as p:
+                info = state.kept_world(p, folder)
+            if info is None:
+                say("the last demo world is incomplete (or its logins are gone); building anew")
+        if info is None:
+            state.clear(folder)
+            info = _build(s, subset, data)
+            state.save_logins(folder, info, url)
+            out.rule("prognos demo is ready", style="bold")
+            say(
+                f"{info['assets']} assets at {info['customers']} customers, "
+                f"{info['readings']:,} readings; {info['forecasts']} forecasts, a plan of "
+                f"{info['jobs']} jobs ({info['setup_seconds']} s)"
+            )
+        else:
+            state.save_logins(folder, info, url)  # the server's address may have changed
+            out.rule("prognos demo: the world of the last run", style="bold")
+            say(
+                f"kept {info['assets']} assets at {info['customers']} customers with "
+                f"{info['readings']:,} readings and the same logins; the simulator catches up "
+                "from where it stopped (`prognos demo --fresh` rebuilds the world)"
+            )
         say("open ", (url, "bold"), f" and log in with a key (API docs at {url}/docs)")
         say("manufacturer login (sees every customer): ", (info["manufacturer_key"], "bold"))
         say(
@@ -116,6 +140,9 @@ def register(app: typer.Typer) -> None:
             (info["customer_key"], "bold"),
         )
         say(f"try: curl -H 'X-API-Key: {info['manufacturer_key']}' {url}/api/v1/assets?limit=3")
+        say(f"the CLI beside the demo, in another shell (or `source {folder / 'prognos.env'}`):")
+        for line in state.export_lines(folder, info, url):
+            say("  " + line)
         say((f"the logins are also in {folder / 'logins.txt'}", "dim"))
         if not serve_after:
             return

@@ -32,7 +32,10 @@ def register(app: typer.Typer) -> None:
         from prognos.errors import ModelError
 
         cards: dict = {}
-        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(output.out) as report:
+        with (
+            ctx.local_platform(ctx.settings(db), create=False) as p,
+            progress_bars(output.out) as report,
+        ):
             cards["health"] = p.training.train_health(MANUFACTURER, asset_type, progress=report)
             if p.registry.asset_type(MANUFACTURER, asset_type).failure_threshold:
                 cards["rul"] = {"skipped": "wear-trend type: forecast per asset from its own trend"}
@@ -80,7 +83,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Forecast the time to failure of every asset whose type has a trained model."""
 
-        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(output.out) as report:
+        with (
+            ctx.local_platform(ctx.settings(db), create=False) as p,
+            progress_bars(output.out) as report,
+        ):
             out = p.scoring.score_fleet(
                 MANUFACTURER, asset or None, dask_address=dask, progress=report
             )

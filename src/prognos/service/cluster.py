@@ -76,25 +76,25 @@ class ClusterService:
             "heartbeat_age_s": round(r["age_s"], 1),
         }
 
-    def problems(self, p: Principal, local: dict[str, Worker]) -> list[str]:
-        """What makes the deployment degraded, in words (empty: healthy)."""
+    def problems(self, p: Principal, local: dict[str, Worker], detail: bool = True) -> list[str]:
+        """What makes the deployment degraded, in words (empty: healthy): a worker of any
+        process failed, backing off, refused or gone silent, a broker drop in the last hour.
+        ``detail`` adds each worker's last error (the manufacturer's view; health answers
+        anyone, so it leaves errors, which name hosts and brokers, out)."""
         p.require_manufacturer()
-        try:
-            self._stamps.stamp("registry")
-        except Exception as e:
-            return [f"the store does not answer: {type(e).__name__}: {e}"[:300]]
         out = []
         now = datetime.now(UTC)
         for name, st in self.workers(p, local).items():
             state = st.get("state")
             if state in BAD_STATES or state == "lost":
-                why = st.get("last_error") or ""
-                out.append(f"worker {name} is {state}" + (f": {why}" if why else ""))
+                why = st.get("last_error") if detail else None
+                out.append(f"worker {name}: {state}" + (f" ({why})" if why else ""))
             drop = st.get("last_broker_drop")
             if drop and now - datetime.fromisoformat(drop) < DROP_DEGRADES:
                 out.append(
-                    f"worker {name}: the MQTT broker dropped messages (last at {drop}); "
-                    "readings were lost"
+                    f"worker {name}: the MQTT broker dropped messages in the last hour "
+                    + (f"(last at {drop}); " if detail else "")
+                    + "readings were lost"
                 )
         return out
 

@@ -14,28 +14,32 @@ from collections.abc import Mapping
 from typing import Any
 
 from prognos.domain import Principal
+from prognos.domain.keys import MANUFACTURER
 from prognos.errors import PrognosError
 from prognos.service.platform import Platform
 from prognos.service.workers.base import Worker
 
 log = logging.getLogger(__name__)
 
-UNWELL = ("failed", "backing_off")
 PUBLIC_WORKER_FIELDS = ("state", "running", "restarts", "since")
 
 
 def health(platform: Platform, workers: Mapping[str, Worker]) -> dict[str, Any]:
-    """``{"status": "ok" | "degraded", "store", "problems": [...]}`` for anyone."""
+    """``{"status": "ok" | "degraded", "store", "problems": [...]}`` for anyone: the store
+    answers a round trip, and no worker of this or any other process on the same store is
+    failed, backing off, refused or silent (``ClusterService``, from their heartbeats)."""
     problems = []
     try:
         platform.store.ping()
     except PrognosError as e:
         log.warning("health: the store does not answer: %s", e)
         problems.append("store: does not answer")
-    for name, w in workers.items():
-        state = w.status().get("state")
-        if state in UNWELL:
-            problems.append(f"worker {name}: {state}")
+    else:
+        try:
+            problems += platform.cluster.problems(MANUFACTURER, dict(workers), detail=False)
+        except PrognosError as e:  # the store went away between the two reads
+            log.warning("health: the workers' heartbeats cannot be read: %s", e)
+            problems.append("store: does not answer")
     return {
         "status": "degraded" if problems else "ok",
         "store": platform.store_kind,

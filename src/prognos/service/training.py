@@ -125,15 +125,17 @@ class TrainingService:
             )
 
         t0 = time.perf_counter()
+        # two steps, each its own bar that fills when it ends (a bar per step name)
         if progress:
-            progress("validating on held-out units", 0, 2)
+            progress("validating on held-out units", 0, 1)
         check = make().fit(tr.drop(columns=["rul"]), tr["rul"].to_numpy())
         metrics = self._validate(check, va, rng)
         if progress:
-            progress("training on all units", 1, 2)
+            progress("validating on held-out units", 1, 1)
+            progress("training on all units", 0, 1)
         model = make().fit(data.drop(columns=["rul"]), data["rul"].to_numpy())
         if progress:
-            progress("training on all units", 2, 2)
+            progress("training on all units", 1, 1)
         seconds = time.perf_counter() - t0
 
         model_id = f"{type_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
