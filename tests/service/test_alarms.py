@@ -5,6 +5,7 @@ and each rule kind evaluated where its data arrive."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -98,15 +99,21 @@ def test_escalation_is_recorded_and_undoes_an_acknowledgement(pumps):
 
 # -- clearing --------------------------------------------------------------------------------
 def test_an_alarm_clears_itself_after_the_normal_period(pumps):
+    now = datetime.now(UTC)  # the server's clock (the module's NOW is from its import)
+
+    def hot_is_active(at: datetime) -> bool:
+        pumps.alarms.sweep(at)  # other causes (no data while the clock jumps) may come and go
+        return [x.state for x in alarms_of(pumps, "acme-p1", cause=HOT)] == ["active"]
+
     send(pumps, "acme-p1", "temp", [95], T0)
     (a,) = alarms_of(pumps, "acme-p1", cause=HOT)
     # normal readings for 50 minutes: not yet a normal period of an hour
     send(pumps, "acme-p1", "temp", [70] * 50, T0 + timedelta(minutes=1))
-    assert pumps.alarms.sweep(NOW + timedelta(hours=2))["cleared"] == 0
+    assert hot_is_active(now + timedelta(hours=2))
     # normal for more than an hour of the asset's own time, and no occurrence for an hour
     send(pumps, "acme-p1", "temp", [70] * 30, T0 + timedelta(minutes=51))
-    assert pumps.alarms.sweep(NOW + timedelta(minutes=30))["cleared"] == 0  # too soon, by clock
-    assert pumps.alarms.sweep(NOW + timedelta(hours=2))["cleared"] == 1
+    assert hot_is_active(now + timedelta(minutes=30))  # too soon, by clock
+    assert not hot_is_active(now + timedelta(hours=2))
     (done,) = alarms_of(pumps, "acme-p1", cause=HOT)
     assert done.id == a.id and done.state == "cleared" and done.cleared_by == "auto"
     # the same condition later is a new alarm
@@ -135,8 +142,22 @@ def test_a_replacement_clears_its_alarms(pumps):
     assert alarms_of(pumps, "globex-p1") == []
 
 
+def test_a_jobs_day_silences_by_the_sites_local_day(pumps):
+    """globex's plant is in Berlin: 23:30 UTC is already the next day there, the job's day."""
+    at = (NOW - timedelta(days=1)).replace(hour=23, minute=30, second=0)
+    local_day = at.astimezone(ZoneInfo("Europe/Berlin")).date()
+    assert local_day != at.date()
+    o = WorkOrder(id="wo-8", asset_id="globex-p1", site_id="globex-plant", day=local_day)
+    pumps.orders.save(MANUFACTURER, o.transition("scheduled").transition("dispatched"))
+    send(pumps, "globex-p1", "temp", [95], at)
+    (a,) = alarms_of(pumps, "globex-p1")
+    assert a.state == "silenced" and "wo-8" in a.silenced_because
+
+
 def test_maintenance_silences_and_the_manufacturer_may_clear(pumps):
-    o = WorkOrder(id="wo-9", asset_id="globex-p1", site_id="globex-plant", day=NOW.date())
+    # the job's day is the readings' local day at the site (NOW's UTC date may be another)
+    day = T0.astimezone(ZoneInfo("Europe/Berlin")).date()
+    o = WorkOrder(id="wo-9", asset_id="globex-p1", site_id="globex-plant", day=day)
     pumps.orders.save(MANUFACTURER, o.transition("scheduled").transition("dispatched"))
     send(pumps, "globex-p1", "temp", [95], T0)
     (a,) = alarms_of(pumps, "globex-p1")

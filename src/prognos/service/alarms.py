@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from prognos.domain.alarms import (
     Condition,
     Severity,
 )
+from prognos.domain.keys import MANUFACTURER
 from prognos.domain.planning import WorkOrder
 from prognos.errors import NotFound, ValidationFailed
 from prognos.service import alarm_lifecycle as life
@@ -302,6 +304,7 @@ class AlarmService(AlarmDesk):
         dispatched read once (two queries however many alarms), each site's calendar once."""
         orders: dict[str, list[dict[str, Any]]] | None = None
         calendars: dict[str, Any] = {}
+        zones: dict[str, ZoneInfo] = {}
         assets = self._registry.snapshot().assets
 
         def reason(asset_id: str, at: datetime) -> str | None:
@@ -314,12 +317,17 @@ class AlarmService(AlarmDesk):
                 for status in ("in_progress", "dispatched"):
                     for d in self._docs.list_documents(Kind.workorder, status=status):
                         orders.setdefault(d.get("asset_id", ""), []).append(d)
-            for d in orders.get(asset_id, []):
-                if d.get("status") == "in_progress" or as_day(d.get("day")) == at.date():
-                    return f"work order {d['id']} ({d['status']})"
             if a.site_id not in calendars:
                 calendars[a.site_id] = self._calendars.of_site(a.site_id)
             cal = calendars[a.site_id]
+            # a job's day is the site's local day (as the planner plans it), not UTC's
+            if a.site_id not in zones:
+                tz = cal.timezone if cal else self._registry.site(MANUFACTURER, a.site_id).timezone
+                zones[a.site_id] = ZoneInfo(tz or "UTC")
+            day = at.astimezone(zones[a.site_id]).date()
+            for d in orders.get(asset_id, []):
+                if d.get("status") == "in_progress" or as_day(d.get("day")) == day:
+                    return f"work order {d['id']} ({d['status']})"
             if cal:
                 for w in cal.of_kind(WindowKind.stop, WindowKind.shutdown):
                     if w.start <= at < w.end:
