@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import numpy as np
@@ -16,7 +17,7 @@ from prognos.config import Settings
 from prognos.demo.turbofans import load_cmapss_fleet
 from prognos.domain import ReadingBatch
 from prognos.domain.keys import MANUFACTURER
-from prognos.errors import ModelError
+from prognos.errors import Conflict, ModelError
 from prognos.service.alarm_desk import AlarmQuery
 from prognos.service.platform import open_platform
 from prognos.service.workers import RefreshWorker
@@ -204,24 +205,98 @@ async def test_health_api_gives_the_newest_score_and_on_request_its_history(trai
 
 
 @pytest.mark.integration
-def test_fleet_scoring_on_a_dask_cluster_matches_in_process(trained):
+def test_fleet_scoring_on_a_dask_cluster_reads_and_scores_on_the_workers(trained, tmp_path):
     from distributed import LocalCluster
 
     p, _ = trained
+    if p.forecasts.model_for("turbofan:health") is None:
+        p.training.train_health(MANUFACTURER, "turbofan")
     ids = [f"fd001-e{u:03d}" for u in range(1, 11)]
     p.scoring.score_fleet(MANUFACTURER, ids)  # one chunk in-process, four-asset chunks on Dask
     local = {a: p.store.latest_forecast(a).values for a in ids}
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
-    ) as cluster:
+    local_health = {a: p.store.latest_health(a).score for a in ids}
+    # this process holds the DuckDB file for writing: the workers read a copy
+    copy = p.scoring.copy_for_workers(MANUFACTURER, tmp_path)
+    with (
+        mock.patch.object(p.store, "read_telemetry_coded", side_effect=AssertionError("client")),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+    ):
         out = p.scoring.score_fleet(
-            MANUFACTURER, ids, dask_address=cluster.scheduler_address, chunk=4
+            MANUFACTURER, ids, dask_address=cluster.scheduler_address, chunk=4, read_from=copy
         )
     assert out["engine"] == "dask" and out["assets"] == 10
     for a in ids:
         np.testing.assert_allclose(
-            p.store.latest_forecast(a).values, local[a], rtol=1e-9, err_msg=a
+            p.store.latest_forecast(a).values, local[a], rtol=1e-12, err_msg=a
         )
+        assert p.store.latest_health(a).score == pytest.approx(local_health[a], rel=1e-12)
+
+
+@pytest.mark.integration
+def test_dask_workers_read_postgresql_themselves(pg_server, tmp_path):
+    from distributed import LocalCluster
+
+    url = pg_server.create_database("dask_scoring")
+    p = open_platform(Settings(db=url, artifacts_dir=tmp_path / "artifacts"))
+    try:
+        load_cmapss_fleet(p, "FD001", max_units=6)
+        p.training.train(MANUFACTURER, "turbofan", estimator_params=SMALL)
+        p.training.train_health(MANUFACTURER, "turbofan")
+        ids = [f"fd001-e{u:03d}" for u in range(1, 7)]
+        p.scoring.score_fleet(MANUFACTURER, ids)
+        local = {
+            a: (p.store.latest_forecast(a).values, p.store.latest_health(a).score) for a in ids
+        }
+        assert p.scoring.copy_for_workers(MANUFACTURER, tmp_path) is None  # they read it as it is
+        with (
+            mock.patch.object(
+                p.store, "read_telemetry_coded", side_effect=AssertionError("client")
+            ),
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+            ) as cluster,
+        ):
+            out = p.scoring.score_fleet(
+                MANUFACTURER, ids, dask_address=cluster.scheduler_address, chunk=2
+            )
+        assert out["engine"] == "dask" and out["assets"] == 6
+        for a in ids:
+            np.testing.assert_allclose(p.store.latest_forecast(a).values, local[a][0], rtol=1e-12)
+            assert p.store.latest_health(a).score == pytest.approx(local[a][1], rel=1e-12)
+    finally:
+        p.close()
+
+
+def test_dask_workers_cannot_read_the_duckdb_file_this_process_writes(trained):
+    p, _ = trained
+    with pytest.raises(Conflict, match="holds it for writing") as e:
+        p.scoring.score_fleet(MANUFACTURER, ["fd001-e001"], dask_address="tcp://127.0.0.1:9")
+    assert "PostgreSQL" in e.value.hint and "copy" in e.value.hint
+
+
+def test_prognos_forecast_on_dask_from_the_duckdb_store_itself_says_what_to_do(
+    trained, tmp_path, capsys
+):
+    from prognos.cli import main
+
+    p, _ = trained
+    # the command opens its store itself: a copy of the file, which nobody holds
+    copy = p.scoring.copy_for_workers(MANUFACTURER, tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["forecast", "--dask", "tcp://127.0.0.1:9", "--db", copy])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "Traceback" not in err
+    assert "Dask workers cannot read the DuckDB file" in err and "--dask-db" in err
 
 
 def test_health_model_scores_assets_and_names_drivers(trained):
