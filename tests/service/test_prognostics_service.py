@@ -119,6 +119,36 @@ def test_fleet_scoring_reads_in_chunks_but_agrees_with_one_asset_at_a_time(train
         assert p.store.latest_health(aid).score == pytest.approx(h.score, rel=1e-12), aid
 
 
+def test_fleet_scoring_raises_the_alarms_of_one_asset_at_a_time_in_one_batch_per_chunk(trained):
+    """Each chunk's health and forecasts go to the alarm lifecycle in one ``observe`` call, and
+    the alarms are the ones scoring each asset on its own keeps: scoring them again one at a
+    time counts another occurrence of the same alarms and raises no other."""
+    p, _ = trained
+    if p.forecasts.model_for("turbofan:health") is None:
+        p.training.train_health(MANUFACTURER, "turbofan")
+    ids = [f"fd001-e{u:03d}" for u in (5, 6)] + [f"fd001-r{u:03d}" for u in (2, 3, 4)]
+    with mock.patch.object(p.alarms, "observe", wraps=p.alarms.observe) as observe:
+        p.scoring.score_fleet(MANUFACTURER, ids, chunk=3)
+    batches = [c.kwargs for c in observe.call_args_list if list(c.kwargs["healths"])]
+    assert [sorted(h.asset_id for h in b["healths"]) for b in batches] == [ids[:3], ids[3:]]
+    assert [len(b["forecasts"]) for b in batches] == [3, 2]  # chunks in id order
+
+    def alarms_of(aid):
+        return {a.id: a for a in p.alarms.page(MANUFACTURER, AlarmQuery(asset=aid)).items}
+
+    fleet = {aid: alarms_of(aid) for aid in ids}
+    anomalous = [aid for aid in ids if p.store.latest_health(aid).anomalies]
+    assert anomalous, "engines at their failure should show anomalous channels"
+    for aid in anomalous:
+        [zscore] = [a for a in fleet[aid].values() if a.cause == "zscore"]
+        assert zscore.details["channels"] == p.store.latest_health(aid).anomalies
+    for aid in ids:
+        p.forecasts.forecast(MANUFACTURER, aid)  # one asset: its own read, save and alarms
+        again = alarms_of(aid)
+        assert set(again) == set(fleet[aid]), aid
+        assert all(again[i].count == fleet[aid][i].count + 1 for i in again), aid
+
+
 def test_streamed_telemetry_changes_the_stored_forecast(trained):
     p, _ = trained
     asset = p.store.get_asset("fd001-e002")

@@ -21,9 +21,10 @@ import pandas as pd
 import pyarrow as pa
 
 from prognos.domain import ReadingBatch
-from prognos.errors import Conflict, NotFound
+from prognos.errors import Conflict
 from prognos.store.driver_errors import translated
-from prognos.store.sql import coded_frame, distinct, on_conflict_update
+from prognos.store.duckdb_reads import open_read_only, read_coded
+from prognos.store.sql import on_conflict_update
 from prognos.store.sql_activity import MARK, activity_pairs
 from prognos.store.sql_quarantine import COLUMNS as QUARANTINE_COLUMNS
 from prognos.store.sql_store import SqlStore
@@ -40,7 +41,7 @@ class DuckDBStore(SqlStore):
         """Open ``path``; ``read_only`` lets several processes read a file none writes to (a
         writer anywhere makes it fail: DuckDB locks the file for its writer alone)."""
         self.path = str(path)
-        self._con = _open_read_only(self.path) if read_only else self._open_for_writing()
+        self._con = open_read_only(self.path) if read_only else self._open_for_writing()
         self._lock = threading.RLock()
         # Read cursors come from a connection of their own that runs nothing itself, so taking
         # one never meets a statement running on the writer's.
@@ -197,27 +198,11 @@ class DuckDBStore(SqlStore):
         return df
 
     def read_telemetry_coded(self, asset_ids: list[str], channels: list[str]) -> pd.DataFrame:
-        """``ReadingsSql.read_telemetry_coded`` with the positions computed by DuckDB: each list
-        becomes an ENUM type, so no string of the result reaches Python (about 3 s of 4 for the
-        10,000-engine fleet scoring bench went into strings and sorting them)."""
-        wanted, pos = distinct(asset_ids)
-        chans, cpos = distinct(channels)
-        if not wanted or not chans:
-            return super().read_telemetry_coded(asset_ids, channels)
-        a, c = _enum(wanted), _enum(chans)
+        """``ReadingsSql.read_telemetry_coded`` with the positions computed by DuckDB
+        (``duckdb_reads.read_coded``)."""
         with closing(self._readers.cursor()) as cur:
-            df = cur.execute(
-                f"SELECT CAST(asset_id AS {a}) AS asset, CAST(channel AS {c}) AS channel, ts, "
-                f"value FROM telemetry WHERE asset_id IN ({', '.join('?' * len(wanted))}) "
-                f"AND channel IN ({', '.join('?' * len(chans))})",
-                [*wanted, *chans],
-            ).df()
-        return coded_frame(
-            pos[df["asset"].cat.codes.to_numpy()],
-            cpos[df["channel"].cat.codes.to_numpy()],
-            df["ts"].to_numpy("datetime64[us]"),
-            df["value"].to_numpy(dtype=float),
-        )
+            coded = read_coded(cur, asset_ids, channels)
+        return super().read_telemetry_coded(asset_ids, channels) if coded is None else coded
 
     def _insert_rows(self, table: str, width: int, rows: list[tuple]) -> None:
         # executemany costs about a millisecond a row here; a registered frame costs one statement
@@ -317,31 +302,6 @@ class DuckDBStore(SqlStore):
         with self._lock:
             self._readers.close()
             self._con.close()
-
-
-def _open_read_only(path: str) -> Any:
-    if not Path(path).is_file():
-        raise NotFound(
-            f"there is no database file {path} to read",
-            hint="give the path of an existing prognos DuckDB file (PROGNOS_DB)",
-        )
-    try:
-        return duckdb.connect(path, read_only=True)
-    except (duckdb.IOException, duckdb.ConnectionException) as e:
-        # another process's lock, or this process's own connection for writing
-        if "lock" in str(e).lower() or "different configuration" in str(e).lower():
-            raise Conflict(
-                f"the database file {path} is open for writing, and DuckDB lets no other "
-                "connection read it meanwhile",
-                hint="read a copy no process writes to, or use PostgreSQL "
-                "(PROGNOS_DB=postgresql://...) for several processes",
-            ) from e
-        raise
-
-
-def _enum(values: list[str]) -> str:
-    """An inline ENUM type of these strings (quoted as SQL literals)."""
-    return "ENUM(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
 def _insert_new(cur: Any, table: pa.Table, lo: np.datetime64, hi: np.datetime64) -> int:
