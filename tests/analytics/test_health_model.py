@@ -88,3 +88,35 @@ def test_turbofans_lose_health_towards_failure(fd001):
     late = [m.health(g[sensors].iloc[-10:], "e").score for _, g in train.groupby("unit")]
     assert np.mean(early) > 90 and np.mean(late) < 30
     assert min(early) > max(late)
+
+
+def test_many_assets_scored_in_one_pass_equal_each_scored_alone(model):
+    """Fleet scoring calls ``health_many`` once per chunk; each asset's score must be what
+    ``health`` gives it alone, drivers, flags and time included."""
+    frames = [healthy(30, 10), healthy(4, 11), healthy(12, 12)]  # one shorter than the window
+    frames[2]["current"] += np.linspace(0, 8, 12)
+    ids = ["a", "b", "c"]
+    stacked = pd.concat(frames)
+    many = model.health_many(stacked, np.repeat(ids, [len(f) for f in frames]))
+    alone = [model.health(f, aid) for f, aid in zip(frames, ids, strict=True)]
+    assert [h.asset_id for h in many] == ids
+    for m, a in zip(many, alone, strict=True):
+        assert m.score == pytest.approx(a.score, rel=1e-12, abs=1e-12)
+        assert m.as_of == a.as_of and m.anomalies == a.anomalies
+        assert m.drivers.keys() == a.drivers.keys()
+        assert list(m.drivers.values()) == pytest.approx(list(a.drivers.values()), abs=1e-12)
+    assert many[2].score < 50 and "current" in many[2].anomalies
+    with pytest.raises(ModelError, match="unit labels"):
+        model.health_many(stacked, ["a"])
+
+
+def test_the_score_is_the_documented_distance_of_the_window_mean(model):
+    recent = healthy(30, 13)
+    recent["vibration"] += np.linspace(0, 1.5, 30)
+    z = (recent.to_numpy()[-10:] - model.center_[0]) / model.spread_[0]
+    zbar = z.mean(axis=0)
+    d = np.sqrt(zbar @ model.precision_ @ zbar)
+    ref = model.window_reference_
+    expected = 100 * min(1.0, np.exp(-(d - ref) / ref))
+    assert model.health(recent, "p").score == pytest.approx(round(expected, 2), abs=1e-9)
+    assert expected < 99  # the drift moved it

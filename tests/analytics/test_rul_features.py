@@ -85,3 +85,40 @@ def test_a_units_features_do_not_depend_on_the_other_units_in_the_batch():
     together = window_features(values, units, times, ["a", "b"])
     alone = window_features(values[units == 3], units[units == 3], times[units == 3], ["a", "b"])
     np.testing.assert_array_equal(together[units == 3].to_numpy(), alone.to_numpy())
+
+
+def test_last_row_features_equal_the_full_computation_at_each_units_last_row(fd001):
+    """Scoring computes only the last row; it must be what training's every-row pass gives."""
+    from prognos.analytics.features import last_window_features
+
+    rng = np.random.default_rng(3)
+    test = fd001.test
+    # units cut at random lengths, down to shorter than every window (1, 2 and 3 rows)
+    cuts = {u: int(rng.integers(1, len(g) + 1)) for u, g in test.groupby("unit")}
+    cuts.update({1: 1, 2: 2, 3: 3})
+    d = pd.concat([g.iloc[: cuts[u]] for u, g in test.groupby("unit")], ignore_index=True)
+    names = list(SENSORS)
+    v, u, t = d[names].to_numpy(float), d["unit"].to_numpy(), d["cycle"].to_numpy(float)
+    every = window_features(v, u, t, names)
+    last = last_window_features(v, u, t, names)
+    at_last = every[np.r_[u[1:] != u[:-1], True]]
+    assert list(last.columns) == list(every.columns) and len(last) == test["unit"].nunique()
+    # bit for bit: a tree's split can sit between two roundings of one window mean
+    np.testing.assert_array_equal(last.to_numpy(), at_last.to_numpy())
+    tight = last_window_features(v, u, t, names, max_cells=1)  # one unit at a time
+    np.testing.assert_array_equal(tight.to_numpy(), last.to_numpy())
+
+
+def test_last_row_features_of_a_unit_do_not_depend_on_the_batch():
+    from prognos.analytics.features import last_window_features
+
+    rng = np.random.default_rng(0)
+    n = [180, 250, 4]
+    units = np.repeat([1, 2, 3], n)
+    times = np.concatenate([np.arange(1, k + 1) for k in n]).astype(float)
+    values = rng.normal(9000, 5, size=(len(units), 2))
+    together = last_window_features(values, units, times, ["a", "b"])
+    for i, k in enumerate((1, 2, 3)):
+        m = units == k
+        alone = last_window_features(values[m], units[m], times[m], ["a", "b"])
+        np.testing.assert_array_equal(together.iloc[[i]].to_numpy(), alone.to_numpy())

@@ -124,3 +124,22 @@ def test_six_operating_regimes_are_normalised_before_learning(fd001):
     pred = model.predict_last(test).to_numpy()
     truth = np.minimum(data.test_rul[:20], 125)
     assert np.sqrt(np.mean((pred - truth) ** 2)) < 25.0
+
+
+def test_scoring_at_the_last_row_gives_todays_quantiles(fd001):
+    """``predict_quantiles_last`` computes features at each unit's last row only; the quantiles
+    are those of the every-row features (the definition, and what scoring used before)."""
+    data = fd001
+    model = SensorRulModel(estimator=RulEstimator(n_estimators=30, n_folds=3), random_state=0)
+    model.fit(data.train[data.train["unit"] <= 15])
+    rng = np.random.default_rng(5)
+    test = pd.concat(
+        [g.iloc[: int(rng.integers(1, len(g) + 1))] for _, g in data.test.groupby("unit")],
+        ignore_index=True,
+    )
+    feats = model.features(test)
+    last = feats.groupby("unit", sort=True).tail(1)
+    today = model.estimator_.predict_quantiles(last[model.feature_names_].to_numpy())
+    q = model.predict_quantiles_last(test)
+    assert list(q.index) == sorted(test["unit"].unique())
+    np.testing.assert_array_equal(q.to_numpy(), today)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from prognos.domain import FailureForecast, HealthScore, ReadingBatch, Rejection
 
@@ -81,6 +83,54 @@ def test_several_assets_read_in_one_query_match_one_by_one(seeded):
         mine = many[many["asset_id"] == a].drop(columns="asset_id").reset_index(drop=True)
         assert mine[["ts", "channel", "value"]].equals(one[["ts", "channel", "value"]]), a
     assert s.read_telemetry_many([]).empty
+
+
+def test_readings_for_fleet_scoring_come_as_positions_and_match_the_plain_read(seeded):
+    s = seeded.store
+    s.write_readings(_batch("acme-p1", 30))
+    s.write_readings(_batch("acme-p2", 20, "vibration"))
+    s.write_readings(_batch("acme-p2", 5, "temp"))
+    s.write_readings(_batch("globex-p1", 10))
+    ids, channels = ["nobody", "acme-p2", "acme-p1"], ["vibration", "temp"]
+    coded = s.read_telemetry_coded(ids, channels)
+    assert list(coded.columns) == ["asset", "channel", "ts", "value"]
+    assert coded["ts"].dtype == "datetime64[us]" and coded["asset"].dtype == "int32"
+    back = pd.DataFrame(
+        {
+            "asset_id": np.array(ids)[coded["asset"]],
+            "ts": coded["ts"].dt.tz_localize("UTC"),
+            "channel": np.array(channels)[coded["channel"]],
+            "value": coded["value"],
+        }
+    ).sort_values(["asset_id", "ts", "channel"], ignore_index=True)
+    plain = s.read_telemetry_many(["acme-p1", "acme-p2"])
+    plain = plain[plain["channel"].isin(channels)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, plain, check_dtype=False)
+    assert len(back) == 30 + 25  # globex-p1 was not asked for
+    assert s.read_telemetry_coded([], channels).empty and s.read_telemetry_coded(ids, []).empty
+
+
+def test_a_duckdb_file_opens_read_only_only_while_nobody_writes_it(tmp_path):
+    """Dask workers read a DuckDB file read-only; DuckDB lets no connection read a file while
+    another writes it, so that is a clear error, not a lock message."""
+    from prognos.errors import Conflict, NotFound
+    from prognos.store import open_store
+
+    path = str(tmp_path / "live.duckdb")
+    writer = open_store(path)
+    writer.write_readings(_batch("acme-p1", 3))
+    try:
+        with pytest.raises(Conflict, match="open for writing"):
+            open_store(path, read_only=True)
+    finally:
+        writer.close()
+    reader = open_store(path, read_only=True)
+    try:
+        assert len(reader.read_telemetry_coded(["acme-p1"], ["temp"])) == 3
+    finally:
+        reader.close()
+    with pytest.raises(NotFound, match="no database file"):
+        open_store(str(tmp_path / "missing.duckdb"), read_only=True)
 
 
 def test_range_scan_returns_only_the_window(seeded):

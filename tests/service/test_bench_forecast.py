@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from prognos.bench import forecast
+from prognos.service import fleet_scoring
 
 
 def test_bench_forecast_scores_every_asset_and_reports_its_fields(tmp_path):
@@ -13,15 +16,18 @@ def test_bench_forecast_scores_every_asset_and_reports_its_fields(tmp_path):
     phases = out["phases_seconds"]
     assert set(phases) == {
         "total",
-        "reading_histories",
         "rul_model",
         "health_model",
+        "other_main_thread",
+        "reading",
+        "pivot_and_frames",
         "saving",
-        "pivots_and_other",
+        "alarms",
     }
-    assert (
-        phases["reading_histories"] > 0 and phases["rul_model"] > 0 and phases["health_model"] > 0
-    )
+    for key in ("rul_model", "health_model", "reading", "pivot_and_frames", "saving"):
+        assert phases[key] > 0, key
+    assert phases["rul_model"] + phases["health_model"] < phases["total"]
+    assert out["engines_per_s"] == out["assets_per_s"] > 0
     assert out["history_queries"] == 1  # 30 engines: one chunk, one query
     assert out["sanity"] == {
         "forecasts": 30,
@@ -30,3 +36,16 @@ def test_bench_forecast_scores_every_asset_and_reports_its_fields(tmp_path):
         "healths": 30,
     }
     assert "dask" not in out
+    # the timing hooks are gone afterwards, the module's own function back in place
+    assert fleet_scoring.prepare_chunk.__module__ == "prognos.service.fleet_scoring"
+    assert fleet_scoring.prepare_chunk.__name__ == "prepare_chunk"
+
+
+@pytest.mark.integration
+def test_bench_forecast_on_dask_workers_reads_a_copy_and_matches_in_process(tmp_path):
+    out = forecast.run(12, folder=tmp_path, train_units=20, dask_workers=1, chunk=5)
+    dask = out["dask"]
+    assert dask["workers"] == 1 and dask["workers_read"] == "a copy of the DuckDB file"
+    assert dask["engines_per_s"] > 0 and dask["score_seconds"] > 0
+    assert dask["sanity"]["matches_in_process"] is True
+    assert dask["sanity"]["forecasts"] == dask["sanity"]["healths"] == 12

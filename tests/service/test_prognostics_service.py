@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import httpx
 import numpy as np
@@ -16,7 +17,7 @@ from prognos.config import Settings
 from prognos.demo.turbofans import load_cmapss_fleet
 from prognos.domain import ReadingBatch
 from prognos.domain.keys import MANUFACTURER
-from prognos.errors import ModelError
+from prognos.errors import Conflict, ModelError
 from prognos.service.alarm_desk import AlarmQuery
 from prognos.service.platform import open_platform
 from prognos.service.workers import RefreshWorker
@@ -118,6 +119,36 @@ def test_fleet_scoring_reads_in_chunks_but_agrees_with_one_asset_at_a_time(train
         assert p.store.latest_health(aid).score == pytest.approx(h.score, rel=1e-12), aid
 
 
+def test_fleet_scoring_raises_the_alarms_of_one_asset_at_a_time_in_one_batch_per_chunk(trained):
+    """Each chunk's health and forecasts go to the alarm lifecycle in one ``observe`` call, and
+    the alarms are the ones scoring each asset on its own keeps: scoring them again one at a
+    time counts another occurrence of the same alarms and raises no other."""
+    p, _ = trained
+    if p.forecasts.model_for("turbofan:health") is None:
+        p.training.train_health(MANUFACTURER, "turbofan")
+    ids = [f"fd001-e{u:03d}" for u in (5, 6)] + [f"fd001-r{u:03d}" for u in (2, 3, 4)]
+    with mock.patch.object(p.alarms, "observe", wraps=p.alarms.observe) as observe:
+        p.scoring.score_fleet(MANUFACTURER, ids, chunk=3)
+    batches = [c.kwargs for c in observe.call_args_list if list(c.kwargs["healths"])]
+    assert [sorted(h.asset_id for h in b["healths"]) for b in batches] == [ids[:3], ids[3:]]
+    assert [len(b["forecasts"]) for b in batches] == [3, 2]  # chunks in id order
+
+    def alarms_of(aid):
+        return {a.id: a for a in p.alarms.page(MANUFACTURER, AlarmQuery(asset=aid)).items}
+
+    fleet = {aid: alarms_of(aid) for aid in ids}
+    anomalous = [aid for aid in ids if p.store.latest_health(aid).anomalies]
+    assert anomalous, "engines at their failure should show anomalous channels"
+    for aid in anomalous:
+        [zscore] = [a for a in fleet[aid].values() if a.cause == "zscore"]
+        assert zscore.details["channels"] == p.store.latest_health(aid).anomalies
+    for aid in ids:
+        p.forecasts.forecast(MANUFACTURER, aid)  # one asset: its own read, save and alarms
+        again = alarms_of(aid)
+        assert set(again) == set(fleet[aid]), aid
+        assert all(again[i].count == fleet[aid][i].count + 1 for i in again), aid
+
+
 def test_streamed_telemetry_changes_the_stored_forecast(trained):
     p, _ = trained
     asset = p.store.get_asset("fd001-e002")
@@ -204,24 +235,98 @@ async def test_health_api_gives_the_newest_score_and_on_request_its_history(trai
 
 
 @pytest.mark.integration
-def test_fleet_scoring_on_a_dask_cluster_matches_in_process(trained):
+def test_fleet_scoring_on_a_dask_cluster_reads_and_scores_on_the_workers(trained, tmp_path):
     from distributed import LocalCluster
 
     p, _ = trained
+    if p.forecasts.model_for("turbofan:health") is None:
+        p.training.train_health(MANUFACTURER, "turbofan")
     ids = [f"fd001-e{u:03d}" for u in range(1, 11)]
     p.scoring.score_fleet(MANUFACTURER, ids)  # one chunk in-process, four-asset chunks on Dask
     local = {a: p.store.latest_forecast(a).values for a in ids}
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
-    ) as cluster:
+    local_health = {a: p.store.latest_health(a).score for a in ids}
+    # this process holds the DuckDB file for writing: the workers read a copy
+    copy = p.scoring.copy_for_workers(MANUFACTURER, tmp_path)
+    with (
+        mock.patch.object(p.store, "read_telemetry_coded", side_effect=AssertionError("client")),
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+        ) as cluster,
+    ):
         out = p.scoring.score_fleet(
-            MANUFACTURER, ids, dask_address=cluster.scheduler_address, chunk=4
+            MANUFACTURER, ids, dask_address=cluster.scheduler_address, chunk=4, read_from=copy
         )
     assert out["engine"] == "dask" and out["assets"] == 10
     for a in ids:
         np.testing.assert_allclose(
-            p.store.latest_forecast(a).values, local[a], rtol=1e-9, err_msg=a
+            p.store.latest_forecast(a).values, local[a], rtol=1e-12, err_msg=a
         )
+        assert p.store.latest_health(a).score == pytest.approx(local_health[a], rel=1e-12)
+
+
+@pytest.mark.integration
+def test_dask_workers_read_postgresql_themselves(pg_server, tmp_path):
+    from distributed import LocalCluster
+
+    url = pg_server.create_database("dask_scoring")
+    p = open_platform(Settings(db=url, artifacts_dir=tmp_path / "artifacts"))
+    try:
+        load_cmapss_fleet(p, "FD001", max_units=6)
+        p.training.train(MANUFACTURER, "turbofan", estimator_params=SMALL)
+        p.training.train_health(MANUFACTURER, "turbofan")
+        ids = [f"fd001-e{u:03d}" for u in range(1, 7)]
+        p.scoring.score_fleet(MANUFACTURER, ids)
+        local = {
+            a: (p.store.latest_forecast(a).values, p.store.latest_health(a).score) for a in ids
+        }
+        assert p.scoring.copy_for_workers(MANUFACTURER, tmp_path) is None  # they read it as it is
+        with (
+            mock.patch.object(
+                p.store, "read_telemetry_coded", side_effect=AssertionError("client")
+            ),
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+            ) as cluster,
+        ):
+            out = p.scoring.score_fleet(
+                MANUFACTURER, ids, dask_address=cluster.scheduler_address, chunk=2
+            )
+        assert out["engine"] == "dask" and out["assets"] == 6
+        for a in ids:
+            np.testing.assert_allclose(p.store.latest_forecast(a).values, local[a][0], rtol=1e-12)
+            assert p.store.latest_health(a).score == pytest.approx(local[a][1], rel=1e-12)
+    finally:
+        p.close()
+
+
+def test_dask_workers_cannot_read_the_duckdb_file_this_process_writes(trained):
+    p, _ = trained
+    with pytest.raises(Conflict, match="holds it for writing") as e:
+        p.scoring.score_fleet(MANUFACTURER, ["fd001-e001"], dask_address="tcp://127.0.0.1:9")
+    assert "PostgreSQL" in e.value.hint and "copy" in e.value.hint
+
+
+def test_prognos_forecast_on_dask_from_the_duckdb_store_itself_says_what_to_do(
+    trained, tmp_path, capsys
+):
+    from prognos.cli import main
+
+    p, _ = trained
+    # the command opens its store itself: a copy of the file, which nobody holds
+    copy = p.scoring.copy_for_workers(MANUFACTURER, tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["forecast", "--dask", "tcp://127.0.0.1:9", "--db", copy])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "Traceback" not in err
+    assert "Dask workers cannot read the DuckDB file" in err and "--dask-db" in err
 
 
 def test_health_model_scores_assets_and_names_drivers(trained):

@@ -126,29 +126,57 @@ class HealthModel(OutlierMixin, BaseEstimator):
             if isinstance(recent, pd.DataFrame)
             else recent[-self.window :]
         )
-        z = self._z(tail)
-        zbar = z.mean(axis=0)
-        d = float(self._distance(zbar[None, :])[0])
+        return self.health_many(tail, [asset_id] * len(tail), None if as_of is None else [as_of])[0]
+
+    def health_many(
+        self, recent, units: Sequence, as_of: Sequence[datetime] | None = None
+    ) -> list[HealthScore]:
+        """``health`` of many assets in one pass: rows grouped by ``units`` (the asset id of each
+        row), each group in time order; one HealthScore per group, in order. ``as_of`` gives
+        each group's time (default: its last row's index when that is a time, else now)."""
+        check_is_fitted(self, "precision_")
+        u = np.asarray(units)
+        if len(u) == 0:
+            return []
+        if len(u) != len(recent):
+            raise ModelError(f"{len(recent)} rows of readings but {len(u)} unit labels")
+        z = self._z(recent)
+        bounds = np.flatnonzero(np.r_[True, u[1:] != u[:-1], True])
+        s, e = bounds[:-1], bounds[1:] - 1
+        w = max(self.window, 1)
+        idx = e[:, None] - w + 1 + np.arange(w)[None, :]
+        ok = idx >= s[:, None]
+        zw = np.where(ok[..., None], z[np.maximum(idx, 0)], 0.0)  # each group's last w rows
+        zbar = zw.sum(axis=1) / ok.sum(axis=1)[:, None]
+        d = self._distance(zbar)
         ref = self.window_reference_
-        score = 100.0 * min(1.0, float(np.exp(-(d - ref) / ref)))
+        score = 100.0 * np.minimum(1.0, np.exp(-(d - ref) / ref))
+        contrib = np.maximum(zbar * (zbar @ self.precision_.T), 0.0)
+        total = contrib.sum(axis=1)
+        strongest = np.where(np.abs(z[e]) > np.abs(zbar), z[e], zbar)
         names = [
-            str(c) for c in getattr(self, "feature_names_in_", [f"x{i}" for i in range(len(zbar))])
+            str(c) for c in getattr(self, "feature_names_in_", [f"x{i}" for i in range(z.shape[1])])
         ]
-        contrib = np.maximum(zbar * (self.precision_ @ zbar), 0.0)
-        total = contrib.sum()
-        drivers = {
-            n: round(float(c / total), 4)
-            for n, c in sorted(zip(names, contrib, strict=True), key=lambda t: -t[1])
-            if total > 0 and c / total >= 0.01
-        }
-        strongest = np.where(np.abs(z[-1]) > np.abs(zbar), z[-1], zbar)
-        anomalies = {
-            n: round(float(v), 3)
-            for n, v in zip(names, strongest, strict=True)
-            if abs(v) >= self.z_threshold
-        }
-        when = as_of
-        if when is None:
-            last = recent.index[-1] if isinstance(recent, pd.DataFrame) else None
-            when = last.to_pydatetime() if isinstance(last, pd.Timestamp) else datetime.now(UTC)
-        return HealthScore(asset_id, when, round(score, 2), drivers, anomalies)
+        when = list(as_of) if as_of is not None else [self._when(recent, i) for i in e]
+        out = []
+        for g in range(len(s)):
+            c, tot = contrib[g], total[g]
+            drivers = {
+                names[j]: round(float(c[j] / tot), 4)
+                for j in np.argsort(-c, kind="stable")
+                if tot > 0 and c[j] / tot >= 0.01
+            }
+            anomalies = {
+                n: round(float(v), 3)
+                for n, v in zip(names, strongest[g], strict=True)
+                if abs(v) >= self.z_threshold
+            }
+            out.append(
+                HealthScore(str(u[s[g]]), when[g], round(float(score[g]), 2), drivers, anomalies)
+            )
+        return out
+
+    @staticmethod
+    def _when(recent, row: int) -> datetime:
+        last = recent.index[row] if isinstance(recent, pd.DataFrame) else None
+        return last.to_pydatetime() if isinstance(last, pd.Timestamp) else datetime.now(UTC)

@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from prognos.analytics.cmapss import SETTINGS, run_to_failure_rul
 from prognos.analytics.conformal import BinnedResiduals
-from prognos.analytics.features import window_features
+from prognos.analytics.features import last_window_features, window_features
 from prognos.analytics.regimes import RegimeNormalizer
 from prognos.domain.forecast import DEFAULT_LEVELS, FailureForecast
 from prognos.errors import ModelError
@@ -287,9 +287,30 @@ class SensorRulModel(BaseEstimator):
         )
         return self
 
+    def last_features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``features`` at each unit's last row only (index: unit, sorted), for all units in one
+        pass: what scoring needs, without the window features of every earlier row."""
+        check_is_fitted(self, "estimator_")
+        f = self._sorted(frame)
+        values, names = self._channels(self.normalizer_.transform(f))
+        units = f[self.unit_col].to_numpy()
+        feats = last_window_features(
+            values,
+            units,
+            f[self.time_col].to_numpy(dtype=float),
+            names,
+            windows=self.windows,
+            slope_windows=self.slope_windows,
+            spans=self.spans,
+            baseline=self.baseline,
+        )
+        last = np.r_[units[1:] != units[:-1], True] if len(units) else np.zeros(0, dtype=bool)
+        feats.insert(0, self.time_col, f[self.time_col].to_numpy()[last])
+        feats.index = pd.Index(units[last], name=self.unit_col)
+        return feats
+
     def _last_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
-        feats = self.features(frame)
-        return feats.groupby(self.unit_col, sort=True).tail(1).set_index(self.unit_col)
+        return self.last_features(frame)
 
     def predict_last(self, frame: pd.DataFrame) -> pd.Series:
         """Point RUL of each unit at its last row, indexed by unit."""

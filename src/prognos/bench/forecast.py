@@ -2,21 +2,25 @@
 
     prognos bench forecast --json                      # 10,000 in-service turbofans
     prognos bench forecast --json --dask-workers 2     # and again on a 2-worker LocalCluster
+    prognos bench forecast --json --dask tcp://HOST:8786 --store postgresql://...  # a cluster
 
-A temporary DuckDB platform gets the C-MAPSS FD001 fleet (``load_cmapss_fleet``: 100 train
-units that ran to failure, 100 test units in service), a sensor RUL model trained on the train
-units with small LightGBM settings (:data:`SMALL`: the bench measures scoring, not training) and,
-with ``--health``, the health model. Then ``--assets`` new engines join: engine ``i`` replays
-test unit ``i mod 100`` cut at a random cycle (so ages vary), its history ending today, ingested
-through ``Platform.ingest_batch`` in large batches. The models are trained before the new engines
-join, so training reads 200 histories whatever ``--assets`` is.
+A temporary platform (DuckDB by default, ``--store`` for PostgreSQL) gets the C-MAPSS FD001 fleet
+(``load_cmapss_fleet``: 100 train units that ran to failure, 100 test units in service), a
+sensor RUL model trained on the train units with small LightGBM settings (:data:`SMALL`: the
+bench measures scoring, not training) and, with ``--health``, the health model. Then
+``--assets`` new engines join: engine ``i`` replays test unit ``i mod 100`` cut at a random
+cycle (so ages vary), its history ending today, ingested through ``Platform.ingest_batch`` in
+large batches. The models are trained before the new engines join, so training reads 200
+histories whatever ``--assets`` is.
 
 ``forecast_fleet`` then scores exactly the new engines. The phase split comes from the real run:
-the store's ``read_telemetry``, the RUL model's ``predict_quantiles_last``, the health model's
-``health`` and the store's two bulk saves are wrapped on their instances (timing only, nothing
-else changes), and the run's own progress calls tell the RUL loop from the health-and-save tail.
-What no wrapper covers (pivoting histories into frames, building forecast objects, alarms) is
-reported as ``other``. The Dask run uses no wrappers.
+the store's coded read, the chunk preparation (pivot and model inputs), the two models, the
+bulk saves and the health alarms are wrapped (timing only, nothing else changes); reading and
+preparing run in a reader thread and saving in a writer thread, overlapping the models.
+
+On Dask the workers read the store themselves: PostgreSQL directly, a DuckDB file through a copy
+made after a checkpoint (the bench holds the file for writing, and DuckDB lets no other process
+open it then). Workers are warmed up (imports) before the timed run; the run uses no wrappers.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from prognos.bench._phases import Phases, split
 from prognos.domain.keys import MANUFACTURER
 
 SMALL = {"n_estimators": 40, "n_folds": 3, "num_leaves": 7}
@@ -117,108 +122,96 @@ def add_fleet(platform, n_assets: int, seed: int = 0, progress: Progress = _noop
     }
 
 
-# -- timing hooks -----------------------------------------------------------------------------
-class _Phases:
-    """Seconds spent in wrapped methods, split by the stage of ``forecast_fleet`` they ran in."""
-
-    def __init__(self) -> None:
-        self.stage = "rul"
-        self.seconds: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-        self.rul_loop_end: float | None = None
-
-    def progress(self, label: str, done: int, total: int) -> None:
-        if label == "forecasting" and done >= total:
-            self.stage = "health"
-            self.rul_loop_end = time.perf_counter()
-
-    def _add(self, key: str, dt: float) -> None:
-        self.seconds[key] = self.seconds.get(key, 0.0) + dt
-        self.calls[key] = self.calls.get(key, 0) + 1
-
-    @contextlib.contextmanager
-    def hooks(self, targets: list[tuple[Any, str, str]]) -> Iterator[None]:
-        """Wrap ``obj.method`` as an instance attribute for the duration; removed afterwards."""
-        wrapped = []
-        for obj, name, label in targets:
-            inner = getattr(obj, name)
-
-            def timed(*args, _inner=inner, _label=label, **kwargs):
-                t = time.perf_counter()
-                try:
-                    return _inner(*args, **kwargs)
-                finally:
-                    self._add(f"{self.stage}.{_label}", time.perf_counter() - t)
-
-            setattr(obj, name, timed)
-            wrapped.append((obj, name))
-        try:
-            yield
-        finally:
-            for obj, name in wrapped:
-                delattr(obj, name)
-
-
-def _split(ph: _Phases, t0: float, t_end: float) -> dict[str, float]:
-    """Where the scoring time went, whichever stage of ``forecast_fleet`` spent it."""
-
-    def total(label: str) -> float:
-        return sum(v for k, v in ph.seconds.items() if k.split(".", 1)[1] == label)
-
-    out = {
-        "total": t_end - t0,
-        "reading_histories": total("read"),
-        "rul_model": total("score"),
-        "health_model": total("health"),
-        "saving": total("save_forecasts") + total("save_healths"),
-    }
-    out["pivots_and_other"] = out["total"] - sum(v for k, v in out.items() if k != "total")
-    return {k: round(v, 3) for k, v in out.items()}
-
-
 # -- the run ----------------------------------------------------------------------------------
 def _check(platform, ids: list[str]) -> tuple[dict[str, Any], dict[str, tuple]]:
     latest = platform.forecasts.latest_of(MANUFACTURER, ids)
     ordered = all(f.p10 <= f.p50 <= f.p90 for f in latest.values())
+    healths = platform.forecasts.latest_health_of(MANUFACTURER, ids)
     return (
         {
             "forecasts": len(latest),
             "all_assets_forecast": len(latest) == len(ids),
             "p10_le_p50_le_p90": ordered,
-            "healths": len(platform.forecasts.latest_health_of(MANUFACTURER, ids)),
+            "healths": len(healths),
         },
-        {a: tuple(f.values) for a, f in latest.items()},
+        {
+            **{a: tuple(f.values) for a, f in latest.items()},
+            **{f"{a}:health": (h.score,) for a, h in healths.items()},
+        },
     )
 
 
-def _score_dask(platform, ids, workers: int, chunk: int, progress: Progress) -> dict[str, Any]:
-    from distributed import LocalCluster
+def _same(local: dict[str, tuple], remote: dict[str, tuple]) -> bool:
+    return remote.keys() == local.keys() and all(
+        max(abs(x - y) for x, y in zip(local[a], remote[a], strict=True))
+        <= 1e-9 * max(1.0, max(abs(x) for x in local[a]))
+        for a in local
+    )
 
+
+def _workers_copy(platform, folder: Path) -> tuple[str | None, float]:
+    """What Dask workers read: a PostgreSQL store itself; of a DuckDB file (which this process
+    holds for writing, so no other may open it), a copy made after a checkpoint."""
     t = time.perf_counter()
-    with LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        host="127.0.0.1",
-    ) as cluster:
+    copy = platform.scoring.copy_for_workers(MANUFACTURER, folder)
+    return copy, round(time.perf_counter() - t, 2)
+
+
+def _warm_up() -> None:
+    """What a fresh worker loads before its first chunk: the scoring code and the models'
+    libraries (a second or two each; a long-lived cluster pays it once)."""
+    import prognos.analytics.health
+    import prognos.analytics.rul
+    import prognos.service.fleet_scoring  # noqa: F401
+
+
+def _score_dask(
+    platform, ids, workers: int, address: str | None, chunk: int, folder: Path, progress: Progress
+) -> dict[str, Any]:
+    from distributed import Client
+
+    read_from, copy_s = _workers_copy(platform, folder)
+    with contextlib.ExitStack() as stack:
+        t = time.perf_counter()
+        if address is None:
+            from distributed import LocalCluster
+
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    host="127.0.0.1",
+                )
+            )
+            address = cluster.scheduler_address
         start_s = time.perf_counter() - t
+        t = time.perf_counter()
+        with Client(address) as client:  # imports on every worker, timed apart from scoring
+            client.run(_warm_up)
+        warm_s = time.perf_counter() - t
         load = _load()
         t0, c0 = time.perf_counter(), time.process_time()
         out = platform.scoring.score_fleet(
             MANUFACTURER,
             ids,
-            dask_address=cluster.scheduler_address,
+            dask_address=address,
             progress=progress,
             chunk=chunk,
+            read_from=read_from,
         )
         seconds = time.perf_counter() - t0
         cpu = time.process_time() - c0
     return {
-        "workers": workers,
+        "scheduler": "LocalCluster" if workers else "given",
+        "workers": workers or None,
+        "workers_read": "postgresql" if read_from is None else "a copy of the DuckDB file",
+        "copy_seconds": copy_s,
         "cluster_start_seconds": round(start_s, 2),
+        "worker_warm_up_seconds": round(warm_s, 2),
         "score_seconds": round(seconds, 2),
-        "assets_per_s": round(out["assets"] / seconds, 1),
+        "engines_per_s": round(out["assets"] / seconds, 1),
         "client_cpu_seconds": round(cpu, 2),
         "load_average_before": load,
     }
@@ -229,16 +222,20 @@ def run(
     *,
     health: bool = True,
     dask_workers: int = 0,
-    chunk: int = 200,
+    dask_address: str | None = None,
+    chunk: int = 500,
     seed: int = 0,
+    store: str = "duckdb",
     folder: Path | None = None,
     train_units: int | None = None,
     progress: Progress = _noop,
 ) -> dict[str, Any]:
     """Build the platform, train, score the fleet in process (and on Dask); numbers as a dict.
 
+    ``store``: ``duckdb`` (a file in ``folder``), ``postgres-temp`` or a postgresql:// URL.
     ``train_units`` keeps only the first units of each C-MAPSS split for training (tests).
     """
+    from prognos.bench._stores import throwaway_store
     from prognos.config import Settings
     from prognos.demo.turbofans import load_cmapss_fleet
     from prognos.service.platform import open_platform
@@ -246,9 +243,14 @@ def run(
     with contextlib.ExitStack() as stack:
         if folder is None:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="prognos-bench-")))
-        p = open_platform(Settings(db=str(folder / "bench.duckdb"), artifacts_dir=folder / "art"))
+        db, label = (
+            (str(folder / "bench.duckdb"), "duckdb")
+            if store == "duckdb"
+            else stack.enter_context(throwaway_store(store))
+        )
+        p = open_platform(Settings(db=db, artifacts_dir=folder / "art"))
         stack.callback(p.close)
-        out: dict[str, Any] = {"assets": n_assets, "load_average_start": _load()}
+        out: dict[str, Any] = {"assets": n_assets, "store": label, "load_average_start": _load()}
 
         t = time.perf_counter()
         base = load_cmapss_fleet(p, "FD001", progress=progress, max_units=train_units)
@@ -277,46 +279,37 @@ def run(
             "fleet_readings_per_s": round(fleet["readings"] / fleet_s),
         }
 
-        meta_model = p.forecasts.model_for("turbofan")
         targets = [
             *p.scoring.phase_targets(),
-            (meta_model[1], "predict_quantiles_last", "score"),
+            (p.alarms, "observe", "alarms"),
+            (p.forecasts.model_for("turbofan")[1], "predict_quantiles_last", "score"),
         ]
         if health:
-            targets.append((p.forecasts.model_for("turbofan:health")[1], "health", "health"))
-        ph = _Phases()
-
-        def tracked(label: str, done: int, total: int) -> None:
-            ph.progress(label, done, total)
-            progress(label, done, total)
-
+            targets.append((p.forecasts.model_for("turbofan:health")[1], "health_many", "health"))
+        ph = Phases()
         out["load_average_before_score"] = _load()
         with ph.hooks(targets):
             t0, c0 = time.perf_counter(), time.process_time()
-            scored = p.scoring.score_fleet(MANUFACTURER, ids, progress=tracked, chunk=chunk)
+            scored = p.scoring.score_fleet(MANUFACTURER, ids, progress=progress, chunk=chunk)
             t_end = time.perf_counter()
             cpu = time.process_time() - c0
         out["score_seconds"] = round(t_end - t0, 2)
         out["score_cpu_seconds"] = round(cpu, 2)
-        out["assets_per_s"] = round(scored["assets"] / (t_end - t0), 1)
+        out["engines_per_s"] = round(scored["assets"] / (t_end - t0), 1)
+        out["assets_per_s"] = out["engines_per_s"]
         out["ms_per_asset"] = round(1000 * (t_end - t0) / n_assets, 2)
-        out["phases_seconds"] = _split(ph, t0, t_end)
-        out["history_queries"] = sum(n for k, n in ph.calls.items() if k.endswith(".read"))
+        out["phases_seconds"] = split(ph, t0, t_end)
+        out["history_queries"] = ph.calls.get("read", 0)
         out["chunk"] = chunk
         out["health"] = health
         out["alarms"] = sum(p.alarms.counts(MANUFACTURER).values())
         sanity, local = _check(p, ids)
         out["sanity"] = sanity
 
-        if dask_workers:
-            out["dask"] = _score_dask(p, ids, dask_workers, chunk, progress)
+        if dask_workers or dask_address:
+            out["dask"] = _score_dask(p, ids, dask_workers, dask_address, chunk, folder, progress)
             sanity, remote = _check(p, ids)
-            same = remote.keys() == local.keys() and all(
-                max(abs(x - y) for x, y in zip(local[a], remote[a], strict=True))
-                <= 1e-9 * max(1.0, max(abs(x) for x in local[a]))
-                for a in local
-            )
-            out["dask"]["sanity"] = {**sanity, "matches_in_process": same}
+            out["dask"]["sanity"] = {**sanity, "matches_in_process": _same(local, remote)}
         out["load_average_end"] = _load()
         return out
 
@@ -336,14 +329,30 @@ def register(bench_app: typer.Typer) -> None:
             min=0,
             help="Also score on a LocalCluster of K processes (0: skip).",
         ),
-        chunk: int = typer.Option(200, "--chunk", min=1, help="Assets per scoring chunk."),
+        dask: str | None = typer.Option(
+            None,
+            "--dask",
+            help="Also score on this running Dask scheduler (tcp://HOST:PORT); its workers "
+            "need prognos installed and, for a remote cluster, --store postgresql://...",
+        ),
+        store: str = typer.Option(
+            "duckdb", "--store", help="duckdb, postgres-temp or a postgresql:// URL."
+        ),
+        chunk: int = typer.Option(500, "--chunk", min=1, help="Assets per scoring chunk."),
         seed: int = typer.Option(0, "--seed", help="Seed of the random history cuts."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Fleet scoring: forecast_fleet over N engines, phase split, optionally on Dask."""
         from prognos.bench._output import emit, progress_bars
 
-        kwargs = {"health": health, "dask_workers": dask_workers, "chunk": chunk, "seed": seed}
+        kwargs = {
+            "health": health,
+            "dask_workers": dask_workers,
+            "dask_address": dask,
+            "chunk": chunk,
+            "seed": seed,
+            "store": store,
+        }
         if as_json:
             result = run(assets, **kwargs)
         else:

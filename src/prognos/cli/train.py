@@ -77,7 +77,19 @@ def register(app: typer.Typer) -> None:
         ] = None,
         dask: Annotated[
             str | None,
-            typer.Option("--dask", help="Score on this Dask scheduler (tcp://HOST:PORT)."),
+            typer.Option(
+                "--dask",
+                help="Read and score on this Dask scheduler's workers (tcp://HOST:PORT); they "
+                "need prognos installed and a way to the database.",
+            ),
+        ] = None,
+        dask_db: Annotated[
+            str | None,
+            typer.Option(
+                "--dask-db",
+                help="What the workers read (default: the store): with DuckDB, a copy of the "
+                "file that no process writes to, since DuckDB lets no one read a file it writes.",
+            ),
         ] = None,
         db: Annotated[str | None, typer.Option(help="Store (default: PROGNOS_DB).")] = None,
     ) -> None:
@@ -88,7 +100,7 @@ def register(app: typer.Typer) -> None:
             progress_bars(output.out) as report,
         ):
             out = p.scoring.score_fleet(
-                MANUFACTURER, asset or None, dask_address=dask, progress=report
+                MANUFACTURER, asset or None, dask_address=dask, progress=report, read_from=dask_db
             )
         output.say(
             ("forecast", "green"),

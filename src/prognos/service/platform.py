@@ -60,7 +60,7 @@ class Platform:
         self.training = TrainingService(
             settings.artifacts_dir, store, store, self.registry, self.orders, self.forecasts
         )
-        self.scoring = ScoringService(store, self.registry, self.forecasts)
+        self.scoring = ScoringService(store, self.registry, self.forecasts, db=settings.db)
         self.planning = PlanningService(
             store, self.registry, self.calendars, self.resources, self.orders
         )

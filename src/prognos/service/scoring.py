@@ -1,21 +1,24 @@
 """Fleet scoring: every asset's forecast and health, a chunk of assets at a time.
 
-Histories are read a chunk at a time (one query and one pivot, shared by the RUL and health
-models); on a Dask cluster the model is scattered once and chunks of frames go to the workers.
+Each chunk is read in one query, pivoted once and scored by one call of each model, and saved
+while the next one is scored (``fleet_scoring``); on a Dask cluster the workers read and score
+the chunks themselves and the client saves.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from prognos.domain import Asset, AssetType, FailureForecast, HealthScore, Principal
-from prognos.errors import NotFound
+from prognos.errors import Conflict, NotFound
+from prognos.service import fleet_scoring
 from prognos.service.forecasts import ForecastService
-from prognos.service.frames import life_frame, wide_frames
 from prognos.service.registry import RegistryService
 from prognos.store.ports import ReadingsPort
 
@@ -26,18 +29,23 @@ class ScoringService:
     """Scores the fleet (``prognos forecast``, the demo, the nightly refresh)."""
 
     def __init__(
-        self, readings: ReadingsPort, registry: RegistryService, forecasts: ForecastService
+        self,
+        readings: ReadingsPort,
+        registry: RegistryService,
+        forecasts: ForecastService,
+        db: str | None = None,
     ):
         self.readings = readings
         self.registry = registry
         self.forecasts = forecasts
+        self.db = db  # the database Dask workers read unless told otherwise
 
     def phase_targets(self) -> list[tuple[object, str, str]]:
         """(object, method, phase) of the reads and writes fleet scoring makes, for a profiler
         to wrap (``prognos bench forecast`` splits its time by them)."""
         return [
-            (self.readings, "read_telemetry", "read"),
-            (self.readings, "read_telemetry_many", "read"),
+            (self.readings, "read_telemetry_coded", "read"),
+            (fleet_scoring, "prepare_chunk", "prepare"),
             (self.forecasts.store_port, "save_forecasts", "save_forecasts"),
             (self.forecasts.store_port, "save_healths", "save_healths"),
         ]
@@ -50,12 +58,31 @@ class ScoringService:
         dask_address: str | None = None,
         progress: Progress | None = None,
         chunk: int = 200,
+        read_from: str | None = None,
     ) -> dict[str, Any]:
-        """Forecast and score every asset (or ``asset_ids``) and save the results."""
+        """Forecast and score every asset (or ``asset_ids``) and save the results; on Dask the
+        workers read ``read_from`` (default: this store)."""
         p.require_manufacturer("fleet scoring writes every customer's forecasts")
         return forecast_fleet(
-            self, asset_ids, dask_address=dask_address, progress=progress, chunk=chunk
+            self,
+            asset_ids,
+            dask_address=dask_address,
+            progress=progress,
+            chunk=chunk,
+            read_from=read_from,
         )
+
+    def copy_for_workers(self, p: Principal, folder: Path) -> str | None:
+        """What Dask workers should read: None for PostgreSQL (they read it themselves); for a
+        DuckDB file, which this process holds for writing, a copy in ``folder`` made after a
+        checkpoint (nothing may write meanwhile)."""
+        p.require_manufacturer("a copy of the database holds every customer's readings")
+        if self.db is None or self.db.startswith(("postgresql://", "postgres://")):
+            return None
+        self.readings.checkpoint()
+        copy = Path(folder) / "workers.duckdb"
+        shutil.copyfile(self.db, copy)
+        return str(copy)
 
 
 def forecast_fleet(
@@ -65,11 +92,15 @@ def forecast_fleet(
     dask_address: str | None = None,
     progress: Progress | None = None,
     chunk: int = 200,
+    read_from: str | None = None,
 ) -> dict[str, Any]:
     """Forecast many assets: in-process by default, on a Dask cluster with ``dask_address``.
 
-    The service reads each asset's history (the store stays on this side); Dask workers receive
-    the model once (scattered) and chunks of frames, and return quantiles.
+    Each chunk of ``chunk`` assets is read in one query and scored by one call of each model,
+    and saved while the next is scored (``fleet_scoring.score_fleet``); the results equal
+    ``ForecastService.assess`` one asset at a time. On Dask the workers read and score (models
+    sent once), from the database ``read_from`` names (default: the platform's): PostgreSQL, or
+    a DuckDB file no process writes to.
     """
     registry = scoring.registry.snapshot()
     forecaster = scoring.forecasts
@@ -91,6 +122,7 @@ def forecast_fleet(
             "no asset has a trained model for its type",
             hint="run `prognos train --asset-type TYPE` first",
         )
+    db = _worker_db(scoring.db, read_from) if dask_address else None
     trend: list[FailureForecast] = []
     trend_health: list[HealthScore] = []
     for i, a in enumerate(own_trend):  # wear trends are fitted per asset, on its own history
@@ -104,62 +136,47 @@ def forecast_fleet(
     by_type: dict[str, list[Asset]] = {}
     for a in assets:
         by_type.setdefault(a.type_id, []).append(a)
-    done = 0
-    results: list[FailureForecast] = []
-    healths: list[HealthScore] = []
-    client = None
-    if dask_address:
-        from distributed import Client
-
-        client = Client(dask_address)
-    try:
-        for type_id, group in by_type.items():
-            meta, model = forecaster.model_for(type_id)
-            # models pickled before the lower tail existed claim the old straight line
-            shape = getattr(model, "lower_tail_shape", 1.0)
-            t = types[type_id]
-            remote_model = client.scatter(model, broadcast=True) if client else None
-            futures = []
-            for i in range(0, len(group), chunk):
-                part = group[i : i + chunk]
-                wides = wide_frames(scoring.readings, part)
-                frames = [(a.id, life_frame(wides[a.id], a, t)) for a in part if a.id in wides]
-                frames = [(aid, f) for aid, f in frames if not f.empty]
-                healths += [
-                    h
-                    for a in part
-                    if a.id in wides and (h := forecaster.health(a, t, wide_frame=wides[a.id]))
-                ]
-                if client:
-                    futures.append(
-                        (
-                            part,
-                            client.submit(
-                                _score_chunk, remote_model, frames, t.time_unit.value, pure=False
-                            ),
-                        )
-                    )
-                else:
-                    results += _to_forecasts(
-                        _score_chunk(model, frames, t.time_unit.value), part, t, meta, shape
-                    )
-                    done += len(part)
-                    if progress:
-                        progress("forecasting", done, len(assets))
-            for part, fut in futures:
-                results += _to_forecasts(fut.result(), part, t, meta, shape)
-                done += len(part)
-                if progress:
-                    progress("forecasting", done, len(assets))
-    finally:
-        if client is not None:
-            client.close()
-    forecaster.save(results, healths)
+    groups = []
+    for type_id, group in by_type.items():
+        meta, model = forecaster.model_for(type_id)
+        health = forecaster.model_for(f"{type_id}:health")
+        models = fleet_scoring.TypeModels(meta, model, health[1] if health else None)
+        groups.append((types[type_id], models, group))
+    scored = fleet_scoring.score_fleet(
+        scoring.readings,
+        groups,
+        forecaster.save,
+        chunk=chunk,
+        dask_address=dask_address,
+        read_from=db,
+        progress=progress,
+    )
     return {
-        "assets": len(results) + len(trend),
+        "assets": scored + len(trend),
         "seconds": round(time.perf_counter() - t0, 3),
         "engine": "dask" if dask_address else "in-process",
     }
+
+
+def _worker_db(own: str | None, read_from: str | None) -> str:
+    """The database Dask workers read: ``read_from`` or this store's, unless that is a DuckDB
+    file this process holds for writing (DuckDB then lets no other process read it)."""
+    db = read_from or own
+    if db is None:
+        raise Conflict(
+            "Dask workers need a database to read, and this store has no address",
+            hint="give the workers one (--dask-db: PostgreSQL, or a copy of a DuckDB file)",
+        )
+    if db.startswith(("postgresql://", "postgres://")):
+        return db
+    if own is not None and (own == ":memory:" or Path(db).resolve() == Path(own).resolve()):
+        raise Conflict(
+            f"Dask workers cannot read the DuckDB file {own}: this process holds it for "
+            "writing, and DuckDB lets no other process open a file while one writes it",
+            hint="use PostgreSQL (PROGNOS_DB=postgresql://...) to score on a cluster, or give "
+            "the workers a copy of the file that no process writes to (--dask-db COPY)",
+        )
+    return str(Path(db).resolve())
 
 
 def _score_chunk(
@@ -177,28 +194,5 @@ def _score_chunk(
 def _to_forecasts(
     scored, part: list[Asset], t: AssetType, meta: dict, lower_tail_shape: float = 1.0
 ) -> list[FailureForecast]:
-    from prognos.domain.forecast import DEFAULT_LEVELS
-
-    out = []
-    for a in part:
-        if a.id not in scored:
-            continue
-        age, values = scored[a.id]
-        as_of = (
-            pd.Timestamp(a.installed_at) + pd.Timedelta(seconds=age * t.time_unit.seconds)
-        ).to_pydatetime()
-        out.append(
-            FailureForecast(
-                a.id,
-                as_of,
-                DEFAULT_LEVELS,
-                tuple(values),
-                t.time_unit.value,
-                meta.get("model", ""),
-                meta["id"],
-                None,
-                extra={"model_version_number": meta["version"], "age": age},
-                lower_tail_shape=lower_tail_shape,
-            )
-        )
-    return out
+    """Forecasts from ``_score_chunk``'s quantiles (``fleet_scoring.to_forecasts``)."""
+    return fleet_scoring.to_forecasts(scored, part, t, meta, lower_tail_shape)

@@ -52,8 +52,12 @@ class Store(
     def close(self) -> None: ...
 
 
-def open_store(db: str) -> Store:
-    """Open (and migrate) the store that ``db`` names: a postgresql:// URL or a DuckDB file."""
+def open_store(db: str, *, read_only: bool = False) -> Store:
+    """Open (and migrate) the store that ``db`` names: a postgresql:// URL or a DuckDB file.
+
+    ``read_only`` (Dask workers reading for fleet scoring) migrates nothing and opens a DuckDB
+    file read-only, which fails while any process holds it for writing.
+    """
     if db.startswith(("postgresql://", "postgres://")):
         from prognos.store.postgres_store import PostgresStore
 
@@ -61,6 +65,7 @@ def open_store(db: str) -> Store:
     else:
         from prognos.store.duckdb_store import DuckDBStore
 
-        store = DuckDBStore(db)
-    store.migrate()
+        store = DuckDBStore(db, read_only=read_only)
+    if not read_only:
+        store.migrate()
     return store

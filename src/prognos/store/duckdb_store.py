@@ -23,6 +23,7 @@ import pyarrow as pa
 from prognos.domain import ReadingBatch
 from prognos.errors import Conflict
 from prognos.store.driver_errors import translated
+from prognos.store.duckdb_reads import open_read_only, read_coded
 from prognos.store.sql import on_conflict_update
 from prognos.store.sql_activity import MARK, activity_pairs
 from prognos.store.sql_quarantine import COLUMNS as QUARANTINE_COLUMNS
@@ -36,12 +37,24 @@ class DuckDBStore(SqlStore):
     kind = "duckdb"
     json_type = "JSON"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, read_only: bool = False):
+        """Open ``path``; ``read_only`` lets several processes read a file none writes to (a
+        writer anywhere makes it fail: DuckDB locks the file for its writer alone)."""
         self.path = str(path)
+        self._con = open_read_only(self.path) if read_only else self._open_for_writing()
+        self._lock = threading.RLock()
+        # Read cursors come from a connection of their own that runs nothing itself, so taking
+        # one never meets a statement running on the writer's.
+        self._readers = self._con.cursor()
+        self._floor: int | object = _UNKNOWN  # see _newest_stored
+        self._newest: dict[str, int] = {}
+        self._pending: set[tuple[str, Any]] = set()  # (asset, hour) marked and not yet taken
+
+    def _open_for_writing(self) -> Any:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(self.path)
+            return duckdb.connect(self.path)
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
                 raise Conflict(
@@ -51,13 +64,6 @@ class DuckDBStore(SqlStore):
                     "for several processes",
                 ) from e
             raise
-        self._lock = threading.RLock()
-        # Read cursors come from a connection of their own that runs nothing itself, so taking
-        # one never meets a statement running on the writer's.
-        self._readers = self._con.cursor()
-        self._floor: int | object = _UNKNOWN  # see _newest_stored
-        self._newest: dict[str, int] = {}
-        self._pending: set[tuple[str, Any]] = set()  # (asset, hour) marked and not yet taken
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -190,6 +196,13 @@ class DuckDBStore(SqlStore):
             df = cur.execute(self._sql(sql), params).df()
         df.columns = columns
         return df
+
+    def read_telemetry_coded(self, asset_ids: list[str], channels: list[str]) -> pd.DataFrame:
+        """``ReadingsSql.read_telemetry_coded`` with the positions computed by DuckDB
+        (``duckdb_reads.read_coded``)."""
+        with closing(self._readers.cursor()) as cur:
+            coded = read_coded(cur, asset_ids, channels)
+        return super().read_telemetry_coded(asset_ids, channels) if coded is None else coded
 
     def _insert_rows(self, table: str, width: int, rows: list[tuple]) -> None:
         # executemany costs about a millisecond a row here; a registered frame costs one statement

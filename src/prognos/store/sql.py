@@ -8,9 +8,30 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from prognos.store.schema import MIGRATIONS
+
+
+def coded_frame(asset, channel, ts, value) -> pd.DataFrame:
+    """The shape of ``read_telemetry_coded``: positions as int32, times, values."""
+    return pd.DataFrame(
+        {
+            "asset": np.asarray(asset, dtype=np.int32),
+            "channel": np.asarray(channel, dtype=np.int32),
+            "ts": np.asarray(ts, dtype="datetime64[us]"),
+            "value": np.asarray(value, dtype=float),
+        }
+    )
+
+
+def distinct(items: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct items in order, and the position in ``items`` of each one's first occurrence."""
+    first: dict[str, int] = {}
+    for i, x in enumerate(items):
+        first.setdefault(x, i)
+    return list(first), np.array(list(first.values()), dtype=np.int64)
 
 
 def to_naive_utc(t: datetime | None) -> datetime | None:
@@ -85,6 +106,9 @@ class SqlBase:
     def _insert_rows(self, table: str, width: int, rows: list[tuple]) -> None:
         """Append many rows to ``table``; engines override this with their bulk path."""
         self._many(f"INSERT INTO {table} VALUES ({', '.join('?' * width)})", rows)
+
+    def checkpoint(self) -> None:
+        """Nothing to do where the server keeps its files (DuckDB overrides this)."""
 
     def _upsert_rows(
         self, table: str, columns: list[str], key: list[str], rows: list[tuple]

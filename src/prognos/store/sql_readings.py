@@ -10,6 +10,7 @@ import pandas as pd
 
 from prognos.domain import ReadingBatch
 from prognos.store.sql import (
+    coded_frame,
     from_db_time,
     to_naive_utc,
 )
@@ -76,6 +77,27 @@ class ReadingsSql(ActivitySql):
         df["ts"] = pd.to_datetime(df["ts"], utc=True)
         df["value"] = df["value"].astype(float)
         return df
+
+    def read_telemetry_coded(self, asset_ids: list[str], channels: list[str]) -> pd.DataFrame:
+        """Every reading of these assets on these channels, for fleet scoring: ``asset`` and
+        ``channel`` as positions in the two lists, ``ts`` (datetime64[us], UTC) and ``value``,
+        in no particular order (sorting is the caller's, on numbers, not strings)."""
+        if not asset_ids or not channels:
+            return coded_frame([], [], np.zeros(0, "datetime64[us]"), [])
+        df = self._frame(
+            f"SELECT asset_id, channel, ts, value FROM telemetry "
+            f"WHERE asset_id IN ({', '.join('?' * len(asset_ids))}) "
+            f"AND channel IN ({', '.join('?' * len(channels))})",
+            [*asset_ids, *channels],
+            ["asset_id", "channel", "ts", "value"],
+        )
+        ts = pd.to_datetime(df["ts"], utc=True).dt.tz_localize(None).to_numpy("datetime64[us]")
+        return coded_frame(
+            pd.Index(asset_ids).get_indexer(df["asset_id"]),
+            pd.Index(channels).get_indexer(df["channel"]),
+            ts,
+            df["value"].to_numpy(dtype=float),
+        )
 
     def downsample(self, asset_id, channels, start, end, max_points) -> pd.DataFrame:
         """Min/max/mean per time bucket and channel, at most ``max_points`` buckets per channel.

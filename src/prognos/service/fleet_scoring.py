@@ -1,0 +1,269 @@
+"""Fleet scoring, a chunk of assets at a time: one read, one pivot, one call of each model.
+
+A chunk's readings come in one query, as positions rather than strings
+(``Store.read_telemetry_coded``), are pivoted for all its assets at once
+(``analytics.lives.Histories``), and the whole chunk is scored by one
+``SensorRulModel.predict_quantiles_last`` and one ``HealthModel.health_many`` call: no frame
+per asset. Each asset gets what ``ForecastService.assess`` gives it on its own (tests pin it).
+
+``score_fleet`` runs the chunks as a pipeline. In process, a reader thread reads and prepares
+the next chunk while the models score this one, and a writer thread saves the previous one
+(database drivers and numpy release the GIL, so two cores are both used). On Dask the workers
+read and score (``score_chunk_on_worker`` opens the store itself, read-only) and send back
+forecasts, so reading and scoring scale with the workers; the client only lists and saves.
+A worker needs ``pip install prognos`` and a way to the database: PostgreSQL, or a DuckDB
+file that no process holds for writing (DuckDB lets no process read a file another writes).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prognos.analytics.lives import Histories
+from prognos.domain import Asset, AssetType, FailureForecast, HealthScore
+from prognos.domain.forecast import DEFAULT_LEVELS
+from prognos.store import open_store
+from prognos.store.ports import ReadingsPort
+
+Progress = Callable[[str, int, int], None]
+Save = Callable[[list[FailureForecast], list[HealthScore]], None]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class TypeModels:
+    """An asset type's models as fleet scoring uses them (sent once to each Dask worker)."""
+
+    card: dict[str, Any]  # the RUL model's stored card: id, version, model
+    rul: Any
+    health: Any = None
+
+    @property
+    def lower_tail_shape(self) -> float:
+        # models pickled before the lower tail existed claim the old straight line
+        return getattr(self.rul, "lower_tail_shape", 1.0)
+
+    def health_columns(self) -> list[str]:
+        h = self.health
+        return list(h.settings) + [c for c in h.feature_names_in_ if c not in h.settings]
+
+
+@dataclass
+class ChunkInputs:
+    """A chunk ready for the models: the RUL model's long frame (``unit`` is the asset's
+    position in the chunk) and the health model's recent rows with each row's asset."""
+
+    life: pd.DataFrame
+    recent: pd.DataFrame | None
+    recent_owner: np.ndarray
+    last_times: np.ndarray  # int64 microseconds, per asset
+
+
+@dataclass
+class ChunkScores:
+    """A chunk's forecasts and health scores (what a Dask worker sends back)."""
+
+    forecasts: list[FailureForecast] = field(default_factory=list)
+    health: list[HealthScore] = field(default_factory=list)
+
+
+def prepare_chunk(
+    store: ReadingsPort, assets: list[Asset], t: AssetType, models: TypeModels
+) -> ChunkInputs:
+    """Read ``assets``' readings since their installation (one query), pivot them once and cut
+    the models' inputs from the pivot."""
+    channels = [c.name for c in t.channels]
+    long = store.read_telemetry_coded([a.id for a in assets], channels)
+    since = _installed(assets)
+    hist = Histories.pivot(
+        long["asset"].to_numpy(),
+        long["channel"].to_numpy(),
+        long["ts"].to_numpy(),
+        long["value"].to_numpy(),
+        len(assets),
+        channels,
+        since=since,
+    )
+    life = hist.life_frame(np.arange(len(assets)), since, t.time_unit.seconds)
+    recent, owner = None, np.zeros(0, dtype=np.int64)
+    if models.health is not None:
+        recent, owner = hist.recent_frame(models.health_columns(), max(models.health.window, 1))
+    return ChunkInputs(life, recent, owner, hist.last_times())
+
+
+def score_inputs(
+    inputs: ChunkInputs, assets: list[Asset], t: AssetType, models: TypeModels
+) -> ChunkScores:
+    """Forecasts (by ``models.rul``) and health (by ``models.health``, if any) of ``assets`` now:
+    one call of each model."""
+    ids = [a.id for a in assets]
+    out = ChunkScores()
+    if not inputs.life.empty:
+        ages = inputs.life.groupby("unit", sort=True)["cycle"].last()
+        q = models.rul.predict_quantiles_last(inputs.life)
+        scored = {
+            ids[i]: (float(ages.loc[i]), [float(v) for v in row])
+            for i, row in zip(q.index, q.to_numpy(), strict=True)
+        }
+        out.forecasts = to_forecasts(scored, assets, t, models.card, models.lower_tail_shape)
+    if models.health is not None and len(inputs.recent_owner):
+        owner = inputs.recent_owner
+        out.health = models.health.health_many(
+            inputs.recent,
+            np.asarray(ids, dtype=object)[owner],
+            [_EPOCH + timedelta(microseconds=int(inputs.last_times[g])) for g in np.unique(owner)],
+        )
+    return out
+
+
+def score_chunk(
+    store: ReadingsPort, assets: list[Asset], t: AssetType, models: TypeModels
+) -> ChunkScores:
+    """Forecasts and health of ``assets`` from ``store``: ``prepare_chunk``, ``score_inputs``."""
+    return score_inputs(prepare_chunk(store, assets, t, models), assets, t, models)
+
+
+def to_forecasts(
+    scored: dict[str, tuple[float, list[float]]],
+    part: list[Asset],
+    t: AssetType,
+    card: dict[str, Any],
+    lower_tail_shape: float = 1.0,
+) -> list[FailureForecast]:
+    """Forecasts from (age, quantiles) by asset id; ``as_of`` is the installation plus the age,
+    as ``ForecastService.assess`` has it."""
+    out = []
+    for a in part:
+        if a.id not in scored:
+            continue
+        age, values = scored[a.id]
+        as_of = (
+            pd.Timestamp(a.installed_at) + pd.Timedelta(seconds=age * t.time_unit.seconds)
+        ).to_pydatetime()
+        out.append(
+            FailureForecast(
+                a.id,
+                as_of,
+                DEFAULT_LEVELS,
+                tuple(values),
+                t.time_unit.value,
+                card.get("model", ""),
+                card["id"],
+                None,
+                extra={"model_version_number": card["version"], "age": age},
+                lower_tail_shape=lower_tail_shape,
+            )
+        )
+    return out
+
+
+# -- the pipeline -----------------------------------------------------------------------------
+Group = tuple[AssetType, TypeModels, list[Asset]]
+
+
+def score_fleet(
+    store: ReadingsPort,
+    groups: list[Group],
+    save: Save,
+    *,
+    chunk: int = 200,
+    dask_address: str | None = None,
+    read_from: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Score each group's assets (of one type, with its models) a chunk at a time and ``save``
+    each chunk's results while the next is scored; returns how many forecasts were saved.
+
+    On Dask (``dask_address``) the workers read from ``read_from`` (a PostgreSQL URL or a DuckDB
+    file no process writes to) and score; in process a reader thread keeps a chunk ahead.
+    """
+    total = sum(len(g) for *_, g in groups)
+    done = saved = 0
+    with ThreadPoolExecutor(1, thread_name_prefix="prognos-save") as writer:
+        pending: Future | None = None
+        scored_chunks = (
+            _on_dask(groups, chunk, dask_address, read_from)
+            if dask_address
+            else _in_process(store, groups, chunk)
+        )
+        for part, scored in scored_chunks:
+            if pending is not None:
+                pending.result()  # one save in flight: a failed one stops the run here
+            pending = writer.submit(save, scored.forecasts, scored.health)
+            done += len(part)
+            saved += len(scored.forecasts)
+            if progress:
+                progress("forecasting", done, total)
+        if pending is not None:
+            pending.result()
+    return saved
+
+
+def _in_process(
+    store: ReadingsPort, groups: list[Group], chunk: int
+) -> Iterator[tuple[list[Asset], ChunkScores]]:
+    jobs = [(t, m, g[i : i + chunk]) for t, m, g in groups for i in range(0, len(g), chunk)]
+    if not jobs:
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="prognos-read") as reader:
+        ahead = reader.submit(prepare_chunk, store, jobs[0][2], jobs[0][0], jobs[0][1])
+        for i, (t, models, part) in enumerate(jobs):
+            inputs = ahead.result()
+            if i + 1 < len(jobs):
+                next_t, next_models, next_part = jobs[i + 1]
+                ahead = reader.submit(prepare_chunk, store, next_part, next_t, next_models)
+            yield part, score_inputs(inputs, part, t, models)
+
+
+def _on_dask(
+    groups: list[Group], chunk: int, address: str, db: str
+) -> Iterator[tuple[list[Asset], ChunkScores]]:
+    from distributed import Client, as_completed
+
+    with Client(address) as client:
+        futures = {}
+        for t, models, group in groups:
+            [remote] = client.scatter([models], broadcast=True)
+            for i in range(0, len(group), chunk):
+                part = group[i : i + chunk]
+                fut = client.submit(score_chunk_on_worker, db, part, t, remote, pure=False)
+                futures[fut] = part
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+
+# -- on a Dask worker -------------------------------------------------------------------------
+_stores: dict[str, ReadingsPort] = {}
+_stores_lock = threading.Lock()
+
+
+def worker_store(db: str) -> ReadingsPort:
+    """This process's read-only store for ``db``, opened on first use and kept (a Dask worker
+    scores many chunks)."""
+    with _stores_lock:
+        if db not in _stores:
+            _stores[db] = open_store(db, read_only=True)
+        return _stores[db]
+
+
+def score_chunk_on_worker(
+    db: str, assets: list[Asset], t: AssetType, models: TypeModels
+) -> ChunkScores:
+    """``score_chunk`` on a Dask worker, reading from the store ``db`` names."""
+    return score_chunk(worker_store(db), assets, t, models)
+
+
+def _installed(assets: list[Asset]) -> np.ndarray:
+    """Installation times as datetime64[us] (exact: whole microseconds since 1970)."""
+    us = timedelta(microseconds=1)
+    return np.array([(a.installed_at - _EPOCH) // us for a in assets], dtype=np.int64).astype(
+        "datetime64[us]"
+    )
