@@ -5,14 +5,17 @@ whether someone else's object exists."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
+import numpy as np
 import pytest
 
 from prognos.api import create_app
+from prognos.domain import Asset, AssetType, ReadingBatch
 from prognos.domain.keys import MANUFACTURER
 from prognos.domain.planning import WorkOrder
+from prognos.service.alarm_desk import AlarmQuery
 
 # globex's object for each path parameter, and an id that names nothing
 OTHERS = {
@@ -22,6 +25,9 @@ OTHERS = {
     "key_id": ("GLOBEX_KEY", "no-such-key"),
     "crew_id": ("globex-crew", "no-such-crew"),
     "key": ("globex-p1", "no-such-asset"),
+    "alarm_id": ("GLOBEX_ALARM", "no-such-alarm"),
+    "type_id": ("globex-only", "no-such-type"),  # a kind only globex owns
+    "customer_id": ("globex", "no-such-customer"),
 }
 # a valid body, so that each answer comes from the object's lookup, not from validation
 BODIES = {
@@ -31,6 +37,9 @@ BODIES = {
         "headers": {"Content-Type": "text/calendar"},
     },
     "PATCH /api/v1/workorders/{order_id}": {"json": {"status": "dispatched"}},
+    "PATCH /api/v1/alarms/{alarm_id}": {"json": {"action": "acknowledge"}},
+    "PUT /api/v1/asset-types/{type_id}/alarm-rules": {"json": {"rules": []}},
+    "PUT /api/v1/customers/{customer_id}/notifications": {"json": {"webhooks": []}},
     "PUT /api/v1/crews/{crew_id}": {
         "json": {"id": "x", "skills": ["pump"], "home_region": "default"}
     },
@@ -68,13 +77,33 @@ async def world(seeded):
             day=date.today() + timedelta(days=3),
         ),
     )
+    seeded.registry.add_asset_type(MANUFACTURER, AssetType(id="globex-only", name="Mixer"))
+    seeded.registry.add_assets(
+        MANUFACTURER,
+        [
+            Asset(
+                id="globex-m1",
+                customer_id="globex",
+                site_id="globex-plant",
+                type_id="globex-only",
+                installed_at=datetime(2024, 1, 1, tzinfo=UTC),
+            )
+        ],
+    )
+    rule = {"kind": "threshold", "channel": "temp", "op": "above", "value": 90}
+    seeded.alarms.put_rules(MANUFACTURER, "pump", {"rules": [rule]})
+    at = np.datetime64((datetime.now(UTC) - timedelta(minutes=5)).replace(tzinfo=None), "us")
+    one = np.array(["globex-p1"], dtype=object)
+    hot = ReadingBatch(one, np.array(["temp"], dtype=object), np.array([at]), np.array([95.0]))
+    seeded.telemetry.ingest_batch(MANUFACTURER, hot)
+    (alarm,) = seeded.alarms.page(MANUFACTURER, AlarmQuery(asset="globex-p1")).items
     _, globex = seeded.keys.create(MANUFACTURER, "globex", "globex key")
     acme, _ = seeded.keys.create(MANUFACTURER, "acme", "acme key")
     app = create_app(platform=seeded)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t", headers={"X-API-Key": acme}
     ) as c:
-        yield app, c, globex.key_id
+        yield app, c, {"GLOBEX_KEY": globex.key_id, "GLOBEX_ALARM": alarm.id}
 
 
 def test_the_table_covers_every_path_parameter(seeded):
@@ -83,12 +112,12 @@ def test_the_table_covers_every_path_parameter(seeded):
 
 
 async def test_another_customers_object_answers_like_a_nonexistent_one(world):
-    app, acme, globex_key = world
+    app, acme, placeholders = world
     checked = []
     for method, path, names in routes_with_ids(app):
         answers = []
         for which in (0, 1):
-            ids = {n: OTHERS[n][which].replace("GLOBEX_KEY", globex_key) for n in names}
+            ids = {n: placeholders.get(OTHERS[n][which], OTHERS[n][which]) for n in names}
             url = path.format(**ids)
             r = await acme.request(method, url, **BODIES.get(f"{method} {path}", {}))
             assert r.status_code in (403, 404), (method, url, r.status_code, r.text)
