@@ -28,6 +28,19 @@ def _window_sum(cum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return cum[hi + 1] - cum[lo]
 
 
+def _slope(window_sum, cums, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Least-squares slope over rows ``lo..hi`` from running sums of t, t², x and t·x (the
+    per-row and the last-row-only passes share it, so both give the same bits)."""
+    cum_t, cum_tt, cum_x, cum_tx = cums
+    k = (hi - lo + 1).astype(float)
+    st = window_sum(cum_t, lo, hi)
+    stt = window_sum(cum_tt, lo, hi)
+    sx = window_sum(cum_x, lo, hi)
+    stx = window_sum(cum_tx, lo, hi)
+    den = k * stt - st**2
+    return (k[:, None] * stx - st[:, None] * sx) / np.where(den > 1e-12, den, np.inf)[:, None]
+
+
 def _ewm(values: np.ndarray, starts: np.ndarray, span: float) -> np.ndarray:
     """Exponentially weighted mean per unit (pandas ``adjust=False``), started at the first value."""
     a = 2.0 / (span + 1.0)
@@ -93,13 +106,7 @@ def window_features(
             cols[f"{name}__mean{w}"] = m[:, j]
     for w in slope_windows:
         lo = np.maximum(start, idx - w + 1)
-        k = (idx - lo + 1).astype(float)
-        st = _window_sum(cum_t, lo, idx)
-        stt = _window_sum(cum_tt, lo, idx)
-        sx = _window_sum(cum_x, lo, idx)
-        stx = _window_sum(cum_tx, lo, idx)
-        den = k * stt - st**2
-        slope = (k[:, None] * stx - st[:, None] * sx) / np.where(den > 1e-12, den, np.inf)[:, None]
+        slope = _slope(_window_sum, (cum_t, cum_tt, cum_x, cum_tx), lo, idx)
         for j, name in enumerate(names):
             cols[f"{name}__slope{w}"] = slope[:, j]
     for span in spans:
@@ -161,13 +168,7 @@ def _last_of_padded(
             cols[f"{name}__mean{w}"] = m[:, j]
     for w in slope_windows:
         lo = np.maximum(0, last - w + 1)
-        k = (last - lo + 1).astype(float)
-        st = window_sum(cum_t, lo, last)
-        stt = window_sum(cum_tt, lo, last)
-        sx = window_sum(cum_x, lo, last)
-        stx = window_sum(cum_tx, lo, last)
-        den = k * stt - st**2
-        slope = (k[:, None] * stx - st[:, None] * sx) / np.where(den > 1e-12, den, np.inf)[:, None]
+        slope = _slope(window_sum, (cum_t, cum_tt, cum_x, cum_tx), lo, last)
         for j, name in enumerate(names):
             cols[f"{name}__slope{w}"] = slope[:, j]
     for span in spans:
