@@ -96,3 +96,27 @@ def test_nothing_is_acknowledged_while_the_store_is_away(platform, ingest, monke
     down[0] = False
     assert source.drain(10) and len(source.acked) == 1
     assert len(platform.telemetry.history(MANUFACTURER, "acme-p1")) == 1
+
+
+def test_a_store_back_before_the_dead_letter_stores_the_message_not_quarantines_it(
+    platform, ingest, monkeypatch
+):
+    """The race the outage test found: every write of the message failed while the store was
+    away, and the store came back just before the message would have been set aside."""
+    _, source = ingest
+    store = platform.store
+    write, failures = store.write_readings, [0]
+
+    def away_three_times(batch):
+        if failures[0] < 3:  # the message's own attempts, all during the outage
+            failures[0] += 1
+            raise ConnectionError("store away")
+        return write(batch)
+
+    monkeypatch.setattr(store, "write_readings", away_three_times)
+    source.publish("prognos/acme/acme-p1/telemetry", msg("2025-06-01T00:00:00Z", temp=5.0))
+    assert source.drain(10) and len(source.acked) == 1
+    assert len(platform.telemetry.history(MANUFACTURER, "acme-p1")) == 1
+    assert not [
+        r for r in platform.telemetry.quarantined(MANUFACTURER) if "store away" in r["reason"]
+    ]

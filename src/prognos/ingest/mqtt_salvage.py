@@ -7,6 +7,10 @@ write). That message gets its own retries, then goes to the handler's ``dead_let
 reason)`` (prognos: the quarantine, with its raw payload) and is acknowledged: one poison message
 no longer stops a subscription for everyone, forever, after every restart.
 
+A message is set aside only when the store answers and the message fails once more then: one
+that failed because the store was away is tried again until it is stored, even when the store
+comes back between its last failed write and the dead letter.
+
 Nothing is acknowledged that is neither stored nor set aside. While the dead letter cannot be
 written either (the store is down, or the handler has none), the message is retried without end
 and stays with the broker, as every message did before.
@@ -25,6 +29,7 @@ from prognos.ingest.mqtt_subscriber import Message
 log = logging.getLogger(__name__)
 
 STOPPED = object()  # the worker stopped while a step waited to be tried again
+POISON, AWAY, STORED = object(), object(), object()  # what a message that failed alone is
 Item = tuple[int, Message, int]  # (connection generation, message, packet id)
 
 
@@ -103,6 +108,23 @@ class Salvage:
                 return False
         return True
 
+    def _verdict(self, message: Message) -> object:
+        """After a message failed alone: ``POISON`` when the store answers (the handler's
+        ``store_answers``, where it has one) and the message fails once more; ``AWAY`` when the
+        store does not answer (an outage is not the message's fault: it stays with the broker);
+        ``STORED`` when the store came back and the message went in after all, or ``STOPPED``.
+        Without the check, a store that came back between the last failed write and the dead
+        letter had a good message quarantined instead of stored."""
+        answers = getattr(self.steps, "store_answers", None)
+        if answers is None:
+            return POISON
+        if not answers():
+            return AWAY
+        again = self.retry(self._both, [message], 1, attempts=1)
+        if again is STOPPED:
+            return STOPPED
+        return POISON if isinstance(again, Failed) else STORED
+
     def _one(self, item: Item) -> bool:
         message = item[1]
         stats, stop = self.retry.stats, self.retry.stop
@@ -111,10 +133,15 @@ class Salvage:
             got = self.retry(self._both, [message], 1)
             if got is STOPPED:
                 return False
-            if not isinstance(got, Failed):
+            verdict = STORED if not isinstance(got, Failed) else None
+            if verdict is None and self.dead_letter is not None:
+                verdict = self._verdict(message)
+            if verdict is STOPPED:
+                return False
+            if verdict is STORED:
                 self.ack([item])
                 return True
-            if self.dead_letter is not None:
+            if verdict is POISON:
                 why = f"failed {self.retry.attempts} times: {got.reason}"
                 try:
                     self.dead_letter(message, why)

@@ -201,6 +201,15 @@ class TelemetryService:
                     log.exception("readings listener failed")
         return result
 
+    def store_answers(self) -> bool:
+        """Whether the readings' store answers a round trip now (ingest asks before it sets a
+        failing message aside: a message that failed while the store was away is not poison)."""
+        try:
+            self._readings.ping()
+        except Exception:
+            return False
+        return True
+
     # -- out -----------------------------------------------------------------------------------
     def series(
         self,

@@ -65,6 +65,8 @@ class RegistryPort(Protocol):
 class ReadingsPort(Protocol):
     """Readings: appends, range scans, chart buckets, compaction."""
 
+    def ping(self) -> None: ...
+
     kind: str  # the engine ("duckdb", "postgresql"): compaction differs between them
 
     def write_readings(self, batch: ReadingBatch) -> int: ...

@@ -139,6 +139,9 @@ class MqttIngest:
                 result.rejected[0].reason,
             )
 
+    def store_answers(self) -> bool:
+        return self.telemetry.store_answers()
+
     def dead_letter(self, message: Message, reason: str) -> None:
         """A message that failed alone (the worker retried it): quarantined with its raw
         payload, once, so the worker can acknowledge it."""
