@@ -52,10 +52,20 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # click usage errors arrive here in non-standalone mode
         import click
 
-        if isinstance(e, click.ClickException):
+        # typer 0.20+ runs on its own copy of click (typer._click): both kinds of usage error
+        usage = (click.ClickException, *_vendored_click_errors())
+        if isinstance(e, usage):
             e.show()
             sys.exit(e.exit_code)
         raise
+
+
+def _vendored_click_errors() -> tuple[type, ...]:
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # a typer that uses click itself
+        return ()
+    return (ClickException,)
 
 
 def say_error(message: str, hint: str | None = None) -> None:

@@ -24,6 +24,7 @@ from prognos.service.keys import KeyService
 from prognos.service.notifications import NotificationService
 from prognos.service.planning import PlanningService
 from prognos.service.registry import RegistryService
+from prognos.service.registry_file import RegistryFileService
 from prognos.service.resources import ResourceService
 from prognos.service.scoring import ScoringService
 from prognos.service.state import StateService
@@ -46,9 +47,10 @@ class Platform:
         )
         self.registry = RegistryService(store, store)
         self.telemetry = TelemetryService(settings, store, store, self.registry)
-        self.files = FileService(self.telemetry)
+        self.files = FileService(self.telemetry, self.registry)
         self.calendars = CalendarService(store, self.registry)
         self.resources = ResourceService(store)
+        self.registry_files = RegistryFileService(self.registry, self.resources)
         self.orders = WorkOrderService(store, self.registry)
         self.notifications = NotificationService(settings, store, store, self.registry)
         self.alarms = AlarmService(
