@@ -28,6 +28,8 @@ _TOPICS = (
     "registry",
     "store",
     "train",
+    "events",
+    "reliability",
     "plan",
     "opcua",
     "simulate",
