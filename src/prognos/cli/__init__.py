@@ -30,6 +30,7 @@ _TOPICS = (
     "train",
     "events",
     "reliability",
+    "backtest",
     "plan",
     "opcua",
     "simulate",
@@ -42,7 +43,10 @@ for _topic in _TOPICS:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, printing prognos errors as sentences instead of tracebacks."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        # outside standalone mode click hands back a command's `typer.Exit(code)` as the result
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except PrognosError as e:
         say_error(e.message, e.hint)
         sys.exit(2)

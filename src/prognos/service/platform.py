@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from prognos.config import Settings
 from prognos.service.alarms import AlarmService
+from prognos.service.backtest import BacktestService
 from prognos.service.calendars import CalendarService
 from prognos.service.cluster import ClusterService
 from prognos.service.event_files import EventFileService
@@ -72,6 +73,7 @@ class Platform:
         self.reliability = ReliabilityService(
             self.events, self.registry, store, self.training, self.forecasts
         )
+        self.backtests = BacktestService(settings, store, store, self.registry, self.training)
         self.fleet_forecasts = FleetForecastService(
             store, self.registry, self.forecasts, self.scoring, self.reliability
         )

@@ -230,8 +230,6 @@ class TrainingService:
         labelled failure contribute their early cycles too.
         """
 
-        from prognos.analytics.health import HealthModel
-
         p.require_manufacturer("models are trained by the manufacturer")
         t = self._registry.asset_type(p, type_id)
         assets = list(self._assets_of(type_id).values())
@@ -239,37 +237,48 @@ class TrainingService:
         for i, a in enumerate(assets):
             start = max(a.installed_at, since) if since else None
             f = asset_frame(self._readings, a, t, start=start, end=until)
-            if len(f) >= 10:
-                frames.append(f.iloc[: max(5, int(len(f) * healthy_share))])
+            frames += early_life([f], healthy_share)
             if progress:
                 progress("reading early life for health", i + 1, len(assets))
         if not frames:
             raise ModelError(
                 f"no telemetry for assets of type {type_id!r} to learn healthy behaviour from"
             )
-        frames, left_out = _majority_channels(frames)
-        data = pd.concat(frames, ignore_index=True).drop(columns=["unit", "cycle"])
-        settings = [c for c in setting_channels(t) if c in data.columns]
-        channels = [c for c in data.columns if c not in settings and data[c].std() > 1e-9]
-        model = HealthModel(settings=settings).fit(data[settings + channels])
+        model, body = fit_health(frames, t)
         model_id = f"{type_id}-health-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         folder = Path(self._artifacts_dir) / type_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{model_id}.pkl"
         artifact = pickle.dumps(model)
         path.write_bytes(artifact)  # a copy to look at; the database keeps the one that loads
-        body = {
-            "model": "health-robust-mahalanobis",
-            "path": str(path.resolve()),
-            "rows": len(data),
-            "channels": channels,
-            "settings": settings,
-            "assets": len(frames),
-            "left_out": left_out,
-        }
+        body = {"model": "health-robust-mahalanobis", "path": str(path.resolve()), **body}
         body["version"] = self._models.save_model(model_id, f"{type_id}:health", body, artifact)
         self._forecasts.invalidate(f"{type_id}:health")
         return {**body, "id": model_id}
+
+
+def early_life(frames: list[pd.DataFrame], healthy_share: float = 0.25) -> list[pd.DataFrame]:
+    """The first ``healthy_share`` of each life frame long enough to have one (10 rows)."""
+    return [f.iloc[: max(5, int(len(f) * healthy_share))] for f in frames if len(f) >= 10]
+
+
+def fit_health(frames: list[pd.DataFrame], t) -> tuple[Any, dict[str, Any]]:
+    """A health model fitted on early-life frames of a type, and its card (without an id)."""
+    from prognos.analytics.health import HealthModel
+
+    frames, left_out = _majority_channels(frames)
+    data = pd.concat(frames, ignore_index=True).drop(columns=["unit", "cycle"])
+    settings = [c for c in setting_channels(t) if c in data.columns]
+    channels = [c for c in data.columns if c not in settings and data[c].std() > 1e-9]
+    model = HealthModel(settings=settings).fit(data[settings + channels])
+    body = {
+        "rows": len(data),
+        "channels": channels,
+        "settings": settings,
+        "assets": len(frames),
+        "left_out": left_out,
+    }
+    return model, body
 
 
 def _majority_channels(frames: list[pd.DataFrame]) -> tuple[list[pd.DataFrame], dict]:
