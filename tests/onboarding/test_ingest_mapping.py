@@ -115,7 +115,10 @@ def test_times_in_a_given_format_and_a_skipped_dst_hour(rig, tmp_path):
     assert "daylight-saving change in Europe/Berlin" in reasons[1]
     assert "expected the format '%d.%m.%Y %H:%M'" in reasons[3]
     df = rig.store.read_telemetry("b1")
-    assert df["ts"].tolist() == [pd.Timestamp("2024-03-31T00:30Z"), pd.Timestamp("2024-03-31T01:30Z")]
+    assert df["ts"].tolist() == [
+        pd.Timestamp("2024-03-31T00:30Z"),
+        pd.Timestamp("2024-03-31T01:30Z"),
+    ]
     assert df["value"].tolist() == [0.5, 0.7]
 
 
@@ -149,7 +152,9 @@ def test_quarantine_purge_by_source_is_the_manufacturers(rig, tmp_path):
     f = tmp_path / "bad.csv"
     f.write_text("asset_id,ts,bearing_1\nb1,2024-03-01T08:00:00Z,x\nb1,2024-03-01T09:00:00Z,y\n")
     rig.files.ingest(MANUFACTURER, f)
-    rig.telemetry.ingest_payload(MANUFACTURER, b'{"asset_id": "nope", "ts": 1, "values": {"a": 1}}', "application/json")
+    rig.telemetry.ingest_payload(
+        MANUFACTURER, b'{"asset_id": "nope", "ts": 1, "values": {"a": 1}}', "application/json"
+    )
     assert rig.store.count_quarantine() == 3
     customer = Principal(key_id="k", customer_id="lab")
     with pytest.raises(AccessDenied):
@@ -170,7 +175,9 @@ def test_everything_quarantined_is_a_failure_exit(cli, tmp_path):
     )
     assert cli("registry", "load", reg)[0] == 0
     f = tmp_path / "hot.csv"
-    f.write_text("asset_id,ts,bearing_1\n" + "".join(f"b1,2024-03-01T0{i}:00:00Z,5\n" for i in range(5)))
+    f.write_text(
+        "asset_id,ts,bearing_1\n" + "".join(f"b1,2024-03-01T0{i}:00:00Z,5\n" for i in range(5))
+    )
     code, out, err = cli("ingest", "file", f)
     assert code == 1
     assert "nothing was stored from hot.csv: every reading was rejected" in err

@@ -11,20 +11,33 @@ from prognos.service.platform import open_platform
 
 GOOD = {
     "customers": [{"id": "acme", "name": "ACME"}],
-    "sites": [{"id": "acme-1", "customer_id": "acme", "name": "Plant 1", "timezone": "Europe/Berlin"}],
+    "sites": [
+        {"id": "acme-1", "customer_id": "acme", "name": "Plant 1", "timezone": "Europe/Berlin"}
+    ],
     "asset_types": [
         {"id": "pump", "time_unit": "hours", "channels": [{"name": "temp", "unit": "degC"}]}
     ],
     "assets": [
-        {"id": f"p{i}", "customer_id": "acme", "site_id": "acme-1", "type_id": "pump",
-         "installed_at": "2024-01-01T00:00:00Z"}
+        {
+            "id": f"p{i}",
+            "customer_id": "acme",
+            "site_id": "acme-1",
+            "type_id": "pump",
+            "installed_at": "2024-01-01T00:00:00Z",
+        }
         for i in range(4)
     ],  # fmt: skip
     "crews": [{"id": "crew-1", "skills": ["pump"], "home_region": "default"}],
     "cost_models": [
-        {"asset_type": "pump", "part": "seal", "unplanned_stoppage_cost_per_hour": 500,
-         "unplanned_repair_hours": 8, "planned_job_hours": 2, "part_cost": 300,
-         "labour_cost_per_hour": 90}
+        {
+            "asset_type": "pump",
+            "part": "seal",
+            "unplanned_stoppage_cost_per_hour": 500,
+            "unplanned_repair_hours": 8,
+            "planned_job_hours": 2,
+            "part_cost": 300,
+            "labour_cost_per_hour": 90,
+        }
     ],  # fmt: skip
 }
 
