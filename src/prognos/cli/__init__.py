@@ -31,6 +31,7 @@ _TOPICS = (
     "events",
     "reliability",
     "backtest",
+    "calendar",
     "plan",
     "opcua",
     "simulate",

@@ -181,6 +181,12 @@ def register(app: typer.Typer) -> None:
         for r in out["types"]:
             if r.get("note"):
                 output.say(f"{r['type_id']}: {r['note']}")
+            if r.get("down"):
+                shown = ", ".join(r["down"][:10]) + (" ..." if len(r["down"]) > 10 else "")
+                output.say(
+                    f"{r['type_id']}: {len(r['down'])} assets not forecast: down since their last "
+                    f"failure ({shown}); their next life starts with a replacement event"
+                )
         if history:
             output.say("stored as history: no alarm was raised for the past")
         else:

@@ -144,7 +144,8 @@ class BacktestService:
         rows = checkpoints(len(frame), points[0])
         age = frame["cycle"].to_numpy(dtype=float)
         q = rul_quantiles(model, frame.drop(columns=["rul"], errors="ignore"), rows)
-        stamps = pd.Timestamp(life.start) + pd.to_timedelta(age * unit_s, unit="s")
+        # times back from ages, to the microsecond the store keeps
+        stamps = (pd.Timestamp(life.start) + pd.to_timedelta(age * unit_s, unit="s")).round("us")
         wide = frame.drop(columns=["unit", "cycle", "rul"], errors="ignore").set_index(stamps)
         scored_at = checkpoints(len(rows), points[1])
         hs = health_path(health, wide, list(stamps[rows[scored_at]]), life.asset_id)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
-
-import pandas as pd
 
 from prognos.domain import Asset, AssetType, Principal
 from prognos.service.forecasts import ForecastService
@@ -79,7 +78,11 @@ class FleetForecastService:
         rows, scored = [], []
         for type_id, assets in self._by_type(asset_ids).items():
             how, health = self.plan_of(types[type_id])
+            down = self._down(p, type_id, assets)
+            assets = [a for a in assets if a.id not in down]
             row = {"type_id": type_id, "assets": len(assets), "forecast_by": how, "health": health}
+            if down:
+                row["down"] = sorted(down)
             if how in ("rul", "wear"):
                 scored += [a.id for a in assets]
                 row["forecasts"] = len(assets)
@@ -117,6 +120,23 @@ class FleetForecastService:
             "seconds": round(time.perf_counter() - t0, 3),
             "engine": engine,
         }
+
+    def _down(self, p: Principal, type_id: str, assets: list[Asset]) -> set[str]:
+        """Assets whose last event is a failure with no reading after it: they are down (the
+        next life begins with their repair or replacement), so nothing is forecast for them."""
+        by_asset = self._reliability.events_of_type(p, type_id)
+        out = set()
+        for a in assets:
+            evs = [e for e in by_asset.get(a.id, []) if not e.get("component")]
+            if not evs:
+                continue
+            last = max(evs, key=lambda e: e["at"])
+            if last["kind"] != "failure" or last.get("resets_age") is False:
+                continue
+            seen = self._readings.telemetry_span(a.id)[1]
+            if seen is None or seen <= datetime.fromisoformat(last["at"]):
+                out.add(a.id)
+        return out
 
     def history(
         self,
@@ -157,16 +177,13 @@ class FleetForecastService:
         fcs: list = []
         if how == "rul":
             meta, model = self._forecasts.model_for(t.id)
-            frame = life_frame(w.reindex(columns=_model_channels(model)), a, t)
+            # the rows the model reads: every channel known (as ``life_frame`` keeps them)
+            ready = w.reindex(columns=_model_channels(model)).ffill().dropna()
+            frame = life_frame(ready, a, t)
             if not frame.empty:
-                at = pd.Timestamp(a.installed_at) + pd.to_timedelta(
-                    frame["cycle"] * t.time_unit.seconds, unit="s"
-                )
                 rows = checkpoints(len(frame), points)
-                fcs = rul_forecasts(
-                    model, frame, rows, a.id,
-                    [x.to_pydatetime() for x in at.iloc[rows]], t.time_unit.value, meta["id"],
-                )  # fmt: skip
+                at = [x.to_pydatetime() for x in ready.index[rows]]
+                fcs = rul_forecasts(model, frame, rows, a.id, at, t.time_unit.value, meta["id"])
         elif how == "reliability":
             for ts in times:
                 fcs += self._reliability.forecast(p, a, as_of=ts.to_pydatetime())

@@ -184,6 +184,9 @@ class ReliabilityService:
     def lives(self, p: Principal, type_id: str, **kw: Any) -> list[Life]:
         return self._events.lives(p, type_id, **kw)
 
+    def events_of_type(self, p: Principal, type_id: str) -> dict[str, list[dict[str, Any]]]:
+        return self._events.of_type(p, type_id)
+
 
 def _with(f: FailureForecast, version: str, extra: dict) -> FailureForecast:
     import dataclasses
