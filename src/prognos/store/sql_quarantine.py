@@ -183,4 +183,3 @@ class QuarantineSql(SqlBase):
             )
             cur.execute(self._sql(f"SELECT count(*) FROM quarantine WHERE {who}"), params)
             return before_n - int(cur.fetchall()[0][0])
-
