@@ -177,7 +177,7 @@
     return getJSON(url(asset) + "/backtest").then(function (d) {
       if (!d.ts.length) { C.empty(host, T.no_forecast); return; }
       var unit = (T.units || {})[d.time_unit] || d.time_unit || "";
-      var lines = [{ label: T.bt_forecast, ts: d.ts, mean: d.p50, min: d.p10, max: d.p90, unit: unit }];
+      var lines = [{ label: T.bt_forecast, ts: d.ts, mean: d.p50, min: d.p10, max: d.p90, minLabel: "P10", maxLabel: "P90", unit: unit }];
       if (d.rul_true) lines.push({ label: T.bt_truth, ts: d.ts, mean: d.rul_true, unit: unit, color: "#0f172a" });
       if (d.health.some(function (v) { return v != null; })) lines.push({ label: T.health, ts: d.ts, mean: d.health, unit: "/100", scale: "h", color: "#16a34a" });
       C.timeSeries(host, { lines: lines, file: asset + "_backtest", height: 240 });
