@@ -69,7 +69,8 @@ def register(app: typer.Typer) -> None:
         t = output.table(
             "asset", "failed", f"lead ({unit})", "watch", "alarm", "job", "false alerts",
             "RUL MAE", "RUL RMSE", "80 % coverage",
-            title=f"backtest of {asset_type}: {out['failures']} failures, {folds} folds",
+            title=f"backtest of {asset_type}: {out['failures']} failures, {folds} folds "
+            f"over {out['settings']['folds_over']}",
             right=(f"lead ({unit})", "watch", "alarm", "job", "false alerts", "RUL MAE",
                    "RUL RMSE", "80 % coverage"),
         )  # fmt: skip

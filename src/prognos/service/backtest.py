@@ -91,15 +91,18 @@ class BacktestService:
         horizon = (
             plan_horizon if plan_horizon is not None else PLANNER_HORIZON_DAYS * 86400 / unit_s
         )
-        ids = sorted({x.asset_id for x in table.lives + spare.lives})
+        # folds over assets; one asset alone (a tabular set's machine) is folded over its lives
+        by_life = len({x.asset_id for x in table.lives + spare.lives}) < 2
+        group = (lambda x: x.id) if by_life else (lambda x: x.asset_id)
         rng = np.random.default_rng(random_state)
+        ids = sorted({group(x) for x in table.lives + spare.lives})
         fold_of = {a: k % folds for k, a in enumerate(rng.permutation(ids))}
         frames = _frames(table) | _frames(spare)
         scored, replays = [], []
         cap = None
         for k in range(folds):
-            test = [x for x in table.lives + spare.lives if fold_of[x.asset_id] == k]
-            train_units = [x.id for x in table.lives if fold_of[x.asset_id] != k]
+            test = [x for x in table.lives + spare.lives if fold_of[group(x)] == k]
+            train_units = [x.id for x in table.lives if fold_of[group(x)] != k]
             if not test or len(train_units) < 2:
                 continue
             tr = table.data[table.data["unit"].isin(train_units)]
@@ -107,7 +110,7 @@ class BacktestService:
                 tr.drop(columns=["rul"]), tr["rul"].to_numpy()
             )
             cap = model.cap
-            seen = [f for x in table.lives + spare.lives if fold_of[x.asset_id] != k
+            seen = [f for x in table.lives + spare.lives if fold_of[group(x)] != k
                     for f in [frames[x.id].drop(columns=["rul"])]]  # fmt: skip
             health, _card = fit_health(early_life(seen), t)
             for life in test:
@@ -120,10 +123,16 @@ class BacktestService:
             if progress:
                 progress("backtest folds", k + 1, folds)
         if not scored:
-            raise ModelError(f"asset type {type_id!r}: no fold could be replayed")
+            raise ModelError(
+                f"asset type {type_id!r}: no fold could be replayed: each needs labelled lives "
+                f"outside it to train on ({len(table.lives)} lives in {folds} folds)",
+                hint="load more failures, or use fewer folds (--folds 2)",
+            )
         w = window if window is not None else cap
         self._keep(p, type_id, replays, scored, w)
-        return _report(t, scored, w, horizon, plan_risk, folds, table)
+        out = _report(t, scored, w, horizon, plan_risk, folds, table)
+        out["settings"]["folds_over"] = "lives" if by_life else "assets"
+        return out
 
     def _healthy_lives(self, assets: dict, failed: set[str]) -> list[Life]:
         """The history of every asset without a labelled failure, as a life that did not end."""
@@ -194,7 +203,7 @@ class BacktestService:
         by_life = {s["life_id"]: s for s in scored}
         assets = self._registry.snapshot().assets
         docs = {}
-        for c in charts:
+        for c in sorted(charts, key=lambda c: c["ts"][-1] if c["ts"] else ""):  # the last wins
             s = by_life[c["life_id"]]
             body = {**c, "type_id": type_id, "run_at": at, "window": window,
                     "lead_times": s["lead_times"], "false_alerts": s["false_alerts"],

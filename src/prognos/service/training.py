@@ -193,8 +193,8 @@ class TrainingService:
         """RMSE and 90 % coverage at random truncation points of held-out units (the test situation)."""
         rows = []
         for _unit, g in va.groupby("unit"):
-            n = len(g)
-            for cut in rng.integers(max(5, n // 10), n + 1, size=3):
+            n = len(g)  # a life may be shorter than five rows (tabular sets, short runs)
+            for cut in rng.integers(min(max(5, n // 10), n), n + 1, size=3):
                 h = g.iloc[:cut]
                 rows.append(
                     (
