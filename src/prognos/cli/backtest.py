@@ -50,7 +50,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Replay labelled lives with models that never saw them: lead times of watch, alarm and
         planned job before each failure, false alerts, RUL error and interval coverage."""
-        with ctx.local_platform(ctx.settings(db)) as p, progress_bars(output.out) as report:
+        with (
+            ctx.local_platform(ctx.settings(db), create=False) as p,
+            progress_bars(output.out) as report,
+        ):
             out = p.backtests.run(
                 MANUFACTURER,
                 asset_type,

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         """Replace a site's calendar with the events of an iCalendar file; an event's kind is its
         X-PROGNOS-KIND, its CATEGORIES, or a word of its summary (shift, stop or maintenance,
         shutdown, blackout or freeze)."""
-        with ctx.local_platform(ctx.settings(db)) as p:
+        with ctx.local_platform(ctx.settings(db), create=False) as p:
             c = p.calendars.import_ics(MANUFACTURER, site, path.read_bytes(), days=days)
         kinds: dict[str, int] = {}
         for w in c.windows:

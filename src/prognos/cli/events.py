@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
             where=_where(where or []),
             sep=sep,
         )
-        with ctx.local_platform(ctx.settings(db)) as p:
+        with ctx.local_platform(ctx.settings(db), create=False) as p:
             out = p.event_files.load(MANUFACTURER, path, o)
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(out["kinds"].items()))
         say(
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, Opt(help="Store (default: PROGNOS_DB).")] = None,
     ) -> None:
         """An asset's labelled events, oldest first."""
-        with ctx.local_platform(ctx.settings(db)) as p:
+        with ctx.local_platform(ctx.settings(db), create=False) as p:
             items = p.events.of_asset(MANUFACTURER, asset)
         if as_json:
             print(json.dumps(items, indent=2, default=str))

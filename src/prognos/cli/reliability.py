@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         whose type has no sensor RUL model from it."""
         if until is not None and until.tzinfo is None:
             until = until.replace(tzinfo=UTC)
-        with ctx.local_platform(ctx.settings(db)) as p:
+        with ctx.local_platform(ctx.settings(db), create=False) as p:
             card = p.reliability.fit(
                 MANUFACTURER,
                 asset_type,
