@@ -208,6 +208,17 @@ class Settings(BaseSettings):
         description="Folder with C-MAPSS-format files to use instead of the copies shipped "
         "in the package.",
     )
+    min_lives: int = Field(
+        5,
+        ge=2,
+        description="Labelled run-to-failure lives an asset type needs before `prognos train` "
+        "fits a sensor RUL model (with fewer, `prognos reliability fit` forecasts from events).",
+    )
+    rul_params: dict[str, float | int] = Field(
+        default_factory=dict,
+        description='Settings of the sensor RUL estimator as JSON, e.g. {"n_estimators": 300, '
+        '"n_folds": 5, "num_leaves": 15} (default: those).',
+    )
     log_level: str = Field("INFO", description="Logging level for the server and workers.")
 
     @property

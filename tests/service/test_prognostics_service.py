@@ -81,7 +81,7 @@ def test_too_few_failures_is_a_clear_error(tmp_path):
     p = open_platform(Settings(db=str(tmp_path / "x.duckdb")))
     try:
         load_cmapss_fleet(p, "FD001", max_units=3)
-        with pytest.raises(ModelError, match="at least 5 are needed"):
+        with pytest.raises(ModelError, match="a sensor RUL model needs at least 5"):
             p.training.train(MANUFACTURER, "turbofan")
     finally:
         p.close()

@@ -15,7 +15,16 @@ from fastapi.responses import JSONResponse
 from prognos import __version__
 from prognos.api import docs, errors
 from prognos.api.middleware import BodyLimit, SecurityHeaders
-from prognos.api.routes import alarms, assets, forecasts, keys, notifications, planning, telemetry
+from prognos.api.routes import (
+    alarms,
+    assets,
+    events,
+    forecasts,
+    keys,
+    notifications,
+    planning,
+    telemetry,
+)
 from prognos.api.schemas import Health
 from prognos.config import Settings
 from prognos.service import health as health_checks
@@ -29,6 +38,7 @@ ROUTERS = (
     keys.router,
     alarms.router,
     notifications.router,
+    events.router,
 )
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from prognos.domain import Asset, AssetType
 from prognos.domain.alarms import Alarm, AlarmRules
+from prognos.domain.events import LabelledEvent
 from prognos.domain.notifications import Targets
 from prognos.domain.planning import Plan
 
@@ -263,3 +264,16 @@ class NotificationTargets(BaseModel):
     new_secrets: dict[str, str] = Field(
         default_factory=dict, description="secrets made for webhooks sent without one: shown once"
     )
+
+
+# -- labelled events -----------------------------------------------------------------------------
+class AssetEventIn(LabelledEvent):
+    """An event of the asset the path names (``asset_id`` may be left out)."""
+
+    asset_id: str | None = None
+
+
+class EventsReply(BaseModel):
+    stored: int = Field(description="events new or changed")
+    unchanged: int = Field(description="events stored already, exactly so (idempotent re-sends)")
+    ids: list[str] = Field(description="the id of each event sent, in order")

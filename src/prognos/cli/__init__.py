@@ -28,6 +28,10 @@ _TOPICS = (
     "registry",
     "store",
     "train",
+    "events",
+    "reliability",
+    "backtest",
+    "calendar",
     "plan",
     "opcua",
     "simulate",
@@ -40,7 +44,10 @@ for _topic in _TOPICS:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, printing prognos errors as sentences instead of tracebacks."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        # outside standalone mode click hands back a command's `typer.Exit(code)` as the result
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except PrognosError as e:
         say_error(e.message, e.hint)
         sys.exit(2)
@@ -52,10 +59,20 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # click usage errors arrive here in non-standalone mode
         import click
 
-        if isinstance(e, click.ClickException):
+        # typer 0.20+ runs on its own copy of click (typer._click): both kinds of usage error
+        usage = (click.ClickException, *_vendored_click_errors())
+        if isinstance(e, usage):
             e.show()
             sys.exit(e.exit_code)
         raise
+
+
+def _vendored_click_errors() -> tuple[type, ...]:
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # a typer that uses click itself
+        return ()
+    return (ClickException,)
 
 
 def say_error(message: str, hint: str | None = None) -> None:

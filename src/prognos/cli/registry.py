@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 from prognos.cli import _context as ctx
 from prognos.cli._output import say, show, table
 from prognos.domain.keys import MANUFACTURER, ApiKey
+from prognos.errors import ValidationFailed
 from prognos.service.keys import describe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Store to use (default: PROGNOS_DB).")]
@@ -106,13 +108,21 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(keys, name="keys")
 
-    @app.command("quarantine")
+    quarantine_app = typer.Typer(
+        help="Rejected records: list them (the default), or purge them.",
+        invoke_without_command=True,
+    )
+
+    @quarantine_app.callback()
     def quarantine(
+        context: typer.Context,
         limit: Annotated[int, typer.Option(help="How many records, newest first.")] = 50,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         db: DbOpt = None,
     ) -> None:
         """List rejected records with the reason each was refused."""
+        if context.invoked_subcommand is not None:
+            return
         s = ctx.settings(db)
         p = ctx.try_local(s)
         if p is None:
@@ -142,6 +152,30 @@ def register(app: typer.Typer) -> None:
                 q["reason"],
             )
         show(t)
+
+    @quarantine_app.command("purge")
+    def purge(
+        source: Annotated[
+            str | None, typer.Option(help="Only records of this source (file:NAME, http, mqtt).")
+        ] = None,
+        before: Annotated[
+            datetime | None, typer.Option(help="Only records received before this time (UTC).")
+        ] = None,
+        asset: Annotated[str | None, typer.Option(help="Only records of this asset.")] = None,
+        db: DbOpt = None,
+    ) -> None:
+        """Delete rejected records by source, time or asset (the filters given all apply)."""
+        if source is None and before is None and asset is None:
+            raise ValidationFailed(
+                "purge which records?", hint="give --source, --before or --asset"
+            )
+        with ctx.local_platform(ctx.settings(db)) as p:
+            n = p.telemetry.purge_quarantine(
+                MANUFACTURER, source=source, before=before, asset_id=asset
+            )
+        say(("purged", "green"), f" {n:,} quarantined records")
+
+    app.add_typer(quarantine_app, name="quarantine")
 
     reg = typer.Typer(
         help="Look at the installed base: customers, sites and assets.", no_args_is_help=True
@@ -188,25 +222,35 @@ def register(app: typer.Typer) -> None:
     @reg.command("load")
     def load(
         path: Annotated[
-            str, typer.Argument(help="JSON file with customers, sites, asset_types, assets.")
+            Path,
+            typer.Argument(
+                help="Registry file (JSON or YAML): customers, sites, asset_types, assets, "
+                "and optionally crews, parts, cost_models, travel."
+            ),
         ],
+        check: Annotated[
+            bool, typer.Option("--check", help="Only check the file; save nothing.")
+        ] = False,
         db: DbOpt = None,
     ) -> None:
-        """Register customers, sites, asset types and assets from a JSON file."""
-        from prognos.domain import Asset, AssetType, Customer, Site
+        """Register a whole file: every record is checked before anything is saved."""
+        from prognos.service.registry_file import read_document
 
-        doc = json.loads(Path(path).read_text())
+        doc = read_document(path)
         with ctx.local_platform(ctx.settings(db)) as p:
-            for c in doc.get("customers", []):
-                p.registry.add_customer(MANUFACTURER, Customer.model_validate(c))
-            for s in doc.get("sites", []):
-                p.registry.add_site(MANUFACTURER, Site.model_validate(s))
-            for t in doc.get("asset_types", []):
-                p.registry.add_asset_type(MANUFACTURER, AssetType.model_validate(t))
-            p.registry.add_assets(
-                MANUFACTURER, [Asset.model_validate(a) for a in doc.get("assets", [])]
-            )
-        n = sum(len(doc.get(k, [])) for k in ("customers", "sites", "asset_types", "assets"))
-        say(("registered", "green"), f" {n} objects from {path}")
+            if check:
+                p.registry_files.check(MANUFACTURER, doc, path.name)
+                say(("valid", "green"), f" {path.name}: nothing saved (--check)")
+                return
+            counts = p.registry_files.load(MANUFACTURER, doc, path.name)
+        parts = [f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n]
+        say(("registered", "green"), f" {', '.join(parts) or 'nothing'} from {path.name}")
+
+    @reg.command("schema")
+    def schema() -> None:
+        """Print the registry file's JSON Schema (the format `registry load` reads)."""
+        from prognos.domain.registry_file import registry_schema
+
+        print(json.dumps(registry_schema(), indent=2))
 
     app.add_typer(reg, name="registry")

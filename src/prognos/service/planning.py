@@ -18,6 +18,7 @@ from prognos.planning.replan import replan
 from prognos.service.calendars import CalendarService
 from prognos.service.registry import RegistryService
 from prognos.service.resources import OWN, ResourceService
+from prognos.service.timeutil import as_utc
 from prognos.service.workorders import WorkOrderService
 from prognos.store.ports import ForecastsPort
 
@@ -59,10 +60,12 @@ class PlanningService:
         calendars = {c.site_id: c for c in self._calendars.list_calendars(p)}
         costs = self._resources.cost_models(p)
         forecasts = self._forecasts.latest_forecasts()
+        down = self._down(p, forecasts)
         assets = []
         for a in self._registry.snapshot().assets.values():
             if (
                 a.id in forecasts
+                and a.id not in down
                 and a.site_id in calendars
                 and (a.type_id in costs or a.id in costs)
             ):
@@ -84,6 +87,16 @@ class PlanningService:
             "costs": costs,
             "travel": self._resources.travel(p),
         }
+
+    def _down(self, p: Principal, forecasts: dict[str, FailureForecast]) -> set[str]:
+        """Assets that failed after their newest forecast: there is nothing left to prevent
+        (a labelled failure, e.g. a run-to-failure history loaded as events)."""
+        out = set()
+        for ev in self._orders.failures(p):
+            f = forecasts.get(ev.get("asset_id"))
+            if f is not None and not ev.get("component") and as_utc(ev["at"]) >= f.as_of:
+                out.add(ev["asset_id"])
+        return out
 
     def plan(
         self,

@@ -15,15 +15,21 @@ from __future__ import annotations
 
 from prognos.config import Settings
 from prognos.service.alarms import AlarmService
+from prognos.service.backtest import BacktestService
 from prognos.service.calendars import CalendarService
 from prognos.service.cluster import ClusterService
+from prognos.service.event_files import EventFileService
+from prognos.service.events import EventService
 from prognos.service.files import FileService
 from prognos.service.fleet import FleetService
+from prognos.service.fleet_forecast import FleetForecastService
 from prognos.service.forecasts import ForecastService
 from prognos.service.keys import KeyService
 from prognos.service.notifications import NotificationService
 from prognos.service.planning import PlanningService
 from prognos.service.registry import RegistryService
+from prognos.service.registry_file import RegistryFileService
+from prognos.service.reliability import ReliabilityService
 from prognos.service.resources import ResourceService
 from prognos.service.scoring import ScoringService
 from prognos.service.state import StateService
@@ -46,9 +52,10 @@ class Platform:
         )
         self.registry = RegistryService(store, store)
         self.telemetry = TelemetryService(settings, store, store, self.registry)
-        self.files = FileService(self.telemetry)
+        self.files = FileService(self.telemetry, self.registry)
         self.calendars = CalendarService(store, self.registry)
         self.resources = ResourceService(store)
+        self.registry_files = RegistryFileService(self.registry, self.resources)
         self.orders = WorkOrderService(store, self.registry)
         self.notifications = NotificationService(settings, store, store, self.registry)
         self.alarms = AlarmService(
@@ -56,11 +63,20 @@ class Platform:
         )
         self.telemetry.on_readings(self.alarms.on_readings)
         self.orders.on_done(self.alarms.work_done)
+        self.events = EventService(store, self.registry)
+        self.event_files = EventFileService(self.events, self.registry)
         self.forecasts = ForecastService(store, store, self.registry, self.alarms)
         self.training = TrainingService(
-            settings.artifacts_dir, store, store, self.registry, self.orders, self.forecasts
+            settings, store, store, self.registry, self.events, self.forecasts
         )
         self.scoring = ScoringService(store, self.registry, self.forecasts, db=settings.db)
+        self.reliability = ReliabilityService(
+            self.events, self.registry, store, self.training, self.forecasts
+        )
+        self.backtests = BacktestService(settings, store, store, self.registry, self.training)
+        self.fleet_forecasts = FleetForecastService(
+            store, self.registry, self.forecasts, self.scoring, self.reliability
+        )
         self.planning = PlanningService(
             store, self.registry, self.calendars, self.resources, self.orders
         )

@@ -313,14 +313,27 @@ class TelemetryService:
         )
 
     def purge_quarantine(
-        self, p: Principal, older_than_days: float | None = None, customer_id: str | None = None
+        self,
+        p: Principal,
+        older_than_days: float | None = None,
+        customer_id: str | None = None,
+        *,
+        source: str | None = None,
+        before: datetime | None = None,
+        asset_id: str | None = None,
     ) -> int:
-        """Drop rejected records older than ``older_than_days`` (default: the retention
-        setting), everyone's or one customer's (manufacturer only); returns how many."""
-        p.require_manufacturer()
-        days = (
-            self.settings.quarantine_retention_days if older_than_days is None else older_than_days
-        )
+        """Delete rejected records (the manufacturer's: the quarantine is the record of what was
+        refused) by source, receipt time, asset or customer, the filters given all applying;
+        with none of source, before or asset: those older than ``older_than_days`` (default:
+        the retention setting). Returns how many went."""
+        p.require_manufacturer("the quarantine is purged by the manufacturer")
+        if source is None and before is None and asset_id is None:
+            days = (
+                self.settings.quarantine_retention_days
+                if older_than_days is None
+                else older_than_days
+            )
+            before = datetime.now(UTC) - timedelta(days=days)
         return self._quarantine.purge_quarantine(
-            datetime.now(UTC) - timedelta(days=days), customer_id
+            source=source, before=before, asset_id=asset_id, customer_id=customer_id
         )

@@ -20,55 +20,85 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prognos.analytics.life_events import Life
+from prognos.config import Settings
 from prognos.domain import Asset, Principal
 from prognos.errors import ModelError
+from prognos.service.events import EventService
 from prognos.service.forecasts import ForecastService
 from prognos.service.frames import asset_frame, setting_channels
 from prognos.service.registry import RegistryService
-from prognos.service.workorders import WorkOrderService
+from prognos.service.training_data import in_window, life_table
 from prognos.store.ports import ForecastsPort, ReadingsPort
 
 Progress = Callable[[str, int, int], None]
 
 
+def rul_model(settings: list[str], sensors: list[str], params: dict[str, Any], seed: int):
+    """The sensor RUL model ``train`` fits (and a backtest refits per fold)."""
+    from prognos.analytics.rul import RulEstimator, SensorRulModel
+
+    return SensorRulModel(
+        unit_col="unit",
+        time_col="cycle",
+        settings=settings,
+        sensors=sensors,
+        estimator=RulEstimator(**params) if params else None,
+        random_state=seed,
+    )
+
+
 class TrainingService:
     def __init__(
         self,
-        artifacts_dir: Path,
+        settings: Settings,
         readings: ReadingsPort,
         models: ForecastsPort,
         registry: RegistryService,
-        orders: WorkOrderService,
+        events: EventService,
         forecasts: ForecastService,
     ):
-        self._artifacts_dir = artifacts_dir
+        self._settings = settings
+        self._artifacts_dir = settings.artifacts_dir
         self._readings = readings
         self._models = models
         self._registry = registry
-        self._orders = orders
+        self._events = events
         self._forecasts = forecasts
 
     def _assets_of(self, type_id: str) -> dict[str, Asset]:
         return {a.id: a for a in self._registry.snapshot().assets.values() if a.type_id == type_id}
 
-    def failure_lives(self, p: Principal, type_id: str) -> dict[str, tuple[datetime, float]]:
-        """Labelled failures of assets of this type: life id -> (life start, age at failure).
+    def failure_lives(
+        self,
+        p: Principal,
+        type_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Life]:
+        """Labelled run-to-failure lives of assets of this type (events without a component:
+        the asset's own failures), ending inside [since, until]. Each replacement or failure
+        starts a new life, so an asset that failed twice gives two."""
+        p.require_manufacturer("models are trained by the manufacturer")
+        lives = self._events.lives(p, type_id)
+        return in_window([x for x in lives if x.failed and x.component is None], since, until)
 
-        A life id is the asset id, suffixed with the failure's date when an asset failed more than
-        once (each replacement starts a new life).
-        """
-        assets = self._assets_of(type_id)
-        out: dict[str, tuple[datetime, float]] = {}
-        for ev in self._orders.failures(p):
-            a = assets.get(ev["asset_id"])
-            if a is None or ev.get("age") is None:
-                continue
-            start = (
-                datetime.fromisoformat(ev["life_start"]) if ev.get("life_start") else a.installed_at
-            )
-            life = a.id if a.id not in out else f"{a.id}@{ev['at'][:10]}"
-            out[life] = (start, float(ev["age"]))
-        return out
+    def save_artifact(
+        self, p: Principal, key: str, model_id: str, model: Any, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Store a fitted model under ``key`` (a type id, ``TYPE:health``, ``TYPE:reliability``);
+        a copy is written to the artefacts folder to look at."""
+        p.require_manufacturer("models are trained by the manufacturer")
+        type_id = key.split(":")[0]
+        folder = Path(self._artifacts_dir) / type_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{model_id}.pkl"
+        artifact = pickle.dumps(model)
+        path.write_bytes(artifact)  # a copy to look at; the database keeps the one that loads
+        body = {**body, "path": str(path.resolve())}
+        body["version"] = self._models.save_model(model_id, key, body, artifact)
+        self._forecasts.invalidate(key)
+        return {**body, "id": model_id}
 
     def train(
         self,
@@ -78,35 +108,41 @@ class TrainingService:
         validation_share: float = 0.2,
         random_state: int = 0,
         estimator_params: dict[str, Any] | None = None,
+        min_lives: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         progress: Progress | None = None,
     ) -> dict[str, Any]:
         """Fit a sensor RUL model for ``type_id`` from stored run-to-failure histories; store the artefact."""
 
-        from prognos.analytics.rul import MODEL_NAME, RulEstimator, SensorRulModel
+        from prognos.analytics.rul import MODEL_NAME
 
         p.require_manufacturer("models are trained by the manufacturer")
         t = self._registry.asset_type(p, type_id)
-        labels = self.failure_lives(p, type_id)
-        if len(labels) < 5:
+        need = self._settings.min_lives if min_lives is None else min_lives
+        lives = self.failure_lives(p, type_id, since, until)
+        if len(lives) < need:
             raise ModelError(
-                f"asset type {type_id!r} has {len(labels)} run-to-failure histories; at least 5 are needed",
-                hint="load some (prognos ingest cmapss) or record failures through work-order findings",
+                f"asset type {type_id!r} has {len(lives)} labelled run-to-failure "
+                f"{'life' if len(lives) == 1 else 'lives'}; a sensor RUL model needs at least "
+                f"{need}",
+                hint="load failures with `prognos events load` (or record them through work-"
+                "order findings); with fewer, `prognos reliability fit` forecasts from the "
+                "events alone (PROGNOS_MIN_LIVES / --min-lives sets the minimum)",
             )
-        frames = []
-        assets = self._assets_of(type_id)
-        for i, life in enumerate(sorted(labels)):
-            start, age = labels[life]
-            f = asset_frame(self._readings, assets[life.split("@")[0]], t, start=start)
-            if not f.empty:
-                f = f[f["cycle"] <= age].assign(unit=life)
-                f["rul"] = age - f["cycle"]
-                frames.append(f)
-            if progress:
-                progress("reading histories", i + 1, len(labels))
-        data = pd.concat(frames, ignore_index=True)
-        settings = [c for c in setting_channels(t) if c in data.columns]
-        sensors = [c for c in data.columns if c not in {"unit", "cycle", "rul", *settings}]
-
+        if progress:
+            progress("reading histories", 0, 1)
+        table = life_table(self._readings, self._assets_of(type_id), t, lives)
+        if progress:
+            progress("reading histories", 1, 1)
+        if len(table.lives) < need:
+            raise ModelError(
+                f"asset type {type_id!r}: only {len(table.lives)} of {len(lives)} lives have "
+                f"readings on the channels most lives report; {need} are needed",
+                hint=f"left out: {table.left_out()}",
+            )
+        params = estimator_params if estimator_params is not None else self._settings.rul_params
+        data = table.data
         rng = np.random.default_rng(random_state)
         units = np.array(sorted(data["unit"].unique()))
         held = set(
@@ -115,14 +151,7 @@ class TrainingService:
         tr, va = data[~data["unit"].isin(held)], data[data["unit"].isin(held)]
 
         def make():
-            return SensorRulModel(
-                unit_col="unit",
-                time_col="cycle",
-                settings=settings,
-                sensors=sensors,
-                estimator=RulEstimator(**estimator_params) if estimator_params else None,
-                random_state=random_state,
-            )
+            return rul_model(table.settings, table.sensors, params, random_state)
 
         t0 = time.perf_counter()
         # two steps, each its own bar that fills when it ends (a bar per step name)
@@ -137,38 +166,35 @@ class TrainingService:
         if progress:
             progress("training on all units", 1, 1)
         seconds = time.perf_counter() - t0
-
         model_id = f"{type_id}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-        folder = Path(self._artifacts_dir) / type_id
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{model_id}.pkl"
-        artifact = pickle.dumps(model)
-        path.write_bytes(artifact)  # a copy to look at; the database keeps the one that loads
-        times = [self._readings.telemetry_span(life.split("@")[0]) for life in labels]
         body = {
             "model": MODEL_NAME,
-            "path": str(path.resolve()),
             "units": len(units),
             "rows": len(data),
-            "settings": settings,
-            "sensors": sensors,
+            "settings": table.settings,
+            "sensors": table.sensors,
+            "left_out": table.left_out(),
+            "min_lives": need,
+            "window": {
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+            },
+            "estimator_params": params,
             "train_seconds": round(seconds, 2),
-            "data_start": min(s[0] for s in times if s[0]).isoformat(),
-            "data_end": max(s[1] for s in times if s[1]).isoformat(),
+            "data_start": min(x.start for x in table.lives).isoformat(),
+            "data_end": max(x.end for x in table.lives).isoformat(),
             "metrics": metrics,
             "time_unit": t.time_unit.value,
         }
-        body["version"] = self._models.save_model(model_id, type_id, body, artifact)
-        self._forecasts.invalidate(type_id)
-        return {**body, "id": model_id}
+        return self.save_artifact(p, type_id, model_id, model, body)
 
     @staticmethod
     def _validate(model, va: pd.DataFrame, rng: np.random.Generator) -> dict[str, float]:
         """RMSE and 90 % coverage at random truncation points of held-out units (the test situation)."""
         rows = []
         for _unit, g in va.groupby("unit"):
-            n = len(g)
-            for cut in rng.integers(max(5, n // 10), n + 1, size=3):
+            n = len(g)  # a life may be shorter than five rows (tabular sets, short runs)
+            for cut in rng.integers(min(max(5, n // 10), n), n + 1, size=3):
                 h = g.iloc[:cut]
                 rows.append(
                     (
@@ -194,47 +220,75 @@ class TrainingService:
         type_id: str,
         healthy_share: float = 0.25,
         progress: Progress | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> dict[str, Any]:
-        """Fit a health model on the first ``healthy_share`` of every asset's life of this type.
+        """Fit a health model on the first ``healthy_share`` of every asset's life of this type
+        (readings inside [since, until] only), on the channels most assets report.
 
         Early life is the closest thing to "known healthy" that telemetry alone gives; assets with a
         labelled failure contribute their early cycles too.
         """
-
-        from prognos.analytics.health import HealthModel
 
         p.require_manufacturer("models are trained by the manufacturer")
         t = self._registry.asset_type(p, type_id)
         assets = list(self._assets_of(type_id).values())
         frames = []
         for i, a in enumerate(assets):
-            f = asset_frame(self._readings, a, t)
-            if len(f) >= 10:
-                frames.append(f.iloc[: max(5, int(len(f) * healthy_share))])
+            start = max(a.installed_at, since) if since else None
+            f = asset_frame(self._readings, a, t, start=start, end=until)
+            frames += early_life([f], healthy_share)
             if progress:
                 progress("reading early life for health", i + 1, len(assets))
         if not frames:
             raise ModelError(
                 f"no telemetry for assets of type {type_id!r} to learn healthy behaviour from"
             )
-        data = pd.concat(frames, ignore_index=True).drop(columns=["unit", "cycle"])
-        settings = [c for c in setting_channels(t) if c in data.columns]
-        channels = [c for c in data.columns if c not in settings and data[c].std() > 1e-9]
-        model = HealthModel(settings=settings).fit(data[settings + channels])
+        model, body = fit_health(frames, t)
         model_id = f"{type_id}-health-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         folder = Path(self._artifacts_dir) / type_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{model_id}.pkl"
         artifact = pickle.dumps(model)
         path.write_bytes(artifact)  # a copy to look at; the database keeps the one that loads
-        body = {
-            "model": "health-robust-mahalanobis",
-            "path": str(path.resolve()),
-            "rows": len(data),
-            "channels": channels,
-            "settings": settings,
-            "assets": len(frames),
-        }
+        body = {"model": "health-robust-mahalanobis", "path": str(path.resolve()), **body}
         body["version"] = self._models.save_model(model_id, f"{type_id}:health", body, artifact)
         self._forecasts.invalidate(f"{type_id}:health")
         return {**body, "id": model_id}
+
+
+def early_life(frames: list[pd.DataFrame], healthy_share: float = 0.25) -> list[pd.DataFrame]:
+    """The first ``healthy_share`` of each life frame long enough to have one (10 rows)."""
+    return [f.iloc[: max(5, int(len(f) * healthy_share))] for f in frames if len(f) >= 10]
+
+
+def fit_health(frames: list[pd.DataFrame], t) -> tuple[Any, dict[str, Any]]:
+    """A health model fitted on early-life frames of a type, and its card (without an id)."""
+    from prognos.analytics.health import HealthModel
+
+    frames, left_out = _majority_channels(frames)
+    data = pd.concat(frames, ignore_index=True).drop(columns=["unit", "cycle"])
+    settings = [c for c in setting_channels(t) if c in data.columns]
+    channels = [c for c in data.columns if c not in settings and data[c].std() > 1e-9]
+    model = HealthModel(settings=settings).fit(data[settings + channels])
+    body = {
+        "rows": len(data),
+        "channels": channels,
+        "settings": settings,
+        "assets": len(frames),
+        "left_out": left_out,
+    }
+    return model, body
+
+
+def _majority_channels(frames: list[pd.DataFrame]) -> tuple[list[pd.DataFrame], dict]:
+    """The frames on the channels more than half of them have; a frame lacking one is left out
+    (a model needs every column on every row), and both are named."""
+    counts = pd.Series([c for f in frames for c in f.columns]).value_counts()
+    keep = [c for c in frames[0].columns.union(counts.index) if counts.get(c, 0) > len(frames) / 2]
+    kept = [f[keep] for f in frames if all(c in f.columns for c in keep)]
+    lacking = sorted(
+        {str(f["unit"].iloc[0]) for f in frames if not all(c in f.columns for c in keep)}
+    )
+    dropped = sorted(set(counts.index) - set(keep))
+    return kept, {"channels": dropped, "assets": lacking}

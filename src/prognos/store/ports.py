@@ -132,7 +132,15 @@ class QuarantinePort(Protocol):
     def trim_quarantine(
         self, customer_id: str | None, keep: int, before: datetime | None
     ) -> int: ...
-    def purge_quarantine(self, before: datetime, customer_id: str | None = None) -> int: ...
+    def purge_quarantine(
+        self,
+        source: str | None = None,
+        before: datetime | None = None,
+        asset_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> int:
+        """Delete the rejected records matching every filter given; how many went."""
+        ...
 
 
 class KeysPort(Protocol):

@@ -129,6 +129,26 @@ class QuarantineSql(SqlBase):
             out.append(d)
         return out
 
+    def purge_quarantine(self, source=None, before=None, asset_id=None, customer_id=None) -> int:
+        where, params = [], []
+        if customer_id is not None:
+            where.append("customer_id = ?")
+            params.append(customer_id)
+        if source is not None:
+            where.append("source = ?")
+            params.append(source)
+        if before is not None:
+            where.append("received_at < ?")
+            params.append(to_naive_utc(before))
+        if asset_id is not None:
+            where.append("asset_id = ?")
+            params.append(asset_id)
+        cond = " WHERE " + " AND ".join(where) if where else ""
+        n = int(self._rows(f"SELECT count(*) FROM quarantine{cond}", params)[0][0])
+        if n:
+            self._exec(f"DELETE FROM quarantine{cond}", params)
+        return n
+
     def count_quarantine(self, customer_id: str | None = None) -> int:
         if customer_id is None:
             return int(self._rows("SELECT count(*) FROM quarantine")[0][0])
@@ -163,15 +183,3 @@ class QuarantineSql(SqlBase):
             )
             cur.execute(self._sql(f"SELECT count(*) FROM quarantine WHERE {who}"), params)
             return before_n - int(cur.fetchall()[0][0])
-
-    def purge_quarantine(self, before: datetime, customer_id: str | None = None) -> int:
-        """Drop rows received before ``before`` (of one customer, or everyone's); returns how many."""
-        sql, params = "DELETE FROM quarantine WHERE received_at < ?", [to_naive_utc(before)]
-        if customer_id is not None:
-            sql, params = sql + " AND customer_id = ?", [*params, customer_id]
-        with self._cursor() as cur:
-            cur.execute(self._sql("SELECT count(*) FROM quarantine"))
-            n0 = int(cur.fetchall()[0][0])
-            cur.execute(self._sql(sql), params)
-            cur.execute(self._sql("SELECT count(*) FROM quarantine"))
-            return n0 - int(cur.fetchall()[0][0])

@@ -85,6 +85,16 @@ def health(request: Request, asset_id: str, viewer: Viewer):
         return _error(e)
 
 
+@router.get("/panel/data/assets/{asset_id}/backtest")
+def backtest(request: Request, asset_id: str, viewer: Viewer):
+    try:
+        return JSONResponse(
+            asset_views.backtest_chart(panel_of(request).platform, viewer, asset_id)
+        )
+    except PrognosError as e:
+        return _error(e)
+
+
 def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
 

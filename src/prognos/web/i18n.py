@@ -234,4 +234,6 @@ def js_strings(lang: str) -> dict[str, Any]:
             "p25_p75": _("P25–P75"),
         },
         "zoom_help": _("Drag across a chart to zoom; double-click to zoom out."),
+        "bt_forecast": _("forecast remaining life"),
+        "bt_truth": _("true remaining life"),
     }

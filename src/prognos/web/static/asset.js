@@ -170,6 +170,20 @@
     });
   }
 
+  /* The backtest's replay: forecast remaining life with its P10-P90 band, the truth, health. */
+  function drawBacktest() {
+    var host = document.getElementById("backtest-chart");
+    if (!host) return Promise.resolve();
+    return getJSON(url(asset) + "/backtest").then(function (d) {
+      if (!d.ts.length) { C.empty(host, T.no_forecast); return; }
+      var unit = (T.units || {})[d.time_unit] || d.time_unit || "";
+      var lines = [{ label: T.bt_forecast, ts: d.ts, mean: d.p50, min: d.p10, max: d.p90, minLabel: "P10", maxLabel: "P90", unit: unit }];
+      if (d.rul_true) lines.push({ label: T.bt_truth, ts: d.ts, mean: d.rul_true, unit: unit, color: "#0f172a" });
+      if (d.health.some(function (v) { return v != null; })) lines.push({ label: T.health, ts: d.ts, mean: d.health, unit: "/100", scale: "h", color: "#16a34a" });
+      C.timeSeries(host, { lines: lines, file: asset + "_backtest", height: 240 });
+    });
+  }
+
   /* Coalesce bursts of readings into at most one refetch per second. */
   function scheduleSensors() {
     if (pending) return;
@@ -263,7 +277,7 @@
       var h = document.getElementById(id);
       if (h && state.win) C.setWindow(h, state.win[0], state.win[1]);
     });
-    return drawSensors();
+    return Promise.all([drawSensors(), drawBacktest().catch(function () { return null; })]);
   }).then(function () { box.dataset.ready = "1"; });
   connect();
 })();

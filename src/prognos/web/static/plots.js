@@ -8,7 +8,8 @@
   function secs(isoList) { return isoList.map(function (t) { return Date.parse(t) / 1000; }); }
 
   /* Sensor readings. spec.lines: [{label, ts, mean, min?, max?, unit, scale?}]; a line with
-     min and max gets its band. spec.limits: [{kind, value, text, scale?}]. */
+     min and max gets its band (minLabel, maxLabel name its edges where they are not min and
+     max). spec.limits: [{kind, value, text, scale?}]. */
   function timeSeries(host, spec) {
     var f = K.frame(host, spec);
     var tables = [], series = [{ label: T.time_utc || "time (UTC)", value: function (u, v) { return v == null ? "–" : K.isoMinute(v); } }];
@@ -24,8 +25,8 @@
       if (ln.min && ln.max) {
         t.push(ln.min, ln.max);
         var n = series.length;
-        series.push({ label: T.min || "min", stroke: "rgba(0,0,0,0)", scale: sc, value: fmt, spanGaps: true, points: { show: false } });
-        series.push({ label: T.max || "max", stroke: "rgba(0,0,0,0)", scale: sc, value: fmt, spanGaps: true, points: { show: false } });
+        series.push({ label: ln.minLabel || T.min || "min", stroke: "rgba(0,0,0,0)", scale: sc, value: fmt, spanGaps: true, points: { show: false } });
+        series.push({ label: ln.maxLabel || T.max || "max", stroke: "rgba(0,0,0,0)", scale: sc, value: fmt, spanGaps: true, points: { show: false } });
         bands.push({ series: [n + 1, n], fill: hexAlpha(color, 0.16) });
         scales[sc].arrays.push(ln.min, ln.max);
       }

@@ -90,6 +90,7 @@ def asset_view(platform: Platform, p: Principal, asset_id: str) -> dict[str, Any
         "drivers": drivers,
         "channels": channels,
         "default_channels": default,
+        "backtest": platform.backtests.of_asset(p, asset_id),
     }
 
 
@@ -219,3 +220,11 @@ def _fan_quantiles(body: dict[str, Any]) -> dict[str, float]:
         return {f"{lv:g}": round(stored[lv], 4) for lv in FAN_LEVELS}
     f = FailureForecast.from_dict(body)
     return {f"{lv:g}": round(f.quantile(lv), 4) for lv in FAN_LEVELS}
+
+
+def backtest_chart(platform: Platform, p: Principal, asset_id: str) -> dict[str, Any]:
+    """The asset's backtest replay (``prognos backtest``): the remaining life the models gave at
+    each moment with their 80 % interval, the true remaining life, the health score."""
+    r = platform.backtests.of_asset(p, asset_id) or {}
+    keys = ("ts", "p10", "p50", "p90", "rul_true", "health", "failed_at", "time_unit")
+    return {"asset_id": asset_id, **{k: r.get(k) for k in keys}, "ts": r.get("ts") or []}
