@@ -109,6 +109,40 @@ class Settings(BaseSettings):
         description="Seconds between forecast refreshes for assets that received readings "
         "(0 turns the in-server refresh off).",
     )
+    offline_after_intervals: float = Field(
+        6.0,
+        ge=1,
+        description="An in-service asset silent for this many of its type's expected sampling "
+        "intervals (declared `sample_interval_s`, else learned from readings) is offline.",
+    )
+    plan_interval: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds between the planner's checks in `prognos serve` for a reason to "
+        "re-plan (forecasts moved, a work order completed or was cancelled, calendars, crews, "
+        "parts, costs or the installed base changed, the plan is PROGNOS_PLAN_EVERY_HOURS old); "
+        "0 turns continuous planning off. One server of several plans.",
+    )
+    plan_horizon_days: int = Field(
+        56, ge=1, le=365, description="Days ahead the continuous planner plans (rolling)."
+    )
+    plan_time_limit: float = Field(
+        10.0, gt=0, description="Seconds the continuous planner's solver may take per plan."
+    )
+    plan_trigger_probability: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="A forecast moved materially when an asset's probability of failing within "
+        "7, 14 or 28 operating days or the horizon changed by at least this: the plan is made "
+        "again.",
+    )
+    plan_every_hours: float = Field(
+        24.0,
+        gt=0,
+        description="The plan is made again at least this often, in hours of data time, so the "
+        "horizon rolls on.",
+    )
     compact_hour: int = Field(
         3,
         ge=-1,

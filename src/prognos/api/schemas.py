@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prognos.domain import Asset, AssetType
+from prognos.domain import Asset, AssetType, Lifecycle
 from prognos.domain.alarms import Alarm, AlarmRules
 from prognos.domain.notifications import Targets
 from prognos.domain.planning import Plan
@@ -47,14 +47,32 @@ class PlatformStatus(BaseModel):
 
 
 # -- registry ------------------------------------------------------------------------------------
+class AssetState(Asset):
+    """An asset with where it stands now."""
+
+    state: Lifecycle = Field(
+        description="in_service; offline (silent for PROGNOS_OFFLINE_AFTER_INTERVALS expected "
+        "sampling intervals); retired (kept with its history, out of live KPIs, alarms, plans)"
+    )
+    last_seen: datetime | None = Field(None, description="time of its newest reading")
+    offline_after_s: float | None = Field(
+        None, description="seconds of silence after which it counts as offline"
+    )
+
+
 class AssetPage(BaseModel):
     total: int
     limit: int
     offset: int
-    items: list[Asset]
+    items: list[AssetState]
 
 
-class AssetDetail(Asset):
+class LifecycleChange(BaseModel):
+    state: Literal["in_service", "retired"]
+    at: datetime | None = Field(None, description="when it was retired (default: now)")
+
+
+class AssetDetail(AssetState):
     type: AssetType
     components: list[str] = Field(description="ids of the assets fitted into this one")
 
@@ -183,6 +201,7 @@ class PlanReply(BaseModel):
     moved: list[str]
     cancelled: list[str]
     committed: bool
+    now: str | None = Field(None, description="the moment planned from (the data clock)")
 
 
 class Event(Open):

@@ -12,14 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prognos.domain import FailureForecast, Principal
-from prognos.domain.planning import PlanAsset
+from prognos.domain.planning import PlanAsset, WorkOrderStatus
 from prognos.errors import ValidationFailed
 from prognos.planning.replan import replan
 from prognos.service.calendars import CalendarService
+from prognos.service.lifecycle import LifecycleService
+from prognos.service.plan_triggers import ORDER_KIND, RESOURCE_KINDS, PlanInputs, risk_vector
 from prognos.service.registry import RegistryService
 from prognos.service.resources import OWN, ResourceService
-from prognos.service.workorders import WorkOrderService
-from prognos.store.ports import ForecastsPort
+from prognos.service.workorders import FINAL, WorkOrderService
+from prognos.store.ports import DocumentsPort, ForecastsPort, StampsPort
 
 HOURS_PER_OPERATING_DAY = 16.0  # the planner counts usage in operating days (two shifts)
 
@@ -45,12 +47,18 @@ class PlanningService:
         calendars: CalendarService,
         resources: ResourceService,
         orders: WorkOrderService,
+        lifecycle: LifecycleService,
+        documents: DocumentsPort,
+        stamps: StampsPort,
     ):
         self._forecasts = forecasts
         self._registry = registry
         self._calendars = calendars
         self._resources = resources
         self._orders = orders
+        self._lifecycle = lifecycle
+        self._docs = documents
+        self._stamps = stamps
 
     def inputs(self, p: Principal) -> dict[str, Any]:
         """Everything the planner needs, as the platform knows it now."""
@@ -62,7 +70,8 @@ class PlanningService:
         assets = []
         for a in self._registry.snapshot().assets.values():
             if (
-                a.id in forecasts
+                not a.retired
+                and a.id in forecasts
                 and a.site_id in calendars
                 and (a.type_id in costs or a.id in costs)
             ):
@@ -85,6 +94,32 @@ class PlanningService:
             "travel": self._resources.travel(p),
         }
 
+    def snapshot(
+        self, p: Principal, horizon_days: int, before: PlanInputs | None = None
+    ) -> PlanInputs:
+        """What the plan depends on now, cheaply (``plan_triggers``): forecasts are read again
+        only when their stamp moved since ``before``."""
+        p.require_manufacturer(OWN)
+        stamp = self._forecasts.forecasts_stamp()
+        docs = self._docs.documents_stamp([*RESOURCE_KINDS, ORDER_KIND])
+        now = PlanInputs(
+            clock=self._lifecycle.data_clock(datetime.now(UTC)),
+            documents=docs,
+            orders=self._docs.count_documents(ORDER_KIND),
+            registry=str(self._stamps.stamp("registry")),
+            forecasts_stamp=stamp,
+        )
+        if before is not None and before.forecasts_stamp == stamp:
+            now.risk = before.risk
+            return now
+        assets = self._registry.snapshot().assets
+        now.risk = {
+            k: risk_vector(in_operating_days(f), horizon_days)
+            for k, f in self._forecasts.latest_forecasts().items()
+            if k in assets and not assets[k].retired
+        }
+        return now
+
     def plan(
         self,
         p: Principal,
@@ -94,10 +129,12 @@ class PlanningService:
         now: datetime | None = None,
         commit: bool = True,
     ) -> dict[str, Any]:
-        """Plan (or re-plan) every asset; with ``commit`` the work orders are created, moved,
-        cancelled."""
+        """Plan (or re-plan) every asset from ``now`` (default: the data clock, the newest
+        reading's time: see ``LifecycleService``); with ``commit`` the work orders are created,
+        moved, cancelled. Open orders of retired assets are cancelled; those of assets the plan
+        cannot see (no forecast, calendar or cost model) are left as they are."""
         p.require_manufacturer(OWN)
-        now = now or datetime.now(UTC)
+        now = now or self._lifecycle.data_clock(datetime.now(UTC))
         inp = self.inputs(p)
         if not inp["assets"]:
             raise ValidationFailed(
@@ -110,8 +147,16 @@ class PlanningService:
             raise ValidationFailed(
                 "no service crews: the plan needs at least one", hint="PUT /api/v1/crews/{id}"
             )
+        snap = self._registry.snapshot().assets
+        planned = {a.asset_id for a in inp["assets"]}
+        orders = sorted(self._orders.list_orders(p), key=lambda o: o.id)
+        gone = [
+            o.transition(WorkOrderStatus.cancelled, now)
+            for o in orders
+            if o.status not in FINAL and o.asset_id in snap and snap[o.asset_id].retired
+        ]
         result = replan(
-            sorted(self._orders.list_orders(p), key=lambda o: o.id),
+            [o for o in orders if o.asset_id in planned],
             inp["forecasts"],
             inp["assets"],
             inp["calendars"],
@@ -125,11 +170,12 @@ class PlanningService:
         )
         if commit:
             changed = set(result.created) | set(result.moved) | set(result.cancelled)
-            self._orders.save_many(p, [o for o in result.orders if o.id in changed])
+            self._orders.save_many(p, [o for o in result.orders if o.id in changed] + gone)
         return {
             "plan": result.plan.as_dict(),
             "created": result.created,
             "moved": result.moved,
-            "cancelled": result.cancelled,
+            "cancelled": result.cancelled + [o.id for o in gone],
             "committed": commit,
+            "now": now.isoformat(),
         }

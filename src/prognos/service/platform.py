@@ -21,6 +21,7 @@ from prognos.service.files import FileService
 from prognos.service.fleet import FleetService
 from prognos.service.forecasts import ForecastService
 from prognos.service.keys import KeyService
+from prognos.service.lifecycle import LifecycleService
 from prognos.service.notifications import NotificationService
 from prognos.service.planning import PlanningService
 from prognos.service.registry import RegistryService
@@ -45,6 +46,7 @@ class Platform:
             store, store, AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window)
         )
         self.registry = RegistryService(store, store)
+        self.lifecycle = LifecycleService(store, self.registry, settings.offline_after_intervals)
         self.telemetry = TelemetryService(settings, store, store, self.registry)
         self.files = FileService(self.telemetry)
         self.calendars = CalendarService(store, self.registry)
@@ -62,10 +64,17 @@ class Platform:
         )
         self.scoring = ScoringService(store, self.registry, self.forecasts, db=settings.db)
         self.planning = PlanningService(
-            store, self.registry, self.calendars, self.resources, self.orders
+            store,
+            self.registry,
+            self.calendars,
+            self.resources,
+            self.orders,
+            self.lifecycle,
+            store,
+            store,
         )
         self.state = StateService(store)
-        self.fleet = FleetService(store, self.registry)
+        self.fleet = FleetService(store, self.registry, self.lifecycle)
         self.cluster = ClusterService(store, store, store, settings.heartbeat_interval)
 
     @property
