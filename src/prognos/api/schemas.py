@@ -166,6 +166,12 @@ class HealthOut(BaseModel):
     score: float = Field(description="0 (failing) to 100 (as healthy as its baseline)")
     drivers: dict[str, float]
     anomalies: dict[str, float]
+    extra: dict[str, Any] = Field(
+        default_factory=dict,
+        description="how the score came about: the anomaly model's own score, the failure "
+        "forecast's probability within the horizon and the rule that reconciled them, the "
+        "baseline (docs/health.md)",
+    )
     history: list[HealthPoint] | None = None
 
 

@@ -95,6 +95,7 @@ class ForecastsSql(SqlBase):
             score=float(d["score"]),
             drivers=d.get("drivers") or {},
             anomalies=d.get("anomalies") or {},
+            extra=d.get("extra") or {},
         )
 
     def latest_health(self, asset_id: str) -> HealthScore | None:
