@@ -143,6 +143,75 @@ class Settings(BaseSettings):
         description="The plan is made again at least this often, in hours of data time, so the "
         "horizon rolls on.",
     )
+    health_baseline_rows: int = Field(
+        50,
+        ge=5,
+        description="Readings at the start of each life (installation or part replacement) that "
+        "make the asset's own healthy baseline (docs/health.md).",
+    )
+    health_min_baseline_rows: int = Field(
+        10,
+        ge=2,
+        description="Fewest settled readings for an asset's own baseline (per regime); until a "
+        "new life has them, the type's baseline of a new part stands in.",
+    )
+    health_settle_rows: int = Field(
+        2,
+        ge=0,
+        description="Readings left out of health after each change of operating regime (a "
+        "shift start, a new flight condition).",
+    )
+    health_z_threshold: float = Field(
+        4.0,
+        gt=0,
+        description="A channel whose recent mean z-score against its baseline reaches this is "
+        "an anomaly.",
+    )
+    health_detector: str = Field(
+        "auto",
+        pattern="^(auto|robust-z|pca-reconstruction)$",
+        description="Anomaly model of health: `robust-z` (Mahalanobis distance of robust "
+        "z-scores), `pca-reconstruction`, or `auto` (chosen by validation on failed lives).",
+    )
+    health_horizon_days: float = Field(
+        30.0,
+        gt=0,
+        description="Horizon of the rule that keeps health consistent with the failure "
+        "forecast: P(failure within it) decides the band health may take.",
+    )
+    health_p_negligible: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="At or below this probability of failure within the horizon, health is "
+        "never critical.",
+    )
+    health_p_imminent: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="At or above this probability of failure within the horizon, health is "
+        "critical.",
+    )
+
+    def health_params(self) -> dict:
+        """The health model's settings (``health_fit.fit_health``'s; ``rule``: the fields of
+        ``health_rule.RuleParams``)."""
+        params: dict = {
+            "baseline_rows": self.health_baseline_rows,
+            "min_baseline_rows": self.health_min_baseline_rows,
+            "settle_rows": self.health_settle_rows,
+            "z_threshold": self.health_z_threshold,
+            "rule": {
+                "horizon_days": self.health_horizon_days,
+                "p_negligible": self.health_p_negligible,
+                "p_imminent": self.health_p_imminent,
+            },
+        }
+        if self.health_detector != "auto":
+            params.update(detector=self.health_detector, choose=False)
+        return params
+
     compact_hour: int = Field(
         3,
         ge=-1,

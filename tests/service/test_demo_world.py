@@ -167,7 +167,8 @@ def test_the_simulator_continues_each_history_in_process_and_stops(world):
     live = [
         f
         for f in p.store.list_documents("event", status="failure")
-        if str(f.get("work_order", "")).endswith("-repair") and datetime.fromisoformat(f["at"]) > end
+        if str(f.get("work_order", "")).endswith("-repair")
+        and datetime.fromisoformat(f["at"]) > end
     ]
     assert len(live) == st["failures"]
     for f in live:  # the broken part was replaced by a repair order: a new life, readings again

@@ -61,7 +61,8 @@ class ZScoreDetector(Detector):
 
     def fit(self, z: np.ndarray) -> ZScoreDetector:
         p = z.shape[1]
-        self.precision_ = LedoitWolf().fit(z).precision_ if len(z) > p + 1 else np.eye(p)
+        enough = p > 0 and len(z) > p + 1
+        self.precision_ = LedoitWolf().fit(z).precision_ if enough else np.eye(p)
         return self
 
     def distance(self, zbar: np.ndarray) -> np.ndarray:

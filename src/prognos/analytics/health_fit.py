@@ -39,20 +39,26 @@ def fit_health(
     end_share: float = 0.1,
     explained_z: float = 2.0,
     validation_share: float = 0.3,
+    choose: bool = True,
     random_state: int = 0,
     **params,
 ) -> HealthModel:
     """A ``HealthModel`` fitted from ``lives`` (frames of settings and channels, rows in time
-    order; ``failed[i]``: life ``i`` ended in a failure). ``params`` go to ``HealthModel``."""
+    order; ``failed[i]``: life ``i`` ended in a failure). ``params`` go to ``HealthModel``;
+    ``choose=False`` keeps its ``detector`` instead of choosing by validation."""
     model = HealthModel(
         settings=tuple(settings), baseline_rows=baseline_rows, random_state=random_state, **params
     )
-    lives = [lf for lf in lives if len(lf) >= model.min_baseline_rows]
+    kept = [
+        (lf, bool(f))
+        for lf, f in zip(lives, failed, strict=True)
+        if len(lf) >= model.min_baseline_rows
+    ]
+    lives, failed = [lf for lf, _ in kept], [f for _, f in kept]
     if not lives:
         raise ModelError(
             f"no life has {model.min_baseline_rows} readings to learn healthy behaviour from"
         )
-    failed = list(failed)[: len(lives)]
     pooled = pd.concat([lf.iloc[:baseline_rows] for lf in lives], ignore_index=True)
     values, s = model._split(pooled, reset=True)
     model.fit_shared(values, s)
@@ -60,7 +66,11 @@ def fit_health(
     explained = _explained(
         model, [p for p, f in zip(parts, failed, strict=False) if f], explained_z
     )
-    chosen, validation = _choose(model, parts, failed, validation_share, random_state)
+    chosen, validation = (
+        _choose(model, parts, failed, validation_share, random_state)
+        if choose
+        else (model.detector, {"note": f"detector {model.detector!r} set, not chosen"})
+    )
     healthy = np.vstack([p["healthy"] for p in parts])
     reference = np.vstack([p["reference"] for p in parts])
     model.set_detectors(healthy, reference, explained, chosen)

@@ -60,7 +60,13 @@ class Platform:
         self.orders.on_done(self.alarms.work_done)
         self.forecasts = ForecastService(store, store, self.registry, self.alarms)
         self.training = TrainingService(
-            settings.artifacts_dir, store, store, self.registry, self.orders, self.forecasts
+            settings.artifacts_dir,
+            store,
+            store,
+            self.registry,
+            self.orders,
+            self.forecasts,
+            settings.health_params(),
         )
         self.scoring = ScoringService(store, self.registry, self.forecasts, db=settings.db)
         self.planning = PlanningService(

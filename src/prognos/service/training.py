@@ -40,7 +40,9 @@ class TrainingService:
         registry: RegistryService,
         orders: WorkOrderService,
         forecasts: ForecastService,
+        health_params: dict[str, Any] | None = None,
     ):
+        self._health = {"baseline_rows": 50, **(health_params or {})}
         self._artifacts_dir = artifacts_dir
         self._readings = readings
         self._models = models
@@ -195,32 +197,61 @@ class TrainingService:
         healthy_share: float = 0.25,
         progress: Progress | None = None,
     ) -> dict[str, Any]:
-        """Fit a health model on the first ``healthy_share`` of every asset's life of this type.
+        """Fit a type's health model from its assets' lives (``health_fit.fit_health``).
 
-        Early life is the closest thing to "known healthy" that telemetry alone gives; assets with a
-        labelled failure contribute their early cycles too.
+        A life is one part's readings from installation to its failure (labelled failures:
+        run-to-failure histories, failures recorded through work orders) or to now (the current
+        life of each asset). The first ``baseline_rows`` readings of each life are its healthy
+        period. Failed lives validate the choice of anomaly detector and say which channels
+        drift with wear. ``healthy_share`` is kept for callers of before; the baseline is a
+        number of readings (``PROGNOS_HEALTH_BASELINE_ROWS``), not a share of a life.
         """
-
-        from prognos.analytics.health import HealthModel
+        from prognos.analytics.health_fit import fit_health
+        from prognos.analytics.health_rule import RuleParams
 
         p.require_manufacturer("models are trained by the manufacturer")
         t = self._registry.asset_type(p, type_id)
-        assets = list(self._assets_of(type_id).values())
-        frames = []
-        for i, a in enumerate(assets):
+        assets = self._assets_of(type_id)
+        labels = self.failure_lives(p, type_id)
+        lives: list[pd.DataFrame] = []
+        failed: list[bool] = []
+        ended = set()
+        for i, life in enumerate(sorted(labels)):
+            start, age = labels[life]
+            aid = life.split("@")[0]
+            f = asset_frame(self._readings, assets[aid], t, start=start)
+            if not f.empty:
+                lives.append(f[f["cycle"] <= age])
+                failed.append(True)
+                if start == assets[aid].installed_at:
+                    ended.add(aid)
+            if progress:
+                progress("reading lives for health", i + 1, len(labels))
+        for a in assets.values():  # current lives, not yet ended
+            if a.id in ended:
+                continue
             f = asset_frame(self._readings, a, t)
             if len(f) >= 10:
-                frames.append(f.iloc[: max(5, int(len(f) * healthy_share))])
-            if progress:
-                progress("reading early life for health", i + 1, len(assets))
-        if not frames:
+                lives.append(f)
+                failed.append(False)
+        lives = [lf.drop(columns=["unit", "cycle"]) for lf in lives]
+        if not lives:
             raise ModelError(
                 f"no telemetry for assets of type {type_id!r} to learn healthy behaviour from"
             )
-        data = pd.concat(frames, ignore_index=True).drop(columns=["unit", "cycle"])
-        settings = [c for c in setting_channels(t) if c in data.columns]
-        channels = [c for c in data.columns if c not in settings and data[c].std() > 1e-9]
-        model = HealthModel(settings=settings).fit(data[settings + channels])
+        columns = pd.concat([lf.iloc[:5] for lf in lives]).columns
+        settings = [c for c in setting_channels(t) if c in columns]
+        varies = pd.concat([lf.iloc[: self._health["baseline_rows"]] for lf in lives]).std()
+        channels = [c for c in columns if c not in settings and varies.get(c, 0.0) > 1e-9]
+        lives = [lf.reindex(columns=settings + channels).ffill().dropna() for lf in lives]
+        model = fit_health(
+            lives,
+            failed,
+            settings=settings,
+            random_state=0,
+            **{**self._health, "rule": RuleParams.of(self._health.get("rule"))},
+        )
+        data = lives
         model_id = f"{type_id}-health-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         folder = Path(self._artifacts_dir) / type_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -228,12 +259,17 @@ class TrainingService:
         artifact = pickle.dumps(model)
         path.write_bytes(artifact)  # a copy to look at; the database keeps the one that loads
         body = {
-            "model": "health-robust-mahalanobis",
+            "model": f"health-{model.detector}",
             "path": str(path.resolve()),
-            "rows": len(data),
-            "channels": channels,
+            "rows": int(sum(len(lf) for lf in data)),
+            "lives": len(data),
+            "failed_lives": int(sum(failed)),
+            "channels": list(model.channels_),
+            "dropped_channels": list(model.dropped_),
+            "explained_channels": list(model.explained_),
             "settings": settings,
-            "assets": len(frames),
+            "assets": len(assets),
+            "validation": model.validation_,
         }
         body["version"] = self._models.save_model(model_id, f"{type_id}:health", body, artifact)
         self._forecasts.invalidate(f"{type_id}:health")
