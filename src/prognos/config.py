@@ -174,7 +174,7 @@ class Settings(BaseSettings):
         "z-scores), `pca-reconstruction`, or `auto` (chosen by validation on failed lives).",
     )
     health_horizon_days: float = Field(
-        30.0,
+        14.0,
         gt=0,
         description="Horizon of the rule that keeps health consistent with the failure "
         "forecast: P(failure within it) decides the band health may take.",

@@ -10,9 +10,11 @@ With ``P`` the forecast's probability of failure within ``horizon_days`` (calend
   reads), and at least 40: "watch" at worst. Anomalies on explained channels are left out: wear
   the forecast has priced in is not news.
 * ``p_negligible < P < p_imminent``: the anomaly score of every channel, at most
-  ``70 - 30 (P - p_negligible) / (p_imminent - p_negligible)``: "watch" at best.
+  ``70 - 30 (P - p_negligible) / (p_imminent - p_negligible)``: "watch" at best. Anomalies on
+  explained channels are left out here too: the forecast's own probability (and its alarm
+  rule) speaks for that wear.
 * ``P >= p_imminent``: the anomaly score of every channel, at most
-  ``40 (1 - P) / (1 - p_imminent)``: "critical".
+  ``40 (1 - P) / (1 - p_imminent)``: "critical"; every anomaly is kept.
 
 Without a forecast the anomaly score of every channel stands alone. Bands (``service.fleet``):
 good >= 70 > watch >= 40 > critical. The rule is idempotent: it reads the anomaly model's own
@@ -33,7 +35,7 @@ _UNIT_SECONDS = {"hours": 3600.0, "days": 86400.0, "cycles": 86400.0}
 
 @dataclass(frozen=True)
 class RuleParams:
-    horizon_days: float = 30.0
+    horizon_days: float = 14.0
     p_negligible: float = 0.05
     p_imminent: float = 0.5
 
@@ -80,7 +82,11 @@ def consistent(h: HealthScore, f: FailureForecast | None) -> HealthScore:
         why = f"failure within {r.horizon_days:g} d negligible (P {p:.0%}): not critical"
     else:
         raw = float(x["anomaly_score"])
-        anomalies = every
+        explained = set(x.get("explained", []))
+        # wear the forecast reads is news only when the forecast says failure is imminent
+        anomalies = (
+            every if p >= r.p_imminent else {c: v for c, v in every.items() if c not in explained}
+        )
         why = (
             f"failure within {r.horizon_days:g} d imminent (P {p:.0%}): critical"
             if p >= r.p_imminent

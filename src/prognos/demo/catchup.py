@@ -109,6 +109,10 @@ def run_catch_up(
         clock=lambda: until,
         crews=SimulatedCrews(platform),
     )
+    # the alarm lifecycle's server clock follows simulated time (its normal periods, the time
+    # an alarm was last touched): a day of replay is a day for the alarms too
+    server_clock = platform.alarms.clock
+    platform.alarms.clock = lambda: sim.sim_time
     t0 = time.monotonic()
     for w in workers.values():
         w.start()
@@ -131,7 +135,10 @@ def run_catch_up(
         sim.stop()
         for w in workers.values():
             w.stop()
+        platform.alarms.clock = server_clock
     planner = workers.get("planner")
+    if planner is not None:  # its next tick, on the last forecasts
+        planner.check()
     return {
         "wall_s": round(time.monotonic() - t0, 1),
         "simulator": sim.status(),

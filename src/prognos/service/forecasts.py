@@ -194,6 +194,30 @@ class ForecastService:
                 self._baselines[key] = b
         return b
 
+    def baselines(self, assets: list[Asset], model: Any) -> dict[str, Any]:
+        """Own baselines of ``assets`` for ``model`` (the fleet path's ``health_many``), each
+        from the first readings of its current life (cached once complete)."""
+        out = {}
+        if not hasattr(model, "baseline"):
+            return out
+        cols = list(model.settings) + [
+            c for c in model.feature_names_in_ if c not in model.settings
+        ]
+        for a in assets:
+            key = (a.id, a.installed_at.isoformat(), id(model))
+            with self._lock:
+                b = self._baselines.get(key)
+            if b is None:
+                long = self._readings.read_telemetry(a.id, start=a.installed_at)
+                if long.empty:
+                    continue
+                life = wide(long).reindex(columns=cols).ffill().dropna()
+                if life.empty:
+                    continue
+                b = self.baseline(a, model, life[cols])
+            out[a.id] = b
+        return out
+
     def reconcile(
         self, forecasts: list[FailureForecast], healths: list[HealthScore]
     ) -> list[HealthScore]:
@@ -217,7 +241,17 @@ class ForecastService:
         healths = self.reconcile(forecasts, healths)
         self._forecasts.save_forecasts(forecasts)
         self._forecasts.save_healths(healths)
-        self._alarms.observe(healths=healths, forecasts=forecasts)
+        # a score made from readings of a part replaced meanwhile (a refresh that overlapped
+        # the replacement) is history, not news: it raises no alarm on the new part
+        assets = self._registry.snapshot().assets
+        current = [
+            x for x in (*healths, *forecasts)
+            if x.asset_id in assets and x.as_of >= assets[x.asset_id].installed_at
+        ]  # fmt: skip
+        self._alarms.observe(
+            healths=[x for x in current if isinstance(x, HealthScore)],
+            forecasts=[x for x in current if isinstance(x, FailureForecast)],
+        )
 
     def backfill(
         self, p: Principal, forecasts: list[FailureForecast], healths: list[HealthScore]

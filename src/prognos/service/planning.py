@@ -66,7 +66,7 @@ class PlanningService:
         sites = {s.id: s for s in self._registry.sites(p)}
         calendars = {c.site_id: c for c in self._calendars.list_calendars(p)}
         costs = self._resources.cost_models(p)
-        forecasts = self._forecasts.latest_forecasts()
+        forecasts = self.current_forecasts()
         assets = []
         for a in self._registry.snapshot().assets.values():
             if (
@@ -94,6 +94,34 @@ class PlanningService:
             "travel": self._resources.travel(p),
         }
 
+    def current_forecasts(self) -> dict[str, FailureForecast]:
+        """The latest forecast of each asset's current part: one made before the part was
+        replaced speaks for the part that is gone (until the new part has readings enough for
+        its own, the asset has none, and is not planned on the old part's wear)."""
+        assets = self._registry.snapshot().assets
+        return {
+            k: f
+            for k, f in self._forecasts.latest_forecasts().items()
+            if k in assets and f.as_of >= assets[k].installed_at
+        }
+
+    def at_risk(
+        self, p: Principal, days: float = 14.0, threshold: float = 0.5
+    ) -> list[dict[str, Any]]:
+        """Live assets likely to fail within ``days``: the order covering each, or why none
+        does (``plan_risk.at_risk``)."""
+        from prognos.service.plan_risk import at_risk
+
+        p.require_manufacturer(OWN)
+        return at_risk(
+            self.inputs(p),
+            self._registry.snapshot().assets,
+            self.current_forecasts(),
+            self._orders.list_orders(p),
+            days=days,
+            threshold=threshold,
+        )
+
     def snapshot(
         self, p: Principal, horizon_days: int, before: PlanInputs | None = None
     ) -> PlanInputs:
@@ -115,8 +143,8 @@ class PlanningService:
         assets = self._registry.snapshot().assets
         now.risk = {
             k: risk_vector(in_operating_days(f), horizon_days)
-            for k, f in self._forecasts.latest_forecasts().items()
-            if k in assets and not assets[k].retired
+            for k, f in self.current_forecasts().items()
+            if not assets[k].retired
         }
         return now
 
@@ -155,8 +183,9 @@ class PlanningService:
             for o in orders
             if o.status not in FINAL and o.asset_id in snap and snap[o.asset_id].retired
         ]
+        mine = [o for o in orders if o.asset_id in planned]
         result = replan(
-            [o for o in orders if o.asset_id in planned],
+            mine,
             inp["forecasts"],
             inp["assets"],
             inp["calendars"],
@@ -168,6 +197,7 @@ class PlanningService:
             travel=inp["travel"],
             time_limit_s=time_limit_s,
         )
+        _unique_ids(result, len(mine), {o.id for o in orders})
         if commit:
             changed = set(result.created) | set(result.moved) | set(result.cancelled)
             self._orders.save_many(p, [o for o in result.orders if o.id in changed] + gone)
@@ -179,3 +209,21 @@ class PlanningService:
             "committed": commit,
             "now": now.isoformat(),
         }
+
+
+def _unique_ids(result: Any, first_new: int, taken: set[str]) -> None:
+    """New orders (``result.orders[first_new:]``) get ids no order has had: the planner numbers
+    its jobs per plan (``WO-asset-day-n``), so a new job on the day of a done one would
+    otherwise overwrite it (a completed replacement that showed as scheduled again)."""
+    renames: dict[str, str] = {}
+    used = set(taken)
+    for i in range(first_new, len(result.orders)):
+        o = result.orders[i]
+        if o.id in used:
+            k = 2
+            while f"{o.id}-{k}" in used:
+                k += 1
+            renames[o.id] = f"{o.id}-{k}"
+            result.orders[i] = o.model_copy(update={"id": renames[o.id]})
+        used.add(result.orders[i].id)
+    result.created = [renames.get(x, x) for x in result.created]

@@ -182,6 +182,8 @@ class WorkOrderService:
         self.save_many(p, superseded)
         self._feed_back(p, o, asset, life_from=back_at)
         self.save(p, o, asset.customer_id)
+        for listener in self._done:  # a repair is a completed order: alarms clear theirs
+            listener(p, o)
         return o
 
     def _feed_back(

@@ -67,7 +67,13 @@ CHAIN_TYPE = AssetType(
     channels=[
         Channel(name="elongation", unit="%", min=-0.5, max=6.0, description="pitch elongation"),
         Channel(name="sprocket_temp", unit="degC", min=-20.0, max=150.0),
-        Channel(name="load", unit="%", min=0.0, max=130.0, description="of rated torque"),
+        Channel(
+            name="load",
+            unit="%",
+            min=0.0,
+            max=130.0,
+            description="operating setting: of rated torque (on shift or idle)",
+        ),
     ],
     failure_threshold={"elongation": CHAIN_LIMIT},
 )
