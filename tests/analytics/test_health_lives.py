@@ -126,3 +126,10 @@ def test_health_never_contradicts_the_failure_forecast(turbofan):
     # idempotent: applying the rule again with the same forecast changes nothing
     assert consistent(doomed, _forecast(3.0)).score == doomed.score
     assert consistent(calm, _forecast(3.0)).score < WATCH  # and a newer forecast still counts
+
+
+def test_lives_too_short_to_hold_out_still_fit():
+    rng = np.random.default_rng(0)
+    lives = [pd.DataFrame(rng.normal(size=(n, 2)), columns=["a", "b"]) for n in (200, 200, 20, 12)]
+    model = fit_health(lives, [False] * 4)
+    assert model.health(lives[0].iloc[-10:], "x", T0).score > 70

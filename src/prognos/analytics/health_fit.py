@@ -86,7 +86,10 @@ def _life_parts(model: HealthModel, life: pd.DataFrame, end_share: float) -> dic
     ok = model.settled(r)
     half = max(b // 2, model.min_baseline_rows)
     first = model.baseline(life.iloc[:half])
-    zh, rh = model.z(life.iloc[half:b], first)
+    if len(life) > half:
+        zh, rh = model.z(life.iloc[half:b], first)
+    else:  # a life too short to hold out part of its healthy period
+        zh, rh = np.zeros((0, len(model.channels_))), np.zeros(0, dtype=int)
     tail = max(int(len(life) * end_share), 1)
     end = z[-tail:][ok[-tail:]]
     return {
