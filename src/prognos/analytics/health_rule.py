@@ -9,10 +9,10 @@ With ``P`` the forecast's probability of failure within ``horizon_days`` (calend
   explain (``HealthModel.explained_``: those that drift with wear, which the forecast already
   reads), and at least 40: "watch" at worst. Anomalies on explained channels are left out: wear
   the forecast has priced in is not news.
-* ``p_negligible < P < p_imminent``: the anomaly score of every channel, at most
-  ``70 - 30 (P - p_negligible) / (p_imminent - p_negligible)``: "watch" at best. Anomalies on
-  explained channels are left out here too: the forecast's own probability (and its alarm
-  rule) speaks for that wear.
+* ``p_negligible < P < p_imminent``: the anomaly score of the unexplained channels, at most
+  ``70 - 30 (P - p_negligible) / (p_imminent - p_negligible)``: "watch" at best. Explained
+  channels are left out here too: the forecast's own probability (and its alarm rule) speaks
+  for that wear, so the score is critical only for unexplained anomalies it shows.
 * ``P >= p_imminent``: the anomaly score of every channel, at most
   ``40 (1 - P) / (1 - p_imminent)``: "critical"; every anomaly is kept.
 
@@ -80,18 +80,16 @@ def consistent(h: HealthScore, f: FailureForecast | None) -> HealthScore:
         explained = set(x.get("explained", []))
         anomalies = {c: v for c, v in every.items() if c not in explained}
         why = f"failure within {r.horizon_days:g} d negligible (P {p:.0%}): not critical"
+    elif p < r.p_imminent:
+        # wear the forecast reads is news only when the forecast says failure is imminent
+        raw = float(x.get("unexplained_score", x["anomaly_score"]))
+        explained = set(x.get("explained", []))
+        anomalies = {c: v for c, v in every.items() if c not in explained}
+        why = f"failure within {r.horizon_days:g} d possible (P {p:.0%}): not good"
     else:
         raw = float(x["anomaly_score"])
-        explained = set(x.get("explained", []))
-        # wear the forecast reads is news only when the forecast says failure is imminent
-        anomalies = (
-            every if p >= r.p_imminent else {c: v for c, v in every.items() if c not in explained}
-        )
-        why = (
-            f"failure within {r.horizon_days:g} d imminent (P {p:.0%}): critical"
-            if p >= r.p_imminent
-            else f"failure within {r.horizon_days:g} d possible (P {p:.0%}): not good"
-        )
+        anomalies = every
+        why = f"failure within {r.horizon_days:g} d imminent (P {p:.0%}): critical"
     score = round(min(max(raw, lo), hi), 2)
     extra = {**x, "anomalies_all": every, "p_fail": round(p, 4), "band_rule": why}
     return dataclasses.replace(h, score=max(score, 0.0), anomalies=anomalies, extra=extra)

@@ -5,7 +5,9 @@ of them in hand?" ``at_risk`` answers it for every live asset whose probability 
 within ``days`` calendar days (its latest forecast) is at least ``threshold``: the open work
 order that covers it (a planned replacement, or the repair of a failure), or the reason the plan
 cannot cover it: no calendar for its site, no cost model for its type, no crew with the skill,
-no part in stock for its region. ``"uncovered"`` is the planner's own choice (a job would cost
+no part in stock for its region, a part fitted less than ``NEW_PART_DAYS`` ago (its
+forecast rests on a few days of readings: a wear trend of a new part extrapolates far).
+``"uncovered"`` is the planner's own choice (a job would cost
 more than the risk it removes within the horizon): it names the cases worth a look.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 
 from prognos.domain import FailureForecast
 
+NEW_PART_DAYS = 7.0  # a forecast of a part younger than this rests on too few readings
 OPEN = ("proposed", "scheduled", "dispatched", "in_progress")
 _UNIT_S = {"hours": 3600.0, "days": 86400.0, "cycles": 86400.0}
 
@@ -66,6 +69,11 @@ def at_risk(
             row["why_not"] = f"no crew can service {a.type_id}"
         elif cm.part not in stocked:
             row["why_not"] = f"no {cm.part} in stock or on its way within {days:g} days"
+        elif (young := (f.as_of - a.installed_at).total_seconds() / 86400.0) < NEW_PART_DAYS:
+            row["why_not"] = (
+                f"a new part (fitted {a.installed_at:%Y-%m-%d}): its forecast rests on "
+                f"{young:.1f} days of readings"
+            )
         else:
             row["why_not"] = "uncovered"
         out.append(row)
