@@ -109,6 +109,109 @@ class Settings(BaseSettings):
         description="Seconds between forecast refreshes for assets that received readings "
         "(0 turns the in-server refresh off).",
     )
+    offline_after_intervals: float = Field(
+        6.0,
+        ge=1,
+        description="An in-service asset silent for this many of its type's expected sampling "
+        "intervals (declared `sample_interval_s`, else learned from readings) is offline.",
+    )
+    plan_interval: float = Field(
+        10.0,
+        ge=0,
+        description="Seconds between the planner's checks in `prognos serve` for a reason to "
+        "re-plan (forecasts moved, a work order completed or was cancelled, calendars, crews, "
+        "parts, costs or the installed base changed, the plan is PROGNOS_PLAN_EVERY_HOURS old); "
+        "0 turns continuous planning off. One server of several plans.",
+    )
+    plan_horizon_days: int = Field(
+        56, ge=1, le=365, description="Days ahead the continuous planner plans (rolling)."
+    )
+    plan_time_limit: float = Field(
+        10.0, gt=0, description="Seconds the continuous planner's solver may take per plan."
+    )
+    plan_trigger_probability: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="A forecast moved materially when an asset's probability of failing within "
+        "7, 14 or 28 operating days or the horizon changed by at least this: the plan is made "
+        "again.",
+    )
+    plan_every_hours: float = Field(
+        24.0,
+        gt=0,
+        description="The plan is made again at least this often, in hours of data time, so the "
+        "horizon rolls on.",
+    )
+    health_baseline_rows: int = Field(
+        50,
+        ge=5,
+        description="Readings at the start of each life (installation or part replacement) that "
+        "make the asset's own healthy baseline (docs/health.md).",
+    )
+    health_min_baseline_rows: int = Field(
+        10,
+        ge=2,
+        description="Fewest settled readings for an asset's own baseline (per regime); until a "
+        "new life has them, the type's baseline of a new part stands in.",
+    )
+    health_settle_rows: int = Field(
+        2,
+        ge=0,
+        description="Readings left out of health after each change of operating regime (a "
+        "shift start, a new flight condition).",
+    )
+    health_z_threshold: float = Field(
+        4.0,
+        gt=0,
+        description="A channel whose recent mean z-score against its baseline reaches this is "
+        "an anomaly.",
+    )
+    health_detector: str = Field(
+        "auto",
+        pattern="^(auto|robust-z|pca-reconstruction)$",
+        description="Anomaly model of health: `robust-z` (Mahalanobis distance of robust "
+        "z-scores), `pca-reconstruction`, or `auto` (chosen by validation on failed lives).",
+    )
+    health_horizon_days: float = Field(
+        14.0,
+        gt=0,
+        description="Horizon of the rule that keeps health consistent with the failure "
+        "forecast: P(failure within it) decides the band health may take.",
+    )
+    health_p_negligible: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="At or below this probability of failure within the horizon, health is "
+        "never critical.",
+    )
+    health_p_imminent: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="At or above this probability of failure within the horizon, health is "
+        "critical.",
+    )
+
+    def health_params(self) -> dict:
+        """The health model's settings (``health_fit.fit_health``'s; ``rule``: the fields of
+        ``health_rule.RuleParams``)."""
+        params: dict = {
+            "baseline_rows": self.health_baseline_rows,
+            "min_baseline_rows": self.health_min_baseline_rows,
+            "settle_rows": self.health_settle_rows,
+            "z_threshold": self.health_z_threshold,
+            "rule": {
+                "horizon_days": self.health_horizon_days,
+                "p_negligible": self.health_p_negligible,
+                "p_imminent": self.health_p_imminent,
+            },
+        }
+        if self.health_detector != "auto":
+            params.update(detector=self.health_detector, choose=False)
+        return params
+
     compact_hour: int = Field(
         3,
         ge=-1,

@@ -167,10 +167,13 @@ def test_the_simulator_continues_each_history_in_process_and_stops(world):
     live = [
         f
         for f in p.store.list_documents("event", status="failure")
-        if f.get("source") == "simulated wear-out" and datetime.fromisoformat(f["at"]) > end
+        if str(f.get("work_order", "")).endswith("-repair")
+        and datetime.fromisoformat(f["at"]) > end
     ]
     assert len(live) == st["failures"]
-    for f in live:  # the broken part was replaced: a new life, and readings again
+    for f in live:  # the broken part was replaced by a repair order: a new life, readings again
         a = p.store.get_asset(f["asset_id"])
         assert a.installed_at > datetime.fromisoformat(f["at"])
         assert sim.fleet.installed(a.id) == a.installed_at
+        repair = p.orders.get(MANUFACTURER, f["work_order"])
+        assert repair.status == "done" and repair.finding.failure_found

@@ -140,6 +140,9 @@ def test_fleet_scoring_raises_the_alarms_of_one_asset_at_a_time_in_one_batch_per
     anomalous = [aid for aid in ids if p.store.latest_health(aid).anomalies]
     assert anomalous, "engines at their failure should show anomalous channels"
     for aid in anomalous:
+        if p.store.get_asset(aid).retired:  # run-to-failure history: scored, never alarmed
+            assert fleet[aid] == {}
+            continue
         [zscore] = [a for a in fleet[aid].values() if a.cause == "zscore"]
         assert zscore.details["channels"] == p.store.latest_health(aid).anomalies
     for aid in ids:
@@ -339,8 +342,13 @@ def test_health_model_scores_assets_and_names_drivers(trained):
     assert worn.score < young.score
     assert worn.drivers and abs(sum(worn.drivers.values()) - 1) < 0.05
     assert p.store.latest_health("fd001-r001").score == worn.score
-    # anomalous channels raise one alarm per asset (the z-score rule), naming the worst channel;
-    # scoring it again counts another occurrence of the same alarm
+    # a retired run-to-failure engine is history: scored, but it raises no alarm
+    assert p.store.get_asset("fd001-r001").lifecycle == "retired"
+    assert p.alarms.page(MANUFACTURER, AlarmQuery(asset="fd001-r001")).items == []
+    # back in service, its anomalous channels raise one alarm (the z-score rule), naming the
+    # worst channel; scoring it again counts another occurrence of the same alarm
+    p.lifecycle.reinstate(MANUFACTURER, "fd001-r001")
+    worn = p.forecasts.score_health(MANUFACTURER, "fd001-r001")
     assert worn.anomalies, "an engine at its failure should show anomalous channels"
     alarms = p.alarms.page(MANUFACTURER, AlarmQuery(asset="fd001-r001")).items
     assert len(alarms) == 1 and alarms[0].cause == "zscore"
@@ -349,6 +357,7 @@ def test_health_model_scores_assets_and_names_drivers(trained):
     p.forecasts.score_health(MANUFACTURER, "fd001-r001")
     again = p.alarms.page(MANUFACTURER, AlarmQuery(asset="fd001-r001")).items
     assert [a.id for a in again] == [alarms[0].id] and again[0].count == 2
+    p.lifecycle.retire(MANUFACTURER, "fd001-r001")
 
 
 def test_wear_trend_assets_are_forecast_from_their_own_history(platform):

@@ -69,9 +69,11 @@ def test_an_error_no_restart_can_mend_leaves_the_worker_failed_and_tells_who_sta
 
 def test_the_server_hosts_the_workers_its_settings_ask_for(platform):
     names = set(workers_for(platform))
-    # no broker, no OPC UA mapping: no ingest workers; the alarm round and its news always
+    # no broker, no OPC UA mapping: no ingest workers; the alarm round and its news always;
+    # the continuous planner unless PROGNOS_PLAN_INTERVAL is 0
     assert names == {
         "forecast_refresh",
+        "planner",
         "compaction",
         "heartbeat",
         "telemetry_upkeep",

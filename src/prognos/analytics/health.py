@@ -1,30 +1,44 @@
-"""Health now: how far recent readings sit from the healthy period, and which channels say so.
+"""Health now: how far an asset's recent readings sit from its own healthy period.
 
-``HealthModel`` learns, from telemetry of a period known to be healthy, each channel's robust
-centre and spread (median and scaled MAD, per operating regime when ``settings`` columns name the
-operating point) and the correlation of the resulting z-scores (Ledoit-Wolf shrunk). A window of
-recent readings is then summarised by the Mahalanobis distance ``D`` of its mean z-vector:
+``HealthModel`` is fitted per asset type (``health_fit.fit_health`` from the type's lives, or
+``fit`` on rows known to be healthy). It learns what is shared by the type: operating regimes
+(KMeans over the ``settings`` columns: flight conditions, a conveyor's load on and off shift),
+each channel's pooled healthy centre and spread per regime, each channel's resolution (the
+smallest step its readings take), which channels carry information (at least ``min_distinct``
+values and a spread), which drift with wear (``explained_``: what the failure forecast speaks
+for), and an anomaly detector (``anomaly``) chosen by validation.
 
-* ``score = 100`` while ``D`` stays within the healthy period's 99th percentile ``D_ref`` of
-  window distances, then ``100 * exp(-(D - D_ref) / D_ref)``: 37 at twice ``D_ref``;
-* drivers: each channel's share of ``D**2`` (``z_j * (P z)_j``, positive parts, summing to 1);
-* anomalies: channels whose window-mean or latest z-score reaches ``z_threshold``.
+Each asset is then scored against **its own baseline** (``baseline``): the median and scaled MAD
+of each channel over the first ``baseline_rows`` readings of its current life, per regime. A
+replaced part starts a new life, so its baseline resets; until a life has ``min_baseline_rows``
+readings the type's pooled baseline of a new part stands in. A spread is never below
+``spread_floor`` times the type's pooled spread nor below one resolution step, so a nearly
+constant sensor that moves by one step is not "z -19".
 
-As a scikit-learn outlier detector, ``predict`` flags single readings beyond the healthy 99th
-percentile of per-reading distance (-1) and ``score_samples`` is minus that distance.
+A window of the last ``window`` readings is summarised by its mean z-vector, leaving out the
+``settle_rows`` readings after each regime change (a machine starting its shift is not
+unhealthy). Its detector score (100 up to the healthy reference distance, then falling) is the
+*anomaly score*; channels whose window-mean ``|z|`` reaches ``z_threshold`` are anomalies, the
+channels' shares of the distance the drivers. How that becomes the health score, consistent
+with the failure forecast, is ``health_rule`` (docs/health.md).
+
+As a scikit-learn outlier detector (pooled baseline), ``predict`` flags single readings beyond
+the healthy ``reference_quantile`` of per-reading distance and ``score_samples`` is minus it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.covariance import LedoitWolf
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from prognos.analytics.anomaly import ZScoreDetector, make_detector
+from prognos.analytics.health_rule import RuleParams
 from prognos.analytics.regimes import find_regimes
 from prognos.domain.forecast import HealthScore
 from prognos.errors import ModelError
@@ -32,8 +46,26 @@ from prognos.errors import ModelError
 _MAD_TO_SD = 1.4826
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """One asset's healthy centre and spread per regime (over the model's input channels)."""
+
+    center: np.ndarray
+    spread: np.ndarray
+    own: bool  # False: the type's pooled baseline of a new part
+    rows: int
+
+
+def robust_centre(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median and scaled MAD of each column (MAD 0: the SD; SD 0: 0)."""
+    med = np.median(rows, axis=0)
+    mad = _MAD_TO_SD * np.median(np.abs(rows - med), axis=0)
+    sd = rows.std(axis=0)
+    return med, np.where(mad > 0, mad, sd)
+
+
 class HealthModel(OutlierMixin, BaseEstimator):
-    """Robust z-scores and Mahalanobis distance against a healthy period; wide input."""
+    """Robust z-scores against each asset's own healthy period, scored by an anomaly detector."""
 
     def __init__(
         self,
@@ -41,15 +73,29 @@ class HealthModel(OutlierMixin, BaseEstimator):
         window: int = 10,
         z_threshold: float = 4.0,
         reference_quantile: float = 0.99,
+        detector: str = "robust-z",
+        baseline_rows: int = 50,
+        min_baseline_rows: int = 10,
+        settle_rows: int = 2,
+        spread_floor: float = 0.5,
+        min_distinct: int = 5,
+        rule: RuleParams | None = None,
         random_state: int | None = 0,
     ):
         self.settings = settings
         self.window = window
         self.z_threshold = z_threshold
         self.reference_quantile = reference_quantile
+        self.detector = detector
+        self.baseline_rows = baseline_rows
+        self.min_baseline_rows = min_baseline_rows
+        self.settle_rows = settle_rows
+        self.spread_floor = spread_floor
+        self.min_distinct = min_distinct
+        self.rule = rule
         self.random_state = random_state
 
-    # -- rows to z-scores ---------------------------------------------------------------------
+    # -- rows -------------------------------------------------------------------------------------
     def _split(self, X, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         """Channel values (validated) and settings values of ``X``."""
         settings = list(self.settings)
@@ -62,50 +108,115 @@ class HealthModel(OutlierMixin, BaseEstimator):
         values = validate_data(self, X, reset=reset)
         return values, np.empty((values.shape[0], 0))
 
-    def _regimes(self, s: np.ndarray) -> np.ndarray:
-        if self.kmeans_ is None:
+    def regimes(self, s: np.ndarray) -> np.ndarray:
+        if self.kmeans_ is None or not len(s):
             return np.zeros(len(s), dtype=int)
         return self.kmeans_.predict((s - self.kmeans_.mean_) / self.kmeans_.scale_)
 
-    def _z(self, X) -> np.ndarray:
+    def settled(self, r: np.ndarray) -> np.ndarray:
+        """Rows not within ``settle_rows`` readings after a change of regime."""
+        ok = np.ones(len(r), dtype=bool)
+        for k in range(1, self.settle_rows + 1):
+            ok[k:] &= r[k:] == r[:-k]
+        return ok
+
+    @property
+    def n_regimes(self) -> int:
+        return 1 if self.kmeans_ is None else int(self.kmeans_.n_clusters)
+
+    # -- baselines ------------------------------------------------------------------------------
+    def _floor(self) -> np.ndarray:
+        return np.maximum(self.spread_floor * self.spread_, self.resolution_[None, :])
+
+    def baseline(self, early) -> Baseline:
+        """An asset's own baseline from the first readings of its current life (``early``,
+        rows in time order; the first ``baseline_rows`` are used)."""
+        check_is_fitted(self, "center_")
+        values, s = self._split(early, reset=False)
+        values, s = values[: self.baseline_rows], s[: self.baseline_rows]
+        r = self.regimes(s)
+        ok = self.settled(r)
+        if ok.sum() < self.min_baseline_rows:
+            return self.pooled()
+        center, spread = self.center_.copy(), self.spread_.copy()
+        for k in range(self.n_regimes):
+            rows = values[ok & (r == k)]
+            if len(rows) >= self.min_baseline_rows:
+                center[k], spread[k] = robust_centre(rows)
+        return Baseline(center, np.maximum(spread, self._floor()), True, int(ok.sum()))
+
+    def pooled(self) -> Baseline:
+        """The type's baseline of a new part."""
+        return Baseline(self.center_, np.maximum(self.spread_, self._floor()), False, 0)
+
+    def z(self, X, baseline: Baseline | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """z-scores of the scored channels and regimes of ``X``'s rows."""
+        b = baseline or self.pooled()
         values, s = self._split(X, reset=False)
-        r = self._regimes(s)
-        return (values - self.center_[r]) / self.spread_[r]
+        r = self.regimes(s)
+        z = (values - b.center[r]) / b.spread[r]
+        return z[:, self.keep_], r
 
-    def _distance(self, z: np.ndarray) -> np.ndarray:
-        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", z, self.precision_, z), 0.0))
-
+    # -- fitting on healthy rows ----------------------------------------------------------------
     def fit(self, X, y=None) -> HealthModel:
+        """Fit on rows known to be healthy (no lives: one pooled baseline, every channel
+        unexplained); ``health_fit.fit_health`` fits from lives instead."""
         values, s = self._split(X, reset=True)
-        self.kmeans_ = find_regimes(s, random_state=self.random_state) if s.shape[1] else None
-        r = self._regimes(s)
-        n_reg = 1 if self.kmeans_ is None else int(self.kmeans_.n_clusters)
-        p = values.shape[1]
-        self.center_, self.spread_ = np.zeros((n_reg, p)), np.ones((n_reg, p))
-        for k in range(n_reg):
-            rows = values[r == k] if (r == k).any() else values
-            med = np.median(rows, axis=0)
-            mad = _MAD_TO_SD * np.median(np.abs(rows - med), axis=0)
-            sd = rows.std(axis=0)
-            self.center_[k] = med
-            # a channel with a flat majority (MAD 0) falls back to its SD, then to 1
-            self.spread_[k] = np.where(mad > 0, mad, np.where(sd > 0, sd, 1.0))
-        z = (values - self.center_[r]) / self.spread_[r]
-        self.precision_ = LedoitWolf().fit(z).precision_ if len(z) > 1 else np.eye(p)
-        row_d = self._distance(z)
-        self.offset_ = -float(np.quantile(row_d, self.reference_quantile))
-        w = max(1, min(self.window, len(z)))
-        means = pd.DataFrame(z).rolling(w).mean().to_numpy()[w - 1 :]
-        self.window_reference_ = float(
-            max(np.quantile(self._distance(means), self.reference_quantile), 1e-9)
-        )
+        self.fit_shared(values, s)
+        z = (values - self.center_[self._r]) / self.pooled().spread[self._r]
+        z = z[:, self.keep_]
+        half = max(len(z) // 2, 1)
+        windows = rolling_means(z[half:], self.window) if len(z) > half else rolling_means(z, 1)
+        self.set_detectors(z[:half], windows, explained=[])
         return self
 
-    # -- sklearn outlier-detector face ----------------------------------------------------------
+    def fit_shared(self, values: np.ndarray, s: np.ndarray) -> None:
+        """Regimes, pooled centres and spreads, resolutions and the scored channels."""
+        self.kmeans_ = find_regimes(s, random_state=self.random_state) if s.shape[1] else None
+        r = self.regimes(s)
+        self._r = r
+        p = values.shape[1]
+        self.center_, self.spread_ = np.zeros((self.n_regimes, p)), np.ones((self.n_regimes, p))
+        for k in range(self.n_regimes):
+            rows = values[r == k] if (r == k).any() else values
+            self.center_[k], self.spread_[k] = robust_centre(rows)
+        self.resolution_ = np.array([_resolution(values[:, j]) for j in range(p)])
+        distinct = np.array([len(np.unique(values[:, j])) for j in range(p)])
+        varies = self.spread_.max(axis=0) > 0
+        self.keep_ = (distinct >= self.min_distinct) & varies
+        if not self.keep_.any():  # a few coarse channels only: score what varies, else all
+            self.keep_ = varies if varies.any() else np.ones(p, dtype=bool)
+        names = getattr(self, "feature_names_in_", [f"x{i}" for i in range(p)])
+        self.channels_ = [str(c) for c, k in zip(names, self.keep_, strict=True) if k]
+        self.dropped_ = [str(c) for c, k in zip(names, self.keep_, strict=True) if not k]
+        self.spread_ = np.where(self.spread_ > 0, self.spread_, 1.0)
+
+    def set_detectors(
+        self,
+        healthy_z: np.ndarray,
+        reference_windows: np.ndarray,
+        explained: list[str],
+        detector: str | None = None,
+    ) -> None:
+        """The detector on every scored channel and on those the forecast does not explain."""
+        name = detector or self.detector
+        self.detector_ = make_detector(name).fit(healthy_z)
+        self.detector_.calibrate(reference_windows, self.reference_quantile)
+        self.explained_ = [c for c in self.channels_ if c in set(explained)]
+        self.free_ = np.array([c not in set(explained) for c in self.channels_], dtype=bool)
+        self.free_detector_ = make_detector(name).fit(healthy_z[:, self.free_])
+        self.free_detector_.calibrate(reference_windows[:, self.free_], self.reference_quantile)
+        # the per-reading outlier face: Mahalanobis distance of single rows, pooled baseline
+        self.rows_ = ZScoreDetector().fit(healthy_z)
+        self.precision_ = self.rows_.precision_
+        self.offset_ = -float(np.quantile(self.rows_.distance(healthy_z), self.reference_quantile))
+        self.window_reference_ = self.detector_.reference_
+
+    # -- the scikit-learn outlier face --------------------------------------------------------------
     def score_samples(self, X) -> np.ndarray:
         """Minus the Mahalanobis distance of each reading: lower is less healthy."""
-        check_is_fitted(self, "precision_")
-        return -self._distance(self._z(X))
+        check_is_fitted(self, "detector_")
+        return -self.rows_.distance(self.z(X)[0])
 
     def decision_function(self, X) -> np.ndarray:
         return self.score_samples(X) - self.offset_
@@ -113,70 +224,96 @@ class HealthModel(OutlierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
-    # -- the platform's face ------------------------------------------------------------------
+    # -- the platform's face ------------------------------------------------------------------------
+    def window_z(self, recent, baseline: Baseline | None = None) -> np.ndarray:
+        """Mean z-vector of the last ``window`` settled readings of ``recent``."""
+        z, r = self.z(recent, baseline)
+        ok = self.settled(r)
+        rows = z[ok][-max(self.window, 1) :] if ok.any() else z[-max(self.window, 1) :]
+        return rows.mean(axis=0)
+
     def health(
-        self, recent: pd.DataFrame, asset_id: str, as_of: datetime | None = None
+        self,
+        recent: pd.DataFrame,
+        asset_id: str,
+        as_of: datetime | None = None,
+        baseline: Baseline | None = None,
     ) -> HealthScore:
-        """HealthScore of one asset from its most recent ``window`` readings (rows in time order)."""
-        check_is_fitted(self, "precision_")
+        """HealthScore of one asset from its recent readings (rows in time order), against
+        ``baseline`` (default: the type's pooled one). The score is the anomaly score; apply
+        ``health_rule.consistent`` with the asset's failure forecast for the health score."""
+        check_is_fitted(self, "detector_")
         if len(recent) == 0:
             raise ModelError("no recent readings to score", hint="send telemetry first")
-        tail = (
-            recent.iloc[-self.window :]
-            if isinstance(recent, pd.DataFrame)
-            else recent[-self.window :]
+        zbar = self.window_z(recent, baseline)
+        one = zbar[None, :]
+        score = float(self.detector_.score(one)[0])
+        free = (
+            float(self.free_detector_.score(one[:, self.free_])[0]) if self.free_.any() else 100.0
         )
-        return self.health_many(tail, [asset_id] * len(tail), None if as_of is None else [as_of])[0]
+        contrib = self.detector_.contributions(one)[0]
+        total = float(contrib.sum())
+        drivers = {
+            self.channels_[j]: round(float(contrib[j] / total), 4)
+            for j in np.argsort(-contrib, kind="stable")
+            if total > 0 and contrib[j] / total >= 0.01
+        }
+        anomalies = {
+            c: round(float(v), 3)
+            for c, v in zip(self.channels_, zbar, strict=True)
+            if abs(v) >= self.z_threshold
+        }
+        when = as_of
+        if when is None:
+            last = recent.index[-1] if isinstance(recent, pd.DataFrame) else None
+            when = last.to_pydatetime() if isinstance(last, pd.Timestamp) else datetime.now(UTC)
+        extra = {
+            "model": self.detector_.name,
+            "anomaly_score": round(score, 2),
+            "unexplained_score": round(free, 2),
+            "explained": list(self.explained_),
+            "baseline": "own" if baseline is not None and baseline.own else "type (new part)",
+        }
+        if self.rule is not None:
+            extra["rule"] = self.rule.as_dict()
+        return HealthScore(asset_id, when, round(score, 2), drivers, anomalies, extra)
 
     def health_many(
-        self, recent, units: Sequence, as_of: Sequence[datetime] | None = None
+        self,
+        recent,
+        units: Sequence,
+        as_of: Sequence[datetime] | None = None,
+        baselines: dict[str, Baseline] | None = None,
     ) -> list[HealthScore]:
-        """``health`` of many assets in one pass: rows grouped by ``units`` (the asset id of each
-        row), each group in time order; one HealthScore per group, in order. ``as_of`` gives
-        each group's time (default: its last row's index when that is a time, else now)."""
-        check_is_fitted(self, "precision_")
+        """``health`` of many assets: rows grouped by ``units`` (the asset id of each row), each
+        group in time order; one HealthScore per group, in order."""
         u = np.asarray(units)
-        if len(u) == 0:
-            return []
         if len(u) != len(recent):
             raise ModelError(f"{len(recent)} rows of readings but {len(u)} unit labels")
-        z = self._z(recent)
+        if not len(u):
+            return []
         bounds = np.flatnonzero(np.r_[True, u[1:] != u[:-1], True])
-        s, e = bounds[:-1], bounds[1:] - 1
-        w = max(self.window, 1)
-        idx = e[:, None] - w + 1 + np.arange(w)[None, :]
-        ok = idx >= s[:, None]
-        zw = np.where(ok[..., None], z[np.maximum(idx, 0)], 0.0)  # each group's last w rows
-        zbar = zw.sum(axis=1) / ok.sum(axis=1)[:, None]
-        d = self._distance(zbar)
-        ref = self.window_reference_
-        score = 100.0 * np.minimum(1.0, np.exp(-(d - ref) / ref))
-        contrib = np.maximum(zbar * (zbar @ self.precision_.T), 0.0)
-        total = contrib.sum(axis=1)
-        strongest = np.where(np.abs(z[e]) > np.abs(zbar), z[e], zbar)
-        names = [
-            str(c) for c in getattr(self, "feature_names_in_", [f"x{i}" for i in range(z.shape[1])])
-        ]
-        when = list(as_of) if as_of is not None else [self._when(recent, i) for i in e]
         out = []
-        for g in range(len(s)):
-            c, tot = contrib[g], total[g]
-            drivers = {
-                names[j]: round(float(c[j] / tot), 4)
-                for j in np.argsort(-c, kind="stable")
-                if tot > 0 and c[j] / tot >= 0.01
-            }
-            anomalies = {
-                n: round(float(v), 3)
-                for n, v in zip(names, strongest[g], strict=True)
-                if abs(v) >= self.z_threshold
-            }
-            out.append(
-                HealthScore(str(u[s[g]]), when[g], round(float(score[g]), 2), drivers, anomalies)
-            )
+        for g, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            aid = str(u[a])
+            rows = recent.iloc[a:b] if isinstance(recent, pd.DataFrame) else recent[a:b]
+            when = None if as_of is None else list(as_of)[g]
+            out.append(self.health(rows, aid, when, (baselines or {}).get(aid)))
         return out
 
-    @staticmethod
-    def _when(recent, row: int) -> datetime:
-        last = recent.index[row] if isinstance(recent, pd.DataFrame) else None
-        return last.to_pydatetime() if isinstance(last, pd.Timestamp) else datetime.now(UTC)
+
+def rolling_means(z: np.ndarray, window: int) -> np.ndarray:
+    """Means of every run of ``window`` consecutive rows (all rows when fewer)."""
+    w = max(1, min(window, len(z)))
+    if not len(z):
+        return np.zeros((0, z.shape[1]))
+    c = np.cumsum(np.vstack([np.zeros((1, z.shape[1])), z]), axis=0)
+    return (c[w:] - c[:-w]) / w
+
+
+def _resolution(v: np.ndarray) -> float:
+    """The smallest step between distinct values of a channel (0 when it takes one value)."""
+    u = np.unique(v[np.isfinite(v)])
+    if len(u) < 2:
+        return 0.0
+    return float(np.min(np.diff(u)))

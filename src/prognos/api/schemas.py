@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prognos.domain import Asset, AssetType
+from prognos.domain import Asset, AssetType, Lifecycle
 from prognos.domain.alarms import Alarm, AlarmRules
 from prognos.domain.events import LabelledEvent
 from prognos.domain.notifications import Targets
@@ -48,14 +48,32 @@ class PlatformStatus(BaseModel):
 
 
 # -- registry ------------------------------------------------------------------------------------
+class AssetState(Asset):
+    """An asset with where it stands now."""
+
+    state: Lifecycle = Field(
+        description="in_service; offline (silent for PROGNOS_OFFLINE_AFTER_INTERVALS expected "
+        "sampling intervals); retired (kept with its history, out of live KPIs, alarms, plans)"
+    )
+    last_seen: datetime | None = Field(None, description="time of its newest reading")
+    offline_after_s: float | None = Field(
+        None, description="seconds of silence after which it counts as offline"
+    )
+
+
 class AssetPage(BaseModel):
     total: int
     limit: int
     offset: int
-    items: list[Asset]
+    items: list[AssetState]
 
 
-class AssetDetail(Asset):
+class LifecycleChange(BaseModel):
+    state: Literal["in_service", "retired"]
+    at: datetime | None = Field(None, description="when it was retired (default: now)")
+
+
+class AssetDetail(AssetState):
     type: AssetType
     components: list[str] = Field(description="ids of the assets fitted into this one")
 
@@ -149,6 +167,12 @@ class HealthOut(BaseModel):
     score: float = Field(description="0 (failing) to 100 (as healthy as its baseline)")
     drivers: dict[str, float]
     anomalies: dict[str, float]
+    extra: dict[str, Any] = Field(
+        default_factory=dict,
+        description="how the score came about: the anomaly model's own score, the failure "
+        "forecast's probability within the horizon and the rule that reconciled them, the "
+        "baseline (docs/health.md)",
+    )
     history: list[HealthPoint] | None = None
 
 
@@ -184,6 +208,7 @@ class PlanReply(BaseModel):
     moved: list[str]
     cancelled: list[str]
     committed: bool
+    now: str | None = Field(None, description="the moment planned from (the data clock)")
 
 
 class Event(Open):

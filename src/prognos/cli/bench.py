@@ -10,7 +10,7 @@ import importlib
 
 import typer
 
-BENCH_TOPICS = ("ingest", "store", "rul", "plan", "web", "opcua", "forecast")
+BENCH_TOPICS = ("ingest", "store", "rul", "plan", "web", "opcua", "forecast", "loop")
 
 
 def register(app: typer.Typer) -> None:

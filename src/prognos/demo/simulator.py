@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from prognos.demo.crews import SimulatedCrews
 from prognos.demo.history import run_history
 from prognos.demo.transports import InProcess, MqttPublisher, Transport
 from prognos.demo.turbofans import AIRLINES
@@ -68,7 +69,11 @@ def live_fleet(platform: Platform, seed: int | None = None, data_dir=None) -> Li
     for a in sorted(platform.registry.snapshot().assets.values(), key=lambda a: a.id):
         if m := _TEST_UNIT.match(a.serial):
             registered.add(m.group(1))
-        if a.type_id not in SIMULATED or (a.id in ended and ended[a.id] >= a.installed_at):
+        if (
+            a.type_id not in SIMULATED
+            or a.retired
+            or (a.id in ended and ended[a.id] >= a.installed_at)
+        ):
             continue
         last = platform.telemetry.span(MANUFACTURER, a.id)[1]
         assets.append(
@@ -171,6 +176,7 @@ class Simulator(LoopWorker):
 
     ``target`` is a ``Platform`` (in-process), a broker URL ``mqtt://...`` or a ``Transport``;
     with a broker URL, ``platform`` (optional) records failures and follows replacements.
+    With ``crews`` the simulated crews do the scheduled jobs as simulated time reaches them.
     """
 
     def __init__(
@@ -185,6 +191,7 @@ class Simulator(LoopWorker):
         max_per_asset: int = 144,
         log_every_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        crews: SimulatedCrews | None = None,
     ):
         super().__init__(tick_s)
         if isinstance(target, Platform):
@@ -206,6 +213,8 @@ class Simulator(LoopWorker):
         self.ticks = 0
         self.errors = 0
         self.failures = 0
+        self.jobs = 0
+        self.crews = crews
         self._t0 = 0.0
         self._last_log = 0.0
         self._last_check = 0.0
@@ -242,7 +251,8 @@ class Simulator(LoopWorker):
 
     # -- one step ------------------------------------------------------------------------------
     def tick(self) -> int:
-        """Send what came due since the last tick; never raises (a bad tick is logged)."""
+        """Send what came due since the last tick, the crews' jobs done on the way; never
+        raises (a bad tick is logged)."""
         now = time.monotonic()
         try:
             elapsed = now - self._t0 if self._t0 else 0.0
@@ -250,12 +260,16 @@ class Simulator(LoopWorker):
             self.sim_time = min(target, self.clock())
             if now - self._last_check >= self.log_every_s:
                 self._follow_replacements()
-            n = self.transport.send(self.fleet.advance_wide(self.sim_time, self.max_per_asset))
-            for f in self.fleet.pop_failures():
-                new_life = (f.at + timedelta(hours=REPAIR_HOURS)).replace(microsecond=0)
-                self.transport.failed(f, new_life)
-                self.fleet.replace(f.asset_id, new_life)
-                self.failures += 1
+            n = 0
+            if self.crews is not None:
+                for job in self.crews.due(self.sim_time):
+                    n += self._send(job.start)  # the old part runs until the crew arrives
+                    if self.fleet.installed(job.order.asset_id) is None:
+                        continue
+                    if self.crews.work(job, lambda a, t=job.start: self.fleet.life_used(a, t)):
+                        self.fleet.replace(job.order.asset_id, job.done)
+                        self.jobs += 1
+            n += self._send(self.sim_time)
             self.readings += n
             self.ticks += 1
         except Exception as e:  # one bad tick must not end the stream, nor the server
@@ -266,6 +280,16 @@ class Simulator(LoopWorker):
             n = 0
         if now - self._last_log >= self.log_every_s:
             self._log_line(now)
+        return n
+
+    def _send(self, until: datetime) -> int:
+        """Readings due up to ``until`` out; parts that failed on the way repaired."""
+        n = self.transport.send(self.fleet.advance_wide(until, self.max_per_asset))
+        for f in self.fleet.pop_failures():
+            new_life = (f.at + timedelta(hours=REPAIR_HOURS)).replace(microsecond=0)
+            self.transport.failed(f, new_life)
+            self.fleet.replace(f.asset_id, new_life)
+            self.failures += 1
         return n
 
     def _follow_replacements(self) -> None:
@@ -299,6 +323,7 @@ class Simulator(LoopWorker):
             "readings": self.readings,
             "ticks": self.ticks,
             "failures": self.failures,
+            "jobs_done": self.jobs,
             "errors": self.errors,
         }
 
@@ -308,4 +333,10 @@ def simulator_for(platform: Platform) -> Simulator:
     a broker is configured, else straight into the platform."""
     s = platform.settings
     target: Platform | str = s.mqtt_broker or platform
-    return Simulator(target, live_fleet(platform), s.simulate_speed, platform=platform)
+    return Simulator(
+        target,
+        live_fleet(platform),
+        s.simulate_speed,
+        platform=platform,
+        crews=SimulatedCrews(platform),
+    )

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from prognos.demo.history import record_failure
 from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ConfigError
 from prognos.service.platform import Platform
@@ -53,11 +52,11 @@ class InProcess:
         return res.accepted + res.duplicates
 
     def failed(self, f: Failure, new_life: datetime) -> None:
-        """The part broke and was replaced after an emergency repair: record both."""
-        record_failure(self.platform, f)
-        a = self.platform.registry.snapshot().assets.get(f.asset_id)
-        if a is not None:
-            self.platform.registry.restart_life(MANUFACTURER, a, new_life)
+        """The part broke and was replaced after an emergency repair: a repair work order,
+        done, whose finding is the labelled failure; the new part's life starts at
+        ``new_life``, and planned orders of the failed part are cancelled."""
+        if f.asset_id in self.platform.registry.snapshot().assets:
+            self.platform.orders.record_repair(MANUFACTURER, f.asset_id, f.at, new_life)
 
     def replaced(self) -> dict[str, datetime]:
         """Current life start of every asset, as the platform knows it (work orders reset it)."""

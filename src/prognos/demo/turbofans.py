@@ -2,7 +2,7 @@
 
 Test units become engines in service (their histories end "today"); train units become engines
 that already ran to failure, each with a labelled failure event at its last cycle, which is what
-`prognos train` learns from. Engines are spread over a few airline customers so that tenancy is
+`prognos train` learns from: retired history, out of the live fleet, its KPIs, alarms and plans. Engines are spread over a few airline customers so that tenancy is
 visible in the demo. One cycle is taken as one operating day.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from prognos.analytics.cmapss import SENSORS, SETTINGS, load_subset
-from prognos.domain import Asset, AssetType, Channel, Customer, ReadingBatch, Site
+from prognos.domain import Asset, AssetType, Channel, Customer, Lifecycle, ReadingBatch, Site
 from prognos.domain.assets import TimeUnit
 from prognos.domain.keys import MANUFACTURER
 from prognos.service.platform import Platform
@@ -107,6 +107,8 @@ def load_cmapss_fleet(
             end = now - timedelta(days=TRAIN_FAILED_DAYS_AGO if split == "train" else 0)
             installed[u] = end - timedelta(days=int(last_cycle))
             asset_of[u] = f"{sub}-{'r' if split == 'train' else 'e'}{u:03d}"
+            # a run-to-failure engine is history: retired at its failure, kept for training
+            retired = split == "train"
             assets.append(
                 Asset(
                     id=asset_of[u],
@@ -116,6 +118,8 @@ def load_cmapss_fleet(
                     serial=f"{subset}-{split}-{u:03d}",
                     model=f"CFM-sim {subset}",
                     installed_at=installed[u],
+                    lifecycle=Lifecycle.retired if retired else Lifecycle.in_service,
+                    retired_at=installed[u] + timedelta(days=int(last_cycle)) if retired else None,
                 )
             )
         platform.registry.add_assets(MANUFACTURER, assets)

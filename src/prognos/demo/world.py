@@ -26,8 +26,9 @@ import numpy as np
 
 from prognos.demo.turbofans import TURBOFAN
 from prognos.domain import Asset, Customer, Site
-from prognos.domain.planning import CostModel, Crew, PartStock, Travel
+from prognos.domain.planning import Crew, PartStock, Travel
 from prognos.sim.calendars import CalendarSpec, make_spec
+from prognos.sim.costs import cost_models
 from prognos.sim.live import (
     CHAIN_DRIVE,
     ELEVATOR,
@@ -63,41 +64,7 @@ CUSTOMERS = (
     ),
 )
 
-COSTS = {
-    # an elevator out of service: SLA penalty and tenants' complaints; door rollers are cheap
-    ELEVATOR: CostModel(
-        asset_type=ELEVATOR,
-        part="ELV-DOOR-ROLLER",
-        unplanned_stoppage_cost_per_hour=150,
-        unplanned_repair_hours=6,
-        planned_job_hours=1.5,
-        part_cost=380,
-        labour_cost_per_hour=85,
-        wasted_life_cost_per_unit=2.5,  # per operating day of the part's life thrown away
-    ),
-    # a conveyor chain that breaks stops the line until it is replaced
-    CHAIN_DRIVE: CostModel(
-        asset_type=CHAIN_DRIVE,
-        part="CH-16B-2",
-        unplanned_stoppage_cost_per_hour=2400,
-        unplanned_repair_hours=6,
-        planned_job_hours=2,
-        part_cost=950,
-        labour_cost_per_hour=95,
-        wasted_life_cost_per_unit=4.0,
-    ),
-    # an engine removed unplanned: lease engine, AOG logistics, 48 h on the ground
-    TURBOFAN: CostModel(
-        asset_type=TURBOFAN,
-        part="TF-HPC-MODULE",
-        unplanned_stoppage_cost_per_hour=6000,
-        unplanned_repair_hours=48,
-        planned_job_hours=10,
-        part_cost=60000,
-        labour_cost_per_hour=120,
-        wasted_life_cost_per_unit=250.0,  # per cycle of module life given away
-    ),
-}
+COSTS = cost_models(ELEVATOR, CHAIN_DRIVE, TURBOFAN)  # the one cost model (sim.costs)
 
 CREWS = (
     Crew(

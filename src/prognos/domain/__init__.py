@@ -1,6 +1,6 @@
 """Plain typed objects shared by every layer. No I/O here."""
 
-from prognos.domain.assets import Asset, AssetType, Channel, Customer, Site, TimeUnit
+from prognos.domain.assets import Asset, AssetType, Channel, Customer, Lifecycle, Site, TimeUnit
 from prognos.domain.forecast import FailureForecast, HealthScore
 from prognos.domain.keys import Principal
 from prognos.domain.telemetry import ReadingBatch, Rejection
@@ -12,6 +12,7 @@ __all__ = [
     "Customer",
     "FailureForecast",
     "HealthScore",
+    "Lifecycle",
     "Principal",
     "ReadingBatch",
     "Rejection",

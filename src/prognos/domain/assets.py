@@ -23,6 +23,17 @@ class TimeUnit(StrEnum):
         return {"hours": 3600.0, "days": 86400.0, "cycles": 86400.0}[self.value]
 
 
+class Lifecycle(StrEnum):
+    """Where an asset stands: ``in_service`` (reporting, or expected to), ``offline`` (an
+    in-service asset that missed its expected readings: derived from when it was last seen, never
+    stored), ``retired`` (taken out of service: kept with its history, which training still
+    reads, but out of the live KPIs, alarms and plans)."""
+
+    in_service = "in_service"
+    offline = "offline"
+    retired = "retired"
+
+
 class Customer(BaseModel):
     """A tenant: one of the manufacturer's customers."""
 
@@ -71,6 +82,13 @@ class AssetType(BaseModel):
         default_factory=dict,
         description="Wear channels and the value at which the part counts as failed.",
     )
+    sample_interval_s: float | None = Field(
+        None,
+        gt=0,
+        description="How often an asset of this type reports, in seconds (declared); when "
+        "unset it is learned from the readings. An asset silent for several of these intervals "
+        "is offline.",
+    )
 
     def channel(self, name: str) -> Channel | None:
         for c in self.channels:
@@ -94,10 +112,29 @@ class Asset(BaseModel):
     model: str = ""
     installed_at: datetime
     parent_id: str | None = None
+    lifecycle: Lifecycle = Field(
+        Lifecycle.in_service,
+        description="in_service or retired as stored; offline is derived from when the asset "
+        "was last seen (see the API's `state`)",
+    )
+    retired_at: datetime | None = None
 
-    @field_validator("installed_at")
+    @field_validator("installed_at", "retired_at")
     @classmethod
-    def _utc(cls, v: datetime) -> datetime:
+    def _utc(cls, v: datetime | None) -> datetime | None:
         from datetime import UTC
 
+        if v is None:
+            return None
         return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+
+    @field_validator("lifecycle")
+    @classmethod
+    def _stored(cls, v: Lifecycle) -> Lifecycle:
+        if v is Lifecycle.offline:
+            raise ValueError("offline is derived from the readings, not set: use in_service")
+        return v
+
+    @property
+    def retired(self) -> bool:
+        return self.lifecycle is Lifecycle.retired

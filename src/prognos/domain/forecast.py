@@ -193,13 +193,18 @@ class FailureForecast:
 
 @dataclass(frozen=True)
 class HealthScore:
-    """0-100 health of an asset now, with the channels that pulled it down and anomaly flags."""
+    """0-100 health of an asset now, with the channels that pulled it down and anomaly flags.
+
+    ``extra`` says how the score came about (the anomaly model's own scores, the failure
+    forecast's probability and the rule that reconciled them, the baseline used: see
+    docs/health.md)."""
 
     asset_id: str
     as_of: datetime
     score: float
     drivers: dict[str, float] = field(default_factory=dict)  # channel -> contribution
     anomalies: dict[str, float] = field(default_factory=dict)  # channel -> how unusual (z)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -208,4 +213,5 @@ class HealthScore:
             "score": self.score,
             "drivers": self.drivers,
             "anomalies": self.anomalies,
+            "extra": self.extra,
         }

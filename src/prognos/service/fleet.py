@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from prognos.domain import Principal, TimeUnit
+from prognos.domain import Lifecycle, Principal, TimeUnit
 from prognos.errors import ValidationFailed
+from prognos.service.lifecycle import LifecycleService
 from prognos.service.registry import RegistryService
 from prognos.service.timeutil import as_day, as_utc
 from prognos.store.ports import FleetPort
@@ -58,6 +59,7 @@ class FleetQuery:
     desc: bool = False
     page: int = 1
     size: int = 50
+    state: str | None = None  # None: live (in service and offline); a Lifecycle; "all"
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -66,9 +68,14 @@ class FleetQuery:
             )
         self.page = max(int(self.page), 1)
         self.size = min(max(int(self.size), 1), 500)
-        for name in ("customer", "site", "type", "q", "band"):
+        for name in ("customer", "site", "type", "q", "band", "state"):
             if getattr(self, name) == "":
                 setattr(self, name, None)
+        if self.state not in (None, "all", *(s.value for s in Lifecycle)):
+            raise ValidationFailed(
+                f"no asset state {self.state!r}",
+                hint="use in_service, offline, retired or all (default: live, not retired)",
+            )
 
 
 @dataclass
@@ -84,15 +91,24 @@ class FleetPage:
 
 
 class FleetService:
-    def __init__(self, fleet: FleetPort, registry: RegistryService):
+    def __init__(self, fleet: FleetPort, registry: RegistryService, lifecycle: LifecycleService):
         self._fleet = fleet
         self._registry = registry
+        self._lifecycle = lifecycle
 
     def page(
         self, p: Principal, q: FleetQuery, today: date | None = None, bins: int = 20
     ) -> FleetPage:
         """One page of the fleet table and a summary of every asset the filters select."""
         mine = p.is_manufacturer or q.customer in (None, p.customer_id)
+        states = self._lifecycle.states(p)
+        offline = tuple(sorted(k for k, v in states.items() if v.state is Lifecycle.offline))
+        by_state = {
+            Lifecycle.offline.value: {"retired": False, "only_ids": offline},
+            Lifecycle.in_service.value: {"retired": False, "not_ids": offline},
+            Lifecycle.retired.value: {"retired": True},
+            "all": {"retired": None},
+        }.get(q.state or "", {"retired": False})
         f = FleetFilter(
             customer_id=q.customer if p.is_manufacturer else p.customer_id,
             site_id=q.site,
@@ -104,6 +120,7 @@ class FleetService:
             limit=q.size,
             offset=(q.page - 1) * q.size,
             nothing=not mine,
+            **by_state,
         )
         days = {
             t.id: TimeUnit(t.time_unit).seconds / 86400.0
@@ -118,6 +135,9 @@ class FleetService:
                 d["next_service"] = as_day(d["next_service"])
                 d["as_of"] = as_utc(d["as_of"])
                 d["p50_days"] = r[15]
+                st = states.get(d["id"])
+                d["state"] = st.state.value if st else Lifecycle.in_service.value
+                d["last_seen"] = st.last_seen if st else None
                 rows.append(d)
             elif r[0] == "s":
                 stats = r
@@ -125,6 +145,9 @@ class FleetService:
                 hist.append((int(r[8]), int(r[9]), float(r[10])))
         rows.sort(key=_page_order(q))
         summary = _summary(stats, hist)
+        summary["states"] = {
+            k.value: sum(1 for v in states.values() if v.state is k) for k in Lifecycle
+        }
         return FleetPage(rows, summary["assets"], q, summary)
 
     def stamp(self, p: Principal) -> str:

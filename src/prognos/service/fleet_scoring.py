@@ -65,6 +65,7 @@ class ChunkInputs:
     recent: pd.DataFrame | None
     recent_owner: np.ndarray
     last_times: np.ndarray  # int64 microseconds, per asset
+    baselines: dict[int, Any] = field(default_factory=dict)  # own health baselines, by position
 
 
 @dataclass
@@ -94,9 +95,18 @@ def prepare_chunk(
     )
     life = hist.life_frame(np.arange(len(assets)), since, t.time_unit.seconds)
     recent, owner = None, np.zeros(0, dtype=np.int64)
-    if models.health is not None:
-        recent, owner = hist.recent_frame(models.health_columns(), max(models.health.window, 1))
-    return ChunkInputs(life, recent, owner, hist.last_times())
+    baselines: dict[int, Any] = {}
+    h = models.health
+    if h is not None:
+        # three windows, as one asset at a time: the window is of settled readings
+        recent, owner = hist.recent_frame(models.health_columns(), max(h.window, 1) * 3)
+        if hasattr(h, "baseline") and not life.empty:  # each asset's own healthy start
+            cols = models.health_columns()
+            for pos, rows in life.groupby("unit", sort=True):
+                first = rows.reindex(columns=cols).dropna().iloc[: h.baseline_rows]
+                if len(first):
+                    baselines[int(pos)] = h.baseline(first)
+    return ChunkInputs(life, recent, owner, hist.last_times(), baselines)
 
 
 def score_inputs(
@@ -120,6 +130,7 @@ def score_inputs(
             inputs.recent,
             np.asarray(ids, dtype=object)[owner],
             [_EPOCH + timedelta(microseconds=int(inputs.last_times[g])) for g in np.unique(owner)],
+            baselines={ids[k]: b for k, b in inputs.baselines.items()},
         )
     return out
 

@@ -37,6 +37,7 @@ class ForecastService:
         self._registry = registry
         self._alarms = alarms
         self._models: dict[str, tuple[dict, Any]] = {}
+        self._baselines: dict[tuple[str, str, int], Any] = {}
         self._lock = threading.Lock()
 
     @property
@@ -79,8 +80,13 @@ class ForecastService:
 
     # -- one asset -----------------------------------------------------------------------------
     def assess(self, asset: Asset) -> tuple[FailureForecast | None, HealthScore | None]:
-        """Forecast and health of ``asset`` from its stored history; writes nothing, so many
-        assets can be saved in one transaction (``save``)."""
+        """Forecast and health of ``asset`` from its stored history (health consistent with
+        the forecast); writes nothing, so many assets can be saved in one transaction
+        (``save``)."""
+        f, h = self._assess(asset)
+        return f, (self.reconcile([f] if f else [], [h])[0] if h else None)
+
+    def _assess(self, asset: Asset) -> tuple[FailureForecast | None, HealthScore | None]:
         t = self._registry.snapshot().types[asset.type_id]
         h = self.health(asset, t)
         if t.failure_threshold:
@@ -118,6 +124,7 @@ class ForecastService:
         asset = self._registry.asset(p, asset_id)
         h = self.health(asset, self._registry.asset_type(p, asset.type_id))
         if h is not None:
+            h = self.reconcile([], [h])[0]
             self.save([], [h])
         return h
 
@@ -145,7 +152,9 @@ class ForecastService:
     def health(
         self, asset: Asset, t: AssetType, wide_frame: pd.DataFrame | None = None
     ) -> HealthScore | None:
-        """Health of ``asset`` now from its recent readings (``wide_frame``: already pivoted)."""
+        """Anomaly health of ``asset`` now from its recent readings, against its own baseline
+        (the first readings of its current life; ``wide_frame``: its readings since then,
+        pivoted). ``save`` reconciles it with the failure forecast (``health_rule``)."""
         loaded = self.model_for(f"{asset.type_id}:health")
         if loaded is None:
             return None
@@ -158,18 +167,91 @@ class ForecastService:
         cols = list(model.settings) + [
             c for c in model.feature_names_in_ if c not in model.settings
         ]
-        recent = wide_frame.reindex(columns=cols).ffill().dropna()
-        recent = recent.iloc[-max(model.window, 1) * 3 :]
-        if recent.empty:
+        life = wide_frame.loc[wide_frame.index >= pd.Timestamp(asset.installed_at)]
+        life = life.reindex(columns=cols).ffill().dropna()
+        if life.empty:
             return None
-        return model.health(recent[cols], asset.id, as_of=recent.index[-1].to_pydatetime())
+        baseline = self.baseline(asset, model, life[cols])
+        recent = life.iloc[-max(model.window, 1) * 3 :]
+        return model.health(
+            recent[cols], asset.id, as_of=recent.index[-1].to_pydatetime(), baseline=baseline
+        )
+
+    def baseline(self, asset: Asset, model: Any, life: pd.DataFrame) -> Any:
+        """The asset's own healthy baseline: from the first ``baseline_rows`` readings of its
+        current life, kept per life (a replacement starts a new one; until the life has
+        ``min_baseline_rows`` readings the type's baseline of a new part stands in)."""
+        if not hasattr(model, "baseline"):  # a model pickled before own baselines
+            return None
+        key = (asset.id, asset.installed_at.isoformat(), id(model))
+        with self._lock:
+            cached = self._baselines.get(key)
+        if cached is not None:
+            return cached
+        b = model.baseline(life.iloc[: model.baseline_rows])
+        if b.own and len(life) >= model.baseline_rows:  # complete: it will not change
+            with self._lock:
+                self._baselines[key] = b
+        return b
+
+    def baselines(self, assets: list[Asset], model: Any) -> dict[str, Any]:
+        """Own baselines of ``assets`` for ``model`` (the fleet path's ``health_many``), each
+        from the first readings of its current life (cached once complete)."""
+        out = {}
+        if not hasattr(model, "baseline"):
+            return out
+        cols = list(model.settings) + [
+            c for c in model.feature_names_in_ if c not in model.settings
+        ]
+        for a in assets:
+            key = (a.id, a.installed_at.isoformat(), id(model))
+            with self._lock:
+                b = self._baselines.get(key)
+            if b is None:
+                long = self._readings.read_telemetry(a.id, start=a.installed_at)
+                if long.empty:
+                    continue
+                life = wide(long).reindex(columns=cols).ffill().dropna()
+                if life.empty:
+                    continue
+                b = self.baseline(a, model, life[cols])
+            out[a.id] = b
+        return out
+
+    def reconcile(
+        self, forecasts: list[FailureForecast], healths: list[HealthScore]
+    ) -> list[HealthScore]:
+        """Health scores made consistent with each asset's failure forecast (the one saved
+        with it, else its latest stored): ``health_rule.consistent`` (docs/health.md)."""
+        from prognos.analytics.health_rule import consistent
+
+        by_asset = {f.asset_id: f for f in forecasts}
+        out = []
+        for h in healths:
+            if "anomaly_score" not in h.extra:
+                out.append(h)
+                continue
+            f = by_asset.get(h.asset_id) or self._forecasts.latest_forecast(h.asset_id)
+            out.append(consistent(h, f))
+        return out
 
     def save(self, forecasts: list[FailureForecast], healths: list[HealthScore]) -> None:
         """Store forecasts and health scores, a transaction each, and raise the alarms the
         scores call for."""
+        healths = self.reconcile(forecasts, healths)
         self._forecasts.save_forecasts(forecasts)
         self._forecasts.save_healths(healths)
-        self._alarms.observe(healths=healths, forecasts=forecasts)
+        # a score made from readings of a part replaced meanwhile (a refresh that overlapped
+        # the replacement) is history, not news: it raises no alarm on the new part
+        assets = self._registry.snapshot().assets
+        current = [
+            x for x in (*healths, *forecasts)
+            if x.asset_id in assets and x.as_of >= assets[x.asset_id].installed_at
+        ]  # fmt: skip
+        self._alarms.observe(
+            healths=[x for x in current if isinstance(x, HealthScore)],
+            forecasts=[x for x in current if isinstance(x, FailureForecast)],
+        )
 
     def backfill(
         self, p: Principal, forecasts: list[FailureForecast], healths: list[HealthScore]

@@ -1,11 +1,12 @@
 """Which workers a running process hosts, built from the settings.
 
 ``prognos serve`` hosts ``workers_for(platform)``: a heartbeat (every process's workers, in the
-store), the forecast refresher (unless ``PROGNOS_REFRESH_INTERVAL`` is 0), telemetry upkeep
+store), the forecast refresher (unless ``PROGNOS_REFRESH_INTERVAL`` is 0), the continuous
+planner (unless ``PROGNOS_PLAN_INTERVAL`` is 0), telemetry upkeep
 (rollups, retention, partitions; ``PROGNOS_UPKEEP_INTERVAL``), the nightly compaction on DuckDB
 (``PROGNOS_COMPACT_HOUR``), MQTT ingest with session takeover when ``PROGNOS_MQTT_BROKER`` is set,
 OPC UA when ``PROGNOS_OPCUA_MAPPING`` is set, the alarm round and the notification delivery
-(unless ``PROGNOS_ALARM_SWEEP_INTERVAL`` is 0). Refresh, upkeep and compaction hold a lease: of
+(unless ``PROGNOS_ALARM_SWEEP_INTERVAL`` is 0). Refresh, planning, upkeep and compaction hold a lease: of
 several servers on one PostgreSQL, one does each. ``prognos ingest mqtt`` hosts
 ``ingest_workers`` and a heartbeat.
 """
@@ -26,6 +27,7 @@ from prognos.service.workers import (
     mqtt_worker,
 )
 from prognos.service.workers.heartbeat import Heartbeat
+from prognos.service.workers.planner import PlannerWorker
 from prognos.service.workers.takeover import SessionTakeover
 from prognos.service.workers.upkeep import UpkeepWorker
 
@@ -43,6 +45,16 @@ def workers_for(platform: Platform) -> dict[str, Worker]:
             platform.forecasts,
             s.refresh_interval,
             activity=platform.store,
+            leases=platform.store,
+        )
+    if s.plan_interval > 0:
+        out["planner"] = PlannerWorker(
+            platform.planning,
+            s.plan_interval,
+            horizon_days=s.plan_horizon_days,
+            time_limit_s=s.plan_time_limit,
+            trigger_probability=s.plan_trigger_probability,
+            every_hours=s.plan_every_hours,
             leases=platform.store,
         )
     if s.upkeep_interval > 0:

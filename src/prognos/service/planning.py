@@ -12,15 +12,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prognos.domain import FailureForecast, Principal
-from prognos.domain.planning import PlanAsset
+from prognos.domain.planning import PlanAsset, WorkOrderStatus
 from prognos.errors import ValidationFailed
 from prognos.planning.replan import replan
 from prognos.service.calendars import CalendarService
+from prognos.service.lifecycle import LifecycleService
+from prognos.service.plan_triggers import ORDER_KIND, RESOURCE_KINDS, PlanInputs, risk_vector
 from prognos.service.registry import RegistryService
 from prognos.service.resources import OWN, ResourceService
 from prognos.service.timeutil import as_utc
-from prognos.service.workorders import WorkOrderService
-from prognos.store.ports import ForecastsPort
+from prognos.service.workorders import FINAL, WorkOrderService
+from prognos.store.ports import DocumentsPort, ForecastsPort, StampsPort
 
 HOURS_PER_OPERATING_DAY = 16.0  # the planner counts usage in operating days (two shifts)
 
@@ -46,12 +48,18 @@ class PlanningService:
         calendars: CalendarService,
         resources: ResourceService,
         orders: WorkOrderService,
+        lifecycle: LifecycleService,
+        documents: DocumentsPort,
+        stamps: StampsPort,
     ):
         self._forecasts = forecasts
         self._registry = registry
         self._calendars = calendars
         self._resources = resources
         self._orders = orders
+        self._lifecycle = lifecycle
+        self._docs = documents
+        self._stamps = stamps
 
     def inputs(self, p: Principal) -> dict[str, Any]:
         """Everything the planner needs, as the platform knows it now."""
@@ -59,12 +67,13 @@ class PlanningService:
         sites = {s.id: s for s in self._registry.sites(p)}
         calendars = {c.site_id: c for c in self._calendars.list_calendars(p)}
         costs = self._resources.cost_models(p)
-        forecasts = self._forecasts.latest_forecasts()
+        forecasts = self.current_forecasts()
         down = self._down(p, forecasts)
         assets = []
         for a in self._registry.snapshot().assets.values():
             if (
-                a.id in forecasts
+                not a.retired
+                and a.id in forecasts
                 and a.id not in down
                 and a.site_id in calendars
                 and (a.type_id in costs or a.id in costs)
@@ -98,6 +107,60 @@ class PlanningService:
                 out.add(ev["asset_id"])
         return out
 
+    def current_forecasts(self) -> dict[str, FailureForecast]:
+        """The latest forecast of each asset's current part: one made before the part was
+        replaced speaks for the part that is gone (until the new part has readings enough for
+        its own, the asset has none, and is not planned on the old part's wear)."""
+        assets = self._registry.snapshot().assets
+        return {
+            k: f
+            for k, f in self._forecasts.latest_forecasts().items()
+            if k in assets and f.as_of >= assets[k].installed_at
+        }
+
+    def at_risk(
+        self, p: Principal, days: float = 14.0, threshold: float = 0.5
+    ) -> list[dict[str, Any]]:
+        """Live assets likely to fail within ``days``: the order covering each, or why none
+        does (``plan_risk.at_risk``)."""
+        from prognos.service.plan_risk import at_risk
+
+        p.require_manufacturer(OWN)
+        return at_risk(
+            self.inputs(p),
+            self._registry.snapshot().assets,
+            self.current_forecasts(),
+            self._orders.list_orders(p),
+            days=days,
+            threshold=threshold,
+        )
+
+    def snapshot(
+        self, p: Principal, horizon_days: int, before: PlanInputs | None = None
+    ) -> PlanInputs:
+        """What the plan depends on now, cheaply (``plan_triggers``): forecasts are read again
+        only when their stamp moved since ``before``."""
+        p.require_manufacturer(OWN)
+        stamp = self._forecasts.forecasts_stamp()
+        docs = self._docs.documents_stamp([*RESOURCE_KINDS, ORDER_KIND])
+        now = PlanInputs(
+            clock=self._lifecycle.data_clock(datetime.now(UTC)),
+            documents=docs,
+            orders=self._docs.count_documents(ORDER_KIND),
+            registry=str(self._stamps.stamp("registry")),
+            forecasts_stamp=stamp,
+        )
+        if before is not None and before.forecasts_stamp == stamp:
+            now.risk = before.risk
+            return now
+        assets = self._registry.snapshot().assets
+        now.risk = {
+            k: risk_vector(in_operating_days(f), horizon_days)
+            for k, f in self.current_forecasts().items()
+            if not assets[k].retired
+        }
+        return now
+
     def plan(
         self,
         p: Principal,
@@ -107,10 +170,12 @@ class PlanningService:
         now: datetime | None = None,
         commit: bool = True,
     ) -> dict[str, Any]:
-        """Plan (or re-plan) every asset; with ``commit`` the work orders are created, moved,
-        cancelled."""
+        """Plan (or re-plan) every asset from ``now`` (default: the data clock, the newest
+        reading's time: see ``LifecycleService``); with ``commit`` the work orders are created,
+        moved, cancelled. Open orders of retired assets are cancelled; those of assets the plan
+        cannot see (no forecast, calendar or cost model) are left as they are."""
         p.require_manufacturer(OWN)
-        now = now or datetime.now(UTC)
+        now = now or self._lifecycle.data_clock(datetime.now(UTC))
         inp = self.inputs(p)
         if not inp["assets"]:
             raise ValidationFailed(
@@ -123,8 +188,17 @@ class PlanningService:
             raise ValidationFailed(
                 "no service crews: the plan needs at least one", hint="PUT /api/v1/crews/{id}"
             )
+        snap = self._registry.snapshot().assets
+        planned = {a.asset_id for a in inp["assets"]}
+        orders = sorted(self._orders.list_orders(p), key=lambda o: o.id)
+        gone = [
+            o.transition(WorkOrderStatus.cancelled, now)
+            for o in orders
+            if o.status not in FINAL and o.asset_id in snap and snap[o.asset_id].retired
+        ]
+        mine = [o for o in orders if o.asset_id in planned]
         result = replan(
-            sorted(self._orders.list_orders(p), key=lambda o: o.id),
+            mine,
             inp["forecasts"],
             inp["assets"],
             inp["calendars"],
@@ -136,13 +210,33 @@ class PlanningService:
             travel=inp["travel"],
             time_limit_s=time_limit_s,
         )
+        _unique_ids(result, len(mine), {o.id for o in orders})
         if commit:
             changed = set(result.created) | set(result.moved) | set(result.cancelled)
-            self._orders.save_many(p, [o for o in result.orders if o.id in changed])
+            self._orders.save_many(p, [o for o in result.orders if o.id in changed] + gone)
         return {
             "plan": result.plan.as_dict(),
             "created": result.created,
             "moved": result.moved,
-            "cancelled": result.cancelled,
+            "cancelled": result.cancelled + [o.id for o in gone],
             "committed": commit,
+            "now": now.isoformat(),
         }
+
+
+def _unique_ids(result: Any, first_new: int, taken: set[str]) -> None:
+    """New orders (``result.orders[first_new:]``) get ids no order has had: the planner numbers
+    its jobs per plan (``WO-asset-day-n``), so a new job on the day of a done one would
+    otherwise overwrite it (a completed replacement that showed as scheduled again)."""
+    renames: dict[str, str] = {}
+    used = set(taken)
+    for i in range(first_new, len(result.orders)):
+        o = result.orders[i]
+        if o.id in used:
+            k = 2
+            while f"{o.id}-{k}" in used:
+                k += 1
+            renames[o.id] = f"{o.id}-{k}"
+            result.orders[i] = o.model_copy(update={"id": renames[o.id]})
+        used.add(result.orders[i].id)
+    result.created = [renames.get(x, x) for x in result.created]

@@ -25,6 +25,7 @@ from prognos.service.fleet import FleetService
 from prognos.service.fleet_forecast import FleetForecastService
 from prognos.service.forecasts import ForecastService
 from prognos.service.keys import KeyService
+from prognos.service.lifecycle import LifecycleService
 from prognos.service.notifications import NotificationService
 from prognos.service.planning import PlanningService
 from prognos.service.registry import RegistryService
@@ -51,6 +52,7 @@ class Platform:
             store, store, AuthThrottle(settings.auth_failure_limit, settings.auth_failure_window)
         )
         self.registry = RegistryService(store, store)
+        self.lifecycle = LifecycleService(store, self.registry, settings.offline_after_intervals)
         self.telemetry = TelemetryService(settings, store, store, self.registry)
         self.files = FileService(self.telemetry, self.registry)
         self.calendars = CalendarService(store, self.registry)
@@ -67,7 +69,13 @@ class Platform:
         self.event_files = EventFileService(self.events, self.registry)
         self.forecasts = ForecastService(store, store, self.registry, self.alarms)
         self.training = TrainingService(
-            settings, store, store, self.registry, self.events, self.forecasts
+            settings,
+            store,
+            store,
+            self.registry,
+            self.events,
+            self.forecasts,
+            settings.health_params(),
         )
         self.scoring = ScoringService(store, self.registry, self.forecasts, db=settings.db)
         self.reliability = ReliabilityService(
@@ -78,10 +86,17 @@ class Platform:
             store, self.registry, self.forecasts, self.scoring, self.reliability
         )
         self.planning = PlanningService(
-            store, self.registry, self.calendars, self.resources, self.orders
+            store,
+            self.registry,
+            self.calendars,
+            self.resources,
+            self.orders,
+            self.lifecycle,
+            store,
+            store,
         )
         self.state = StateService(store)
-        self.fleet = FleetService(store, self.registry)
+        self.fleet = FleetService(store, self.registry, self.lifecycle)
         self.cluster = ClusterService(store, store, store, settings.heartbeat_interval)
 
     @property

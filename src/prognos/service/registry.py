@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from prognos.domain import Asset, AssetType, Customer, Principal, Registry, Site
+from prognos.domain import Asset, AssetType, Customer, Lifecycle, Principal, Registry, Site
 from prognos.errors import Conflict, NotFound, ValidationFailed
 from prognos.store.ports import RegistryPort, StampsPort
 
@@ -139,6 +140,16 @@ class RegistryService:
         self.changed()
         return renewed
 
+    def set_lifecycle(
+        self, p: Principal, asset: Asset, state: Lifecycle, at: datetime | None
+    ) -> Asset:
+        """Store an asset's lifecycle (``LifecycleService`` decides what it means)."""
+        p.require_manufacturer()
+        changed = asset.model_copy(update={"lifecycle": state, "retired_at": at})
+        self._store.upsert_assets([changed])
+        self.changed()
+        return changed
+
     # -- reads (tenant-scoped) -----------------------------------------------------------------
     def asset(self, p: Principal, asset_id: str) -> Asset:
         a = self._store.get_asset(asset_id)
@@ -156,13 +167,21 @@ class RegistryService:
         search: str | None = None,
         limit: int | None = None,
         offset: int = 0,
+        lifecycle: str | None = None,
     ) -> tuple[list[Asset], int]:
-        """A page of the assets the caller may see, and how many match in all."""
+        """A page of the assets the caller may see, and how many match in all (``lifecycle``:
+        the stored state, in_service or retired)."""
         if not p.is_manufacturer:
             if customer_id is not None and customer_id != p.customer_id:
                 return [], 0
             customer_id = p.customer_id
-        kw = dict(customer_id=customer_id, type_id=type_id, site_id=site_id, search=search)
+        kw = dict(
+            customer_id=customer_id,
+            type_id=type_id,
+            site_id=site_id,
+            search=search,
+            lifecycle=lifecycle,
+        )
         page = self._store.list_assets(**kw, limit=limit, offset=offset)
         return page, self._store.count_assets(**kw)
 

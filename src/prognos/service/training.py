@@ -57,9 +57,11 @@ class TrainingService:
         registry: RegistryService,
         events: EventService,
         forecasts: ForecastService,
+        health_params: dict[str, Any] | None = None,
     ):
         self._settings = settings
         self._artifacts_dir = settings.artifacts_dir
+        self._health = {"baseline_rows": 50, **(health_params or {})}
         self._readings = readings
         self._models = models
         self._registry = registry
@@ -223,35 +225,83 @@ class TrainingService:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> dict[str, Any]:
-        """Fit a health model on the first ``healthy_share`` of every asset's life of this type
-        (readings inside [since, until] only), on the channels most assets report.
+        """Fit a type's health model from its assets' lives (``health_fit.fit_health``),
+        readings inside [since, until] only.
 
-        Early life is the closest thing to "known healthy" that telemetry alone gives; assets with a
-        labelled failure contribute their early cycles too.
+        A life is one part's readings from installation to its failure (labelled failures:
+        run-to-failure histories, failures recorded through work orders) or to now (the current
+        life of each asset). The first ``baseline_rows`` readings of each life are its healthy
+        period. Failed lives validate the choice of anomaly detector and say which channels
+        drift with wear. ``healthy_share`` is kept for callers of before; the baseline is a
+        number of readings (``PROGNOS_HEALTH_BASELINE_ROWS``), not a share of a life.
         """
+        from prognos.analytics.health_fit import fit_health as fit_lives
+        from prognos.analytics.health_rule import RuleParams
 
         p.require_manufacturer("models are trained by the manufacturer")
         t = self._registry.asset_type(p, type_id)
-        assets = list(self._assets_of(type_id).values())
-        frames = []
-        for i, a in enumerate(assets):
+        assets = self._assets_of(type_id)
+        labels = self.failure_lives(p, type_id, since, until)
+        lives: list[pd.DataFrame] = []
+        failed: list[bool] = []
+        ended = set()
+        for i, life in enumerate(labels):
+            a = assets.get(life.asset_id)
+            if a is None:
+                continue
+            f = asset_frame(self._readings, a, t, start=life.start, end=life.end)
+            if not f.empty:
+                lives.append(f)
+                failed.append(True)
+                if life.number == 0:
+                    ended.add(a.id)  # its first life ended: no current life from installation
+            if progress:
+                progress("reading lives for health", i + 1, len(labels))
+        for a in assets.values():  # current lives, not yet ended
+            if a.id in ended:
+                continue
             start = max(a.installed_at, since) if since else None
             f = asset_frame(self._readings, a, t, start=start, end=until)
-            frames += early_life([f], healthy_share)
-            if progress:
-                progress("reading early life for health", i + 1, len(assets))
-        if not frames:
+            if len(f) >= 10:
+                lives.append(f)
+                failed.append(False)
+        lives = [lf.drop(columns=["unit", "cycle"]) for lf in lives]
+        if not lives:
             raise ModelError(
                 f"no telemetry for assets of type {type_id!r} to learn healthy behaviour from"
             )
-        model, body = fit_health(frames, t)
+        columns = pd.concat([lf.iloc[:5] for lf in lives]).columns
+        settings = [c for c in setting_channels(t) if c in columns]
+        varies = pd.concat([lf.iloc[: self._health["baseline_rows"]] for lf in lives]).std()
+        channels = [c for c in columns if c not in settings and varies.get(c, 0.0) > 1e-9]
+        lives = [lf.reindex(columns=settings + channels).ffill().dropna() for lf in lives]
+        model = fit_lives(
+            lives,
+            failed,
+            settings=settings,
+            random_state=0,
+            **{**self._health, "rule": RuleParams.of(self._health.get("rule"))},
+        )
+        data = lives
         model_id = f"{type_id}-health-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         folder = Path(self._artifacts_dir) / type_id
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{model_id}.pkl"
         artifact = pickle.dumps(model)
         path.write_bytes(artifact)  # a copy to look at; the database keeps the one that loads
-        body = {"model": "health-robust-mahalanobis", "path": str(path.resolve()), **body}
+        body = {
+            "model": f"health-{model.detector}",
+            "path": str(path.resolve()),
+            "rows": int(sum(len(lf) for lf in data)),
+            "lives": len(data),
+            "failed_lives": int(sum(failed)),
+            "channels": list(model.channels_),
+            "dropped_channels": list(model.dropped_),
+            "explained_channels": list(model.explained_),
+            "settings": settings,
+            "assets": len(assets),
+            "validation": model.validation_,
+        }
         body["version"] = self._models.save_model(model_id, f"{type_id}:health", body, artifact)
         self._forecasts.invalidate(f"{type_id}:health")
         return {**body, "id": model_id}

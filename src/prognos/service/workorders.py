@@ -148,8 +148,49 @@ class WorkOrderService:
         )
         return self.transition(p, order_id, WorkOrderStatus.done.value, finding)
 
-    def _feed_back(self, p: Principal, o: WorkOrder, asset: Asset) -> None:
-        """The finding becomes a labelled event; a replaced part starts a new life for the asset."""
+    def record_repair(
+        self,
+        p: Principal,
+        asset_id: str,
+        failed_at: datetime,
+        back_at: datetime,
+        condition: str = "failed in service; part replaced",
+        component: str | None = None,
+    ) -> WorkOrder:
+        """A part failed and was replaced after an emergency repair: the repair is a work order
+        of its own, done, whose finding is the labelled failure (age at ``failed_at``); the new
+        part's life starts at ``back_at``. Planned orders of the failed part are cancelled: the
+        job they planned has been done by the repair."""
+        p.require_manufacturer(OWN)
+        asset = self._registry.asset(p, asset_id)
+        finding = Finding(condition=condition, failure_found=True, part_replaced=True, at=failed_at)
+        o = WorkOrder(
+            id=f"WO-{asset.id}-{failed_at:%Y%m%dT%H%M}-repair",
+            asset_id=asset.id,
+            component=component,
+            site_id=asset.site_id,
+            day=failed_at.date(),
+        )
+        for step in (WorkOrderStatus.scheduled, WorkOrderStatus.dispatched):
+            o = o.transition(step, failed_at)
+        o = o.transition(WorkOrderStatus.in_progress, failed_at).complete(finding)
+        superseded = [
+            x.transition(WorkOrderStatus.cancelled, failed_at)
+            for x in self.list_orders(p, asset_id=asset.id)
+            if x.status not in FINAL and x.component == component
+        ]
+        self.save_many(p, superseded)
+        self._feed_back(p, o, asset, life_from=back_at)
+        self.save(p, o, asset.customer_id)
+        for listener in self._done:  # a repair is a completed order: alarms clear theirs
+            listener(p, o)
+        return o
+
+    def _feed_back(
+        self, p: Principal, o: WorkOrder, asset: Asset, life_from: datetime | None = None
+    ) -> None:
+        """The finding becomes a labelled event; a replaced part starts a new life for the asset
+        (at ``life_from``, default the finding's time)."""
         event = o.feedback_event()
         t = self._registry.asset_type(p, asset.type_id)
         at = datetime.fromisoformat(event["at"])
@@ -163,7 +204,7 @@ class WorkOrderService:
         )
         self.record_event(p, asset.id, event)
         if event["resets_age"]:
-            self._registry.restart_life(p, asset, at)
+            self._registry.restart_life(p, asset, life_from or at)
 
     def record_event(self, p: Principal, asset_id: str, event: dict[str, Any]) -> None:
         """Store a labelled event (failure, replacement) of an asset for training to read;

@@ -32,9 +32,9 @@ import pandas as pd
 
 from prognos.data import dataset_dir, open_text
 from prognos.domain import AssetType, Channel, ReadingBatch, TimeUnit
+from prognos.sim.costs import CHAIN_DRIVE, ELEVATOR, TURBOFAN  # one set of type ids
 from prognos.sim.world import CHAIN_LIMIT, CHAIN_NOISE, chain_path
 
-ELEVATOR, CHAIN_DRIVE, TURBOFAN = "elevator", "chain_drive", "turbofan"
 VIBRATION_LIMIT = 12.0  # mm/s RMS at the door roller bearing: replace
 CMAPSS_CHANNELS = (
     *(f"setting_{i}" for i in range(1, 4)),
@@ -67,7 +67,13 @@ CHAIN_TYPE = AssetType(
     channels=[
         Channel(name="elongation", unit="%", min=-0.5, max=6.0, description="pitch elongation"),
         Channel(name="sprocket_temp", unit="degC", min=-20.0, max=150.0),
-        Channel(name="load", unit="%", min=0.0, max=130.0, description="of rated torque"),
+        Channel(
+            name="load",
+            unit="%",
+            min=0.0,
+            max=130.0,
+            description="operating setting: of rated torque (on shift or idle)",
+        ),
     ],
     failure_threshold={"elongation": CHAIN_LIMIT},
 )
@@ -206,6 +212,14 @@ class LiveFleet:
                 self._states[i] = self._state(spec)
                 return
         raise KeyError(asset_id)
+
+    def life_used(self, asset_id: str, at: datetime) -> float | None:
+        """Share of the current part's true life used at ``at`` (None: not simulated)."""
+        for s in self._states:
+            if s.spec.asset_id == asset_id:
+                age = (_utc(at) - _utc(s.spec.installed_at)).total_seconds()
+                return max(age / UNIT_SECONDS[s.spec.type_id] / s.life, 0.0)
+        return None
 
     def installed(self, asset_id: str) -> datetime | None:
         """Start of the asset's current life in the simulation (None: not simulated)."""

@@ -16,34 +16,13 @@ from prognos.domain.assets import Site
 from prognos.domain.planning import CostModel, Crew, PartStock, PlanAsset, Travel
 from prognos.sim.calendars import CalendarSpec, make_spec, to_ics
 from prognos.sim.cmapss import Trajectory, load_trajectories, split
+from prognos.sim.costs import CHAIN_DRIVE, TURBOFAN, cost_models
 
-TURBOFAN, CHAIN = "turbofan", "chain"
+CHAIN = CHAIN_DRIVE  # the drive chains of every simulated world are one asset type
 CHAIN_LIMIT = 3.0  # percent elongation at which a chain counts as failed
 CHAIN_NOISE = 0.03  # measurement noise, percent
 # six-day rotas: the second crew of a region covers Sundays, when six-day plants stand still
 ROTAS = ({0, 1, 2, 3, 4, 5}, {1, 2, 3, 4, 5, 6})
-
-COSTS = {
-    # a line stops while its engine is repaired: parts flown in, 48 h of lost production
-    TURBOFAN: CostModel(
-        asset_type=TURBOFAN,
-        part="TF-core",
-        unplanned_stoppage_cost_per_hour=6000,
-        unplanned_repair_hours=48,
-        planned_job_hours=8,
-        part_cost=60000,
-        labour_cost_per_hour=110,
-    ),
-    CHAIN: CostModel(
-        asset_type=CHAIN,
-        part="CH-12B",
-        unplanned_stoppage_cost_per_hour=1500,
-        unplanned_repair_hours=8,
-        planned_job_hours=2,
-        part_cost=1200,
-        labour_cost_per_hour=95,
-    ),
-}
 
 
 @dataclass
@@ -57,7 +36,7 @@ class World:
     crews: list[Crew]
     travel: Travel
     depots: list[PartStock]
-    costs: dict[str, CostModel] = field(default_factory=lambda: dict(COSTS))
+    costs: dict[str, CostModel] = field(default_factory=lambda: cost_models(TURBOFAN, CHAIN))
     train_trajectories: list[Trajectory] = field(default_factory=list)
     sim_trajectories: list[Trajectory] = field(default_factory=list)
     seed: int = 0
@@ -146,7 +125,11 @@ def build_world(
     # see docs/bench/plan.md) would charge the scarcity to the planner alone
     depots = [
         PartStock(
-            depot_id=f"D-{r}-{p}", part=COSTS[kind].part, on_hand=n, lead_time_days=lt, regions={r}
+            depot_id=f"D-{r}-{p}",
+            part=cost_models()[kind].part,
+            on_hand=n,
+            lead_time_days=lt,
+            regions={r},
         )
         for r in regions
         for kind, p, n, lt in ((TURBOFAN, "tf", 8, 21), (CHAIN, "ch", 30, 7))

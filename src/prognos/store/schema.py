@@ -356,4 +356,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "postgresql:CREATE INDEX alarm_outbox_due ON alarm_outbox (state, due_at)",
         ],
     ),
+    (
+        10,
+        "asset lifecycle",
+        [
+            # in_service or retired (offline is derived from when an asset was last seen): a
+            # retired asset keeps its history for training but leaves live KPIs, alarms, plans
+            "ALTER TABLE assets ADD COLUMN lifecycle VARCHAR DEFAULT 'in_service'",
+            "ALTER TABLE assets ADD COLUMN retired_at TIMESTAMP",
+        ],
+    ),
 ]

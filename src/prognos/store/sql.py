@@ -54,7 +54,7 @@ def _json_load(v: Any) -> Any:
 
 
 _ENGINES = ("duckdb", "postgresql")
-_ASSET_COLS = "id, customer_id, site_id, type_id, serial, model, installed_at, parent_id"
+_ASSET_COLS = "id, customer_id, site_id, type_id, serial, model, installed_at, parent_id, lifecycle, retired_at"
 
 
 class SqlBase:

@@ -79,3 +79,18 @@ class DocumentsSql(SqlBase):
             sql += " AND customer_id = ?"
             params.append(customer_id)
         return {s or "": int(n) for s, n in self._rows(sql + " GROUP BY status", params)}
+
+    def documents_stamp(self, kinds: list[str]) -> dict[str, str]:
+        """Per kind, a token that changes whenever a document of that kind is written or
+        deleted (count and newest write): what a planner watches for changed inputs."""
+        if not kinds:
+            return {}
+        rows = self._rows(
+            "SELECT kind, status, count(*), max(updated_at) FROM documents WHERE kind IN "
+            f"({', '.join('?' * len(kinds))}) GROUP BY kind, status",
+            list(kinds),
+        )
+        out = {k: "" for k in kinds}
+        for kind, status, n, at in sorted(rows, key=lambda r: (r[0], r[1] or "")):
+            out[kind] += f"{status or ''}:{n}:{at}|"
+        return out

@@ -38,6 +38,9 @@ class FleetFilter:
     limit: int = 50
     offset: int = 0
     nothing: bool = False  # a customer asking for another customer's fleet: no rows
+    retired: bool | None = False  # False: live assets only; True: retired only; None: both
+    only_ids: tuple[str, ...] | None = None  # of these assets only (offline ones, say)
+    not_ids: tuple[str, ...] = ()  # none of these
 
 
 # Only plain columns are touched for every asset; the JSON bodies of forecasts are read for
@@ -153,6 +156,14 @@ class FleetSql(SqlBase):
         if f.search:
             where.append("(lower(id) LIKE ? OR lower(serial) LIKE ? OR lower(model) LIKE ?)")
             params += [f"%{f.search.lower()}%"] * 3
+        if f.retired is not None:
+            where.append(
+                "coalesce(lifecycle, 'in_service') " + ("=" if f.retired else "<>") + " 'retired'"
+            )
+        for ids, op in ((f.only_ids, "IN"), (f.not_ids or None, "NOT IN")):
+            if ids is not None:
+                where.append(f"id {op} ({', '.join('?' * len(ids))})" if ids else "1 = 0")
+                params += list(ids)
         whens = [
             f"WHEN '{tid}' THEN {x!r}"
             for tid, x in days_per_unit.items()

@@ -67,6 +67,11 @@ class ForecastsSql(SqlBase):
             if wanted is None or r[0] in wanted
         }
 
+    def forecasts_stamp(self) -> str:
+        """Changes whenever a forecast is stored (count and newest write)."""
+        n, at = self._rows("SELECT count(*), max(created_at) FROM forecasts")[0]
+        return f"{n}:{at}"
+
     def save_health(self, h: HealthScore) -> None:
         self.save_healths([h])
 
@@ -90,6 +95,7 @@ class ForecastsSql(SqlBase):
             score=float(d["score"]),
             drivers=d.get("drivers") or {},
             anomalies=d.get("anomalies") or {},
+            extra=d.get("extra") or {},
         )
 
     def latest_health(self, asset_id: str) -> HealthScore | None:

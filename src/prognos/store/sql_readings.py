@@ -186,6 +186,41 @@ class ReadingsSql(ActivitySql):
         )
         return {(r[0], r[1]): from_db_time(r[2]) for r in rows}
 
+    def last_seen(self, asset_ids: list[str] | None = None) -> dict[str, datetime]:
+        """The newest stored reading's time of each asset (all assets that have one, or these):
+        when it was last seen, what "offline" is judged by."""
+        if asset_ids is not None and not asset_ids:
+            return {}
+        where, params = "", []
+        if asset_ids is not None:
+            where = f" WHERE asset_id IN ({', '.join('?' * len(asset_ids))})"
+            params = list(asset_ids)
+        rows = self._rows(
+            f"SELECT asset_id, max(ts) FROM telemetry{where} GROUP BY asset_id", params
+        )
+        return {r[0]: from_db_time(r[1]) for r in rows}
+
+    def reading_gaps(self, asset_ids: list[str], last: int = 200) -> list[float]:
+        """Seconds between consecutive time stamps of each asset's newest ``last`` readings
+        (any channel), pooled: how often assets of a kind report, where none is declared."""
+        if not asset_ids:
+            return []
+        marks = ", ".join("?" * len(asset_ids))
+        rows = self._rows(
+            "SELECT asset_id, ts FROM (SELECT asset_id, ts, row_number() OVER (PARTITION BY "
+            "asset_id ORDER BY ts DESC) AS rn FROM (SELECT DISTINCT asset_id, ts FROM telemetry "
+            f"WHERE asset_id IN ({marks})) d) t WHERE rn <= {int(last)} ORDER BY asset_id, ts",
+            list(asset_ids),
+        )
+        gaps: list[float] = []
+        prev: tuple[str, datetime] | None = None
+        for a, ts in rows:
+            t = from_db_time(ts)
+            if prev is not None and prev[0] == a:
+                gaps.append((t - prev[1]).total_seconds())
+            prev = (a, t)
+        return gaps
+
     def count_readings(self, distinct: bool = False) -> int:
         """How many readings are stored (``distinct``: how many different keys among them,
         which differs only where the engine keeps no key)."""

@@ -96,6 +96,8 @@ class RegistrySql(SqlBase):
                     a.model,
                     to_naive_utc(a.installed_at),
                     a.parent_id,
+                    a.lifecycle.value,
+                    to_naive_utc(a.retired_at),
                 )
                 for a in assets
             ],
@@ -112,6 +114,8 @@ class RegistrySql(SqlBase):
             model=r[5],
             installed_at=from_db_time(r[6]),
             parent_id=r[7],
+            lifecycle=r[8] or "in_service",
+            retired_at=from_db_time(r[9]),
         )
 
     def get_asset(self, asset_id: str) -> Asset | None:
@@ -119,9 +123,14 @@ class RegistrySql(SqlBase):
         return self._asset(rows[0]) if rows else None
 
     @staticmethod
-    def _asset_filter(customer_id, type_id, site_id, search) -> tuple[str, list]:
+    def _asset_filter(customer_id, type_id, site_id, search, lifecycle=None) -> tuple[str, list]:
         where, params = [], []
-        for col, val in (("customer_id", customer_id), ("type_id", type_id), ("site_id", site_id)):
+        for col, val in (
+            ("customer_id", customer_id),
+            ("type_id", type_id),
+            ("site_id", site_id),
+            ("lifecycle", lifecycle),
+        ):
             if val is not None:
                 where.append(f"{col} = ?")
                 params.append(val)
@@ -131,14 +140,23 @@ class RegistrySql(SqlBase):
         return (" WHERE " + " AND ".join(where)) if where else "", params
 
     def list_assets(
-        self, customer_id=None, type_id=None, site_id=None, search=None, limit=None, offset=0
+        self,
+        customer_id=None,
+        type_id=None,
+        site_id=None,
+        search=None,
+        limit=None,
+        offset=0,
+        lifecycle=None,
     ):
-        where, params = self._asset_filter(customer_id, type_id, site_id, search)
+        where, params = self._asset_filter(customer_id, type_id, site_id, search, lifecycle)
         sql = f"SELECT {_ASSET_COLS} FROM assets{where} ORDER BY id"
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return [self._asset(r) for r in self._rows(sql, params)]
 
-    def count_assets(self, customer_id=None, type_id=None, site_id=None, search=None) -> int:
-        where, params = self._asset_filter(customer_id, type_id, site_id, search)
+    def count_assets(
+        self, customer_id=None, type_id=None, site_id=None, search=None, lifecycle=None
+    ) -> int:
+        where, params = self._asset_filter(customer_id, type_id, site_id, search, lifecycle)
         return int(self._rows(f"SELECT count(*) FROM assets{where}", params)[0][0])

@@ -9,8 +9,8 @@ from fastapi import Query
 from prognos.api.deps import PlatformDep, PrincipalDep
 from prognos.api.routing import Offset
 from prognos.api.routing import router as make_router
-from prognos.api.schemas import AssetDetail, AssetPage
-from prognos.domain import Asset, AssetType, Customer, Site
+from prognos.api.schemas import AssetDetail, AssetPage, AssetState, LifecycleChange
+from prognos.domain import Asset, AssetType, Customer, Lifecycle, Site
 
 router = make_router(["registry"])
 
@@ -53,19 +53,30 @@ def list_assets(
     site: str | None = None,
     type: str | None = None,
     q: Annotated[str | None, Query(description="search in id, serial and model")] = None,
+    state: Annotated[
+        Lifecycle | None,
+        Query(description="in_service, offline or retired (default: every state)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> AssetPage:
-    assets, total = platform.registry.assets(
-        principal,
-        customer_id=customer,
-        type_id=type,
-        site_id=site,
-        search=q,
-        limit=limit,
-        offset=offset,
+    kw = dict(customer_id=customer, type_id=type, site_id=site, search=q)
+    if state is None:
+        assets, total = platform.registry.assets(principal, **kw, limit=limit, offset=offset)
+        states = platform.lifecycle.states(principal, assets)
+    else:
+        every, states = platform.lifecycle.with_state(principal, state.value, **kw)
+        total, assets = len(every), every[offset : offset + limit]
+    return AssetPage(
+        total=total, limit=limit, offset=offset, items=[_with_state(a, states) for a in assets]
     )
-    return AssetPage(total=total, limit=limit, offset=offset, items=assets)
+
+
+def _with_state(a: Asset, states) -> AssetState:
+    s = states[a.id]
+    return AssetState(
+        **a.model_dump(), state=s.state, last_seen=s.last_seen, offline_after_s=s.offline_after_s
+    )
 
 
 @router.post("/assets", status_code=201)
@@ -80,4 +91,25 @@ def get_asset(asset_id: str, platform: PlatformDep, principal: PrincipalDep) -> 
     a = platform.registry.asset(principal, asset_id)
     t = platform.registry.asset_type(principal, a.type_id)
     children = [c.id for c in platform.registry.components(principal, asset_id)]
-    return AssetDetail(**a.model_dump(), type=t, components=children)
+    s = platform.lifecycle.state(principal, asset_id)
+    return AssetDetail(
+        **a.model_dump(),
+        state=s.state,
+        last_seen=s.last_seen,
+        offline_after_s=s.offline_after_s,
+        type=t,
+        components=children,
+    )
+
+
+@router.put("/assets/{asset_id}/lifecycle")
+def set_lifecycle(
+    asset_id: str, change: LifecycleChange, platform: PlatformDep, principal: PrincipalDep
+) -> AssetState:
+    """Retire an asset (its history stays and trains models; it leaves live KPIs, alarms and
+    plans) or put it back into service."""
+    if change.state == "retired":
+        a = platform.lifecycle.retire(principal, asset_id, change.at)
+    else:
+        a = platform.lifecycle.reinstate(principal, asset_id)
+    return _with_state(a, platform.lifecycle.states(principal, [a]))

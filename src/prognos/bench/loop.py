@@ -1,0 +1,192 @@
+"""Benchmark: the loop as the running platform lives it.
+
+    prognos bench loop --json                 # the demo world, 90 simulated days
+    prognos bench loop --days 28 --day-seconds 10 --json
+
+The demo world (``build_demo_world``: elevators and drive chains wearing at random rates,
+C-MAPSS test engines whose true lives only the simulator knows) is built on a fresh embedded
+store with its history ending ``days`` before now; models are trained and the fleet is
+forecast once, and no plan is made. Then ``demo.catchup.run_catch_up`` hosts what ``prognos
+serve`` hosts (refresher, continuous planner, alarm round, upkeep) with the simulator and its
+crews, simulated time running one day per ``day_seconds`` of wall time. Failures and
+prevention are measured in the simulation: a planned job prevents a failure only if the crew
+came before the part's true end of life.
+
+What it prints:
+
+* ``failures``: parts whose true end of life fell inside the run; ``failures_preceded_by_job``
+  of them were replaced by a planned job before it (``prevented_share`` = their share);
+  ``unplanned_stoppages``: the others, which failed;
+* ``false_alarms``: alarms raised during the run on an asset with no end of life in the
+  following ``H`` = ``LEAD_DAYS`` (14) days (a prevented failure counts as one: the part would
+  have failed); per 100 asset-days of the run; ``true_alarm_lead_days_median``: the median lead
+  of the others; ``false_alarms_by_cause``;
+* ``open_alarms_end``, ``alarms_open_on_replaced_parts`` (open alarms first seen before the
+  asset's current part was fitted);
+* ``replans`` and ``replan_latency_s_p95`` (the planner worker's status);
+* ``mean_wasted_life_days``: the life left in parts replaced by planned jobs;
+* ``offline_prevented_share``: null: the offline benchmark (``bench plan``) runs on
+  ``sim.world``'s world, not this one (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+LEAD_DAYS = 14.0  # H: an alarm with no end of life within this many days is false
+
+
+def _alarms(platform) -> list:
+    from prognos.domain.keys import MANUFACTURER
+    from prognos.service.alarm_desk import AlarmQuery
+
+    out, page = [], 1
+    while True:
+        got = platform.alarms.page(MANUFACTURER, AlarmQuery(state="all", page=page, size=500))
+        out += got.items
+        if page >= got.pages:
+            return out
+        page += 1
+
+
+def score_run(platform, run: dict[str, Any]) -> dict[str, Any]:
+    """The loop's figures from a ``run_catch_up`` result and the platform's store."""
+    start, end = run["start"], run["end"]
+    lives = run["lives"]
+    inside = [lf for lf in lives if start < lf.end_of_life <= end]
+    prevented = [lf for lf in inside if lf.ended_at is not None and not lf.failed]
+    failed = [lf for lf in lives if lf.failed]
+    planned = [lf for lf in lives if lf.ended_at is not None and not lf.failed]
+    eols: dict[str, list[datetime]] = {}
+    for lf in lives:
+        eols.setdefault(lf.asset_id, []).append(lf.end_of_life)
+    simulated = {lf.asset_id for lf in lives}
+    assets = platform.registry.snapshot().assets
+    alarms = [a for a in _alarms(platform) if a.asset_id in simulated]
+    raised = [a for a in alarms if a.first_seen > start]
+    h = timedelta(days=LEAD_DAYS)
+    false, leads, by_cause = 0, [], {}
+    for a in raised:
+        ahead = [e for e in eols.get(a.asset_id, []) if a.first_seen <= e <= a.first_seen + h]
+        if ahead:
+            leads.append((min(ahead) - a.first_seen).total_seconds() / 86400.0)
+        else:
+            false += 1
+            by_cause[a.rule] = by_cause.get(a.rule, 0) + 1
+    still = [a for a in alarms if a.is_open]
+    on_replaced = [
+        a for a in still if a.asset_id in assets and a.first_seen < assets[a.asset_id].installed_at
+    ]
+    days = (end - start).total_seconds() / 86400.0
+    planner = run.get("planner") or {}
+    return {
+        "days": round(days, 1),
+        "assets": len(simulated),
+        "failures": len(inside),
+        "failures_preceded_by_job": len(prevented),
+        "prevented_share": round(len(prevented) / len(inside), 3) if inside else None,
+        "unplanned_stoppages": len(failed),
+        "false_alarms": false,
+        "false_alarms_per_100_asset_days": round(
+            100.0 * false / max(len(simulated) * days, 1e-9), 3
+        ),
+        "false_alarms_by_cause": by_cause,
+        "true_alarms": len(leads),
+        "true_alarm_lead_days_median": round(statistics.median(leads), 2) if leads else None,
+        "open_alarms_end": len(still),
+        "alarms_open_on_replaced_parts": len(on_replaced),
+        "replans": planner.get("replans"),
+        "replan_latency_s_p95": planner.get("latency_s_p95"),
+        "planned_replacements": len(planned),
+        "mean_wasted_life_days": round(
+            statistics.mean(
+                (lf.end_of_life - lf.ended_at).total_seconds() / 86400.0 for lf in planned
+            ),
+            2,
+        )
+        if planned
+        else None,
+        "offline_prevented_share": None,
+        "offline_note": "bench plan simulates sim.world's world, not the demo world",
+        "lead_days_h": LEAD_DAYS,
+        "wall_s": run["wall_s"],
+        "simulator": {
+            k: run["simulator"].get(k) for k in ("readings", "failures", "jobs_done", "errors")
+        },
+    }
+
+
+def run_loop(
+    days: float = 90.0,
+    day_seconds: float = 20.0,
+    seed: int = 0,
+    max_units: int | None = None,
+    folder: Path | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    """Build the world, train, forecast, run the loop for ``days``; the figures."""
+    from prognos.config import Settings
+    from prognos.demo.catchup import run_catch_up
+    from prognos.demo.history import build_demo_world
+    from prognos.domain.keys import MANUFACTURER
+    from prognos.errors import ModelError
+    from prognos.service.platform import open_platform
+
+    with tempfile.TemporaryDirectory() as tmp:
+        where = Path(folder or tmp)
+        settings = Settings(
+            db=str(where / "loop.duckdb"),
+            artifacts_dir=where / "artifacts",
+            plan_interval=2.0,
+            plan_time_limit=5.0,
+            upkeep_interval=0,
+            compact_hour=-1,
+        )
+        now = datetime.now(UTC).replace(microsecond=0)
+        t0 = time.perf_counter()
+        p = open_platform(settings)
+        try:
+            build_demo_world(p, seed=seed, now=now, catch_up_days=days, max_units=max_units)
+            for t in p.registry.asset_types(MANUFACTURER):
+                p.training.train_health(MANUFACTURER, t.id)
+                if not t.failure_threshold:
+                    with contextlib.suppress(ModelError):
+                        p.training.train(MANUFACTURER, t.id)
+            p.scoring.score_fleet(MANUFACTURER)
+            setup_s = time.perf_counter() - t0
+            run = run_catch_up(p, now, speed=86400.0 / day_seconds, progress=progress)
+            out = score_run(p, run)
+            out["setup_s"] = round(setup_s, 1)
+            return out
+        finally:
+            p.close()
+
+
+def register(bench_app: typer.Typer) -> None:
+    """Add `prognos bench loop`."""
+
+    @bench_app.command("loop")
+    def loop_cmd(
+        as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+        days: float = typer.Option(90.0, "--days", help="Simulated days to run."),
+        day_seconds: float = typer.Option(
+            20.0, "--day-seconds", help="Wall-clock seconds per simulated day."
+        ),
+        seed: int = typer.Option(0, "--seed"),
+        max_units: int | None = typer.Option(
+            None, "--max-units", help="Turbofans per C-MAPSS split (default: all)."
+        ),
+    ) -> None:
+        """Run the platform's own workers against the simulator; prevention and alarms."""
+        from prognos.bench._output import emit
+
+        emit(run_loop(days, day_seconds, seed, max_units), as_json=as_json,
+             title="prognos bench loop")  # fmt: skip
