@@ -265,11 +265,22 @@ class TrainingService:
             if len(f) >= 10:
                 lives.append(f)
                 failed.append(False)
-        lives = [lf.drop(columns=["unit", "cycle"]) for lf in lives]
         if not lives:
             raise ModelError(
                 f"no telemetry for assets of type {type_id!r} to learn healthy behaviour from"
             )
+        # a model needs every column on every row: the channels most lives have, and the
+        # lives lacking one left out (both named on the card)
+        frames = [lf.dropna(axis=1, how="all") for lf in lives]
+        kept, left_out = _majority_channels(frames)
+        if not kept:
+            raise ModelError(
+                f"no life of type {type_id!r} has the channels most of them report",
+                hint="check the channel names of the ingested files (prognos ingest file --dry-run)",
+            )
+        whole = [i for i, f in enumerate(frames) if set(kept[0].columns) <= set(f.columns)]
+        failed = [failed[i] for i in whole]
+        lives = [frames[i][kept[0].columns].drop(columns=["unit", "cycle"]) for i in whole]
         columns = pd.concat([lf.iloc[:5] for lf in lives]).columns
         settings = [c for c in setting_channels(t) if c in columns]
         varies = pd.concat([lf.iloc[: self._health["baseline_rows"]] for lf in lives]).std()
@@ -301,6 +312,7 @@ class TrainingService:
             "settings": settings,
             "assets": len(assets),
             "validation": model.validation_,
+            "left_out": left_out,
         }
         body["version"] = self._models.save_model(model_id, f"{type_id}:health", body, artifact)
         self._forecasts.invalidate(f"{type_id}:health")
