@@ -38,6 +38,10 @@ BODIES = {
     },
     "PATCH /api/v1/workorders/{order_id}": {"json": {"status": "dispatched"}},
     "PATCH /api/v1/alarms/{alarm_id}": {"json": {"action": "acknowledge"}},
+    "PUT /api/v1/assets/{asset_id}/lifecycle": {"json": {"state": "retired"}},
+    "POST /api/v1/assets/{asset_id}/events": {
+        "json": {"kind": "inspection", "at": "2025-01-01T00:00:00Z"}
+    },
     "PUT /api/v1/asset-types/{type_id}/alarm-rules": {"json": {"rules": []}},
     "PUT /api/v1/customers/{customer_id}/notifications": {"json": {"webhooks": []}},
     "PUT /api/v1/crews/{crew_id}": {
