@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -132,18 +133,43 @@ class HealthModel(OutlierMixin, BaseEstimator):
         """An asset's own baseline from the first readings of its current life (``early``,
         rows in time order; the first ``baseline_rows`` are used)."""
         check_is_fitted(self, "center_")
-        values, s = self._split(early, reset=False)
-        values, s = values[: self.baseline_rows], s[: self.baseline_rows]
-        r = self.regimes(s)
-        ok = self.settled(r)
-        if ok.sum() < self.min_baseline_rows:
+        first = (
+            early.iloc[: self.baseline_rows]
+            if hasattr(early, "iloc")
+            else early[: self.baseline_rows]
+        )
+        if not len(first):
             return self.pooled()
-        center, spread = self.center_.copy(), self.spread_.copy()
-        for k in range(self.n_regimes):
-            rows = values[ok & (r == k)]
-            if len(rows) >= self.min_baseline_rows:
-                center[k], spread[k] = robust_centre(rows)
-        return Baseline(center, np.maximum(spread, self._floor()), True, int(ok.sum()))
+        return self.baselines_many(first, np.zeros(len(first), dtype=int))[0]
+
+    def baselines_many(self, early, units: Sequence) -> dict[Any, Baseline]:
+        """``baseline`` of many assets in one pass: ``early`` holds each asset's first
+        readings (at most ``baseline_rows``), grouped by ``units`` and in time order."""
+        check_is_fitted(self, "center_")
+        u = np.asarray(units)
+        if not len(u):
+            return {}
+        values, s = self._split(early, reset=False)
+        r = self.regimes(s)
+        bounds = np.flatnonzero(np.r_[True, u[1:] != u[:-1], True])
+        group = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+        ok = np.ones(len(r), dtype=bool)  # settled rows, within each asset
+        for k in range(1, self.settle_rows + 1):
+            ok[k:] &= (r[k:] == r[:-k]) | (group[k:] != group[:-k])
+        floor = self._floor()
+        out: dict[Any, Baseline] = {}
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            okg, rg, vg = ok[a:b], r[a:b], values[a:b]
+            if okg.sum() < self.min_baseline_rows:
+                out[u[a]] = self.pooled()
+                continue
+            center, spread = self.center_.copy(), self.spread_.copy()
+            for k in range(self.n_regimes):
+                rows = vg[okg & (rg == k)]
+                if len(rows) >= self.min_baseline_rows:
+                    center[k], spread[k] = robust_centre(rows)
+            out[u[a]] = Baseline(center, np.maximum(spread, floor), True, int(okg.sum()))
+        return out
 
     def pooled(self) -> Baseline:
         """The type's baseline of a new part."""
@@ -245,13 +271,70 @@ class HealthModel(OutlierMixin, BaseEstimator):
         check_is_fitted(self, "detector_")
         if len(recent) == 0:
             raise ModelError("no recent readings to score", hint="send telemetry first")
-        zbar = self.window_z(recent, baseline)
-        one = zbar[None, :]
-        score = float(self.detector_.score(one)[0])
-        free = (
-            float(self.free_detector_.score(one[:, self.free_])[0]) if self.free_.any() else 100.0
-        )
-        contrib = self.detector_.contributions(one)[0]
+        units = np.full(len(recent), asset_id, dtype=object)
+        baselines = {asset_id: baseline} if baseline is not None else None
+        return self.health_many(recent, units, None if as_of is None else [as_of], baselines)[0]
+
+    def health_many(
+        self,
+        recent,
+        units: Sequence,
+        as_of: Sequence[datetime] | None = None,
+        baselines: dict[str, Baseline] | None = None,
+    ) -> list[HealthScore]:
+        """``health`` of many assets in one pass: rows grouped by ``units`` (the asset id of
+        each row), each group in time order; one HealthScore per group, in order. Validation,
+        regimes and the detectors run once for all groups (the fleet's scoring path)."""
+        check_is_fitted(self, "detector_")
+        u = np.asarray(units)
+        if len(u) != len(recent):
+            raise ModelError(f"{len(recent)} rows of readings but {len(u)} unit labels")
+        if not len(u):
+            return []
+        bounds = np.flatnonzero(np.r_[True, u[1:] != u[:-1], True])
+        starts, ends = bounds[:-1], bounds[1:]
+        group = np.repeat(np.arange(len(starts)), ends - starts)
+        values, s = self._split(recent, reset=False)
+        r = self.regimes(s)
+        pooled = self.pooled()
+        chosen = [(baselines or {}).get(str(u[a])) or pooled for a in starts]
+        centers = np.stack([b.center for b in chosen])  # (groups, regimes, channels)
+        spreads = np.stack([b.spread for b in chosen])
+        z = ((values - centers[group, r]) / spreads[group, r])[:, self.keep_]
+        ok = np.ones(len(r), dtype=bool)  # settled rows, within each group
+        for k in range(1, self.settle_rows + 1):
+            ok[k:] &= (r[k:] == r[:-k]) | (group[k:] != group[:-k])
+        w = max(self.window, 1)
+        zbar = np.empty((len(starts), z.shape[1]))
+        for g, (a, b) in enumerate(zip(starts, ends, strict=True)):
+            zg, okg = z[a:b], ok[a:b]
+            rows = zg[okg][-w:] if okg.any() else zg[-w:]
+            zbar[g] = rows.mean(axis=0)
+        scores = self.detector_.score(zbar)
+        frees = self.free_detector_.score(zbar[:, self.free_]) if self.free_.any() else None
+        contribs = self.detector_.contributions(zbar)
+        times = self._times(recent, ends, as_of)
+        return [
+            self._score(str(u[a]), times[g], zbar[g], scores[g], frees, g, contribs[g], chosen[g])
+            for g, a in enumerate(starts)
+        ]
+
+    @staticmethod
+    def _times(recent, ends: np.ndarray, as_of: Sequence[datetime] | None) -> list[datetime]:
+        if as_of is not None:
+            return list(as_of)
+        out = []
+        index = recent.index if isinstance(recent, pd.DataFrame) else None
+        for e in ends:
+            last = index[e - 1] if index is not None else None
+            out.append(
+                last.to_pydatetime() if isinstance(last, pd.Timestamp) else datetime.now(UTC)
+            )
+        return out
+
+    def _score(self, asset_id, when, zbar, score, frees, g, contrib, baseline) -> HealthScore:
+        score = float(score)
+        free = float(frees[g]) if frees is not None else 100.0
         total = float(contrib.sum())
         drivers = {
             self.channels_[j]: round(float(contrib[j] / total), 4)
@@ -263,43 +346,16 @@ class HealthModel(OutlierMixin, BaseEstimator):
             for c, v in zip(self.channels_, zbar, strict=True)
             if abs(v) >= self.z_threshold
         }
-        when = as_of
-        if when is None:
-            last = recent.index[-1] if isinstance(recent, pd.DataFrame) else None
-            when = last.to_pydatetime() if isinstance(last, pd.Timestamp) else datetime.now(UTC)
         extra = {
             "model": self.detector_.name,
             "anomaly_score": round(score, 2),
             "unexplained_score": round(free, 2),
             "explained": list(self.explained_),
-            "baseline": "own" if baseline is not None and baseline.own else "type (new part)",
+            "baseline": "own" if baseline.own else "type (new part)",
         }
         if self.rule is not None:
             extra["rule"] = self.rule.as_dict()
         return HealthScore(asset_id, when, round(score, 2), drivers, anomalies, extra)
-
-    def health_many(
-        self,
-        recent,
-        units: Sequence,
-        as_of: Sequence[datetime] | None = None,
-        baselines: dict[str, Baseline] | None = None,
-    ) -> list[HealthScore]:
-        """``health`` of many assets: rows grouped by ``units`` (the asset id of each row), each
-        group in time order; one HealthScore per group, in order."""
-        u = np.asarray(units)
-        if len(u) != len(recent):
-            raise ModelError(f"{len(recent)} rows of readings but {len(u)} unit labels")
-        if not len(u):
-            return []
-        bounds = np.flatnonzero(np.r_[True, u[1:] != u[:-1], True])
-        out = []
-        for g, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            aid = str(u[a])
-            rows = recent.iloc[a:b] if isinstance(recent, pd.DataFrame) else recent[a:b]
-            when = None if as_of is None else list(as_of)[g]
-            out.append(self.health(rows, aid, when, (baselines or {}).get(aid)))
-        return out
 
 
 def rolling_means(z: np.ndarray, window: int) -> np.ndarray:

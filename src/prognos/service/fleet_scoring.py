@@ -100,12 +100,13 @@ def prepare_chunk(
     if h is not None:
         # three windows, as one asset at a time: the window is of settled readings
         recent, owner = hist.recent_frame(models.health_columns(), max(h.window, 1) * 3)
-        if hasattr(h, "baseline") and not life.empty:  # each asset's own healthy start
+        if hasattr(h, "baselines_many") and not life.empty:  # each asset's own healthy start
             cols = models.health_columns()
-            for pos, rows in life.groupby("unit", sort=True):
-                first = rows.reindex(columns=cols).dropna().iloc[: h.baseline_rows]
-                if len(first):
-                    baselines[int(pos)] = h.baseline(first)
+            whole = life[life.reindex(columns=cols).notna().all(axis=1).to_numpy()]
+            whole = whole.sort_values("unit", kind="stable")
+            first = whole[whole.groupby("unit", sort=False).cumcount().to_numpy() < h.baseline_rows]
+            found = h.baselines_many(first.reindex(columns=cols), first["unit"].to_numpy())
+            baselines = {int(pos): b for pos, b in found.items()}
     return ChunkInputs(life, recent, owner, hist.last_times(), baselines)
 
 
