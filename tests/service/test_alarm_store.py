@@ -49,18 +49,19 @@ def test_old_alarm_documents_become_rows(db_url, monkeypatch):
     try:
         store.migrate()
         assert store.schema_version() == ALARMS_TABLE - 1
-        from prognos.domain import Asset, AssetType, Customer, Site
+        from prognos.domain import AssetType, Customer, Site
 
         store.upsert_asset_type(AssetType(id="turbofan"))
         store.upsert_customer(Customer(id="acme", name="ACME"))
         store.upsert_site(Site(id="acme-1", customer_id="acme", name="Plant"))
-        store.upsert_assets(
-            [
-                Asset(id=a, customer_id="acme", site_id="acme-1", type_id="turbofan",
-                      installed_at=T - timedelta(days=300))
-                for a in ("e1", "e2")
-            ]
-        )  # fmt: skip
+        # the assets as that schema holds them (today's code writes columns added later)
+        installed = (T - timedelta(days=300)).isoformat()
+        for a in ("e1", "e2"):
+            store._exec(
+                "INSERT INTO assets (id, customer_id, site_id, type_id, serial, model, "
+                f"installed_at) VALUES ('{a}', 'acme', 'acme-1', 'turbofan', '', '', "
+                f"TIMESTAMPTZ '{installed}')"
+            )
         # the health alarm wrote one document per asset and day; people raised others
         for day in (0, 1, 2):
             _old_alarm(store, f"al-e1-2026030{day + 1}", "e1", "acme", day, "open")
@@ -74,7 +75,7 @@ def test_old_alarm_documents_become_rows(db_url, monkeypatch):
         )  # fmt: skip
         monkeypatch.setattr(sql, "MIGRATIONS", MIGRATIONS)
         store.migrate()
-        assert store.schema_version() == ALARMS_TABLE
+        assert store.schema_version() == MIGRATIONS[-1][0]  # 9 and every later one
         assert store.list_documents("alarm") == []
         rows = {a.id: a for a in store.list_alarms(AlarmFilter(), limit=50)}
         assert set(rows) == {
