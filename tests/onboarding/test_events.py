@@ -126,3 +126,12 @@ def test_an_event_needs_a_time_or_a_cycle():
         LabelledEvent(asset_id="a", kind="Breakdown", at=datetime(2025, 1, 1, tzinfo=UTC)).kind
         == "failure"
     )
+
+
+def test_an_age_no_date_can_hold_is_refused_with_its_field():
+    """Found by the API fuzz: cycle 6e16 reached the date arithmetic and answered 500."""
+    with pytest.raises(ValueError, match="cycle"):
+        LabelledEvent(asset_id="a", kind="failure", cycle=6.17e16)
+    with pytest.raises(ValueError, match="cycle"):
+        LabelledEvent(asset_id="a", kind="failure", cycle=-1)
+    assert LabelledEvent(asset_id="a", kind="failure", cycle=1_000_000).cycle == 1_000_000

@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from prognos.domain.assets import _ID_PATTERN
 
+MAX_AGE = 1_000_000.0  # an age beyond this is a unit mix-up, and no date can hold it
+
 
 class EventKind(StrEnum):
     failure = "failure"
@@ -51,7 +53,12 @@ class LabelledEvent(BaseModel):
     asset_id: str
     kind: EventKind
     at: datetime | None = Field(None, description="When (ISO 8601; without a zone: UTC).")
-    cycle: float | None = Field(None, description="Or: the asset's age in its type's unit.")
+    cycle: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_AGE,
+        description="Or: the asset's age in its type's unit (at most a million: a century of hours).",
+    )
     component: str | None = Field(None, description="The part it concerns (none: the asset).")
     failure_mode: str = ""
     note: str = ""
