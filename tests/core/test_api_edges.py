@@ -71,16 +71,24 @@ async def test_an_unexpected_exception_is_a_500_in_the_shape_with_a_request_id(a
 
 
 async def test_a_driver_error_is_a_503_store_error_not_a_500(api, monkeypatch):
-    import duckdb
-
     store = api["app"].state.platform.store
-    if store.kind != "duckdb":
-        pytest.skip("the DuckDB driver's error; PostgreSQL's is in test_pg_restart")
+    if store.kind == "duckdb":
+        import duckdb
 
-    def failing(*a, **kw):
-        raise duckdb.IOException("disk I/O error")
+        def failing(*a, **kw):
+            raise duckdb.IOException("disk I/O error")
 
-    monkeypatch.setattr(store, "_readers", type("R", (), {"cursor": staticmethod(failing)})())
+        monkeypatch.setattr(store, "_readers", type("R", (), {"cursor": staticmethod(failing)})())
+    else:
+        import psycopg
+
+        class Dropped:  # a connection the server closed under us
+            closed = broken = False
+
+            def transaction(self):
+                raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+        monkeypatch.setattr(store, "_conn", Dropped)
     r = await api["maker"].get("/api/v1/sites")
     err = error_of(r)
     assert r.status_code == 503 and err["code"] == "store_error" and err["hint"]
