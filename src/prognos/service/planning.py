@@ -8,7 +8,7 @@ only by the rules of ``planning.replan``).
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prognos.domain import FailureForecast, Principal
@@ -25,6 +25,7 @@ from prognos.service.workorders import FINAL, WorkOrderService
 from prognos.store.ports import DocumentsPort, ForecastsPort, StampsPort
 
 HOURS_PER_OPERATING_DAY = 16.0  # the planner counts usage in operating days (two shifts)
+STALE_CLOCK = timedelta(days=1)  # a data clock further behind now than this is not "today"
 
 
 def in_operating_days(f: FailureForecast) -> FailureForecast:
@@ -160,6 +161,16 @@ class PlanningService:
             if not assets[k].retired
         }
         return now
+
+    def person_clock(self, now: datetime | None = None) -> tuple[datetime, datetime]:
+        """``(start, data_clock)``: when a plan a person asks for (the CLI, the API) starts.
+        The data clock, unless it lags ``now`` by more than ``STALE_CLOCK``: then now, for a
+        job nobody can do in the past (after the demo's setup the data ends four weeks back
+        until the simulator catches up). The planner worker plans from the data clock itself,
+        so a replay plans in the replayed time."""
+        now = now or datetime.now(UTC)
+        clock = self._lifecycle.data_clock(now)
+        return (now if now - clock > STALE_CLOCK else clock), clock
 
     def plan(
         self,

@@ -16,6 +16,7 @@ from prognos.web.session import Viewer, error_page, lang_of, panel_of, render
 from prognos.web.views import Names
 from prognos.web.views import asset as asset_views
 from prognos.web.views import calendar as calendar_views
+from prognos.web.views import seen as seen_views
 
 router = APIRouter()
 
@@ -29,6 +30,7 @@ def _fleet_link(q: FleetQuery, **change) -> str:
         "type": q.type,
         "q": q.q,
         "band": q.band,
+        "state": q.state,
         "sort": q.sort,
         "desc": "1" if q.desc else None,
         "page": q.page,
@@ -50,6 +52,7 @@ def fleet_page(
     type: str | None = None,
     q: str | None = None,
     band: str | None = None,
+    state: str | None = None,
     sort: str = "rul",
     desc: bool = False,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -57,7 +60,7 @@ def fleet_page(
 ):
     platform = panel_of(request).platform
     try:
-        query = FleetQuery(customer, site, type, q, band, sort, desc, page, size)
+        query = FleetQuery(customer, site, type, q, band, sort, desc, page, size, state)
         result = platform.fleet.page(viewer, query)
     except PrognosError as e:
         return error_page(request, e, viewer)
@@ -70,6 +73,8 @@ def fleet_page(
         )
 
     Names(platform, viewer).name_rows(result.rows)  # people read names; ids stay in links
+    zones = {s.id: s.timezone for s in platform.registry.sites(viewer)}
+    seen_views.add_seen(result.rows, zones, lang_of(request))
     rul_scale = max((r["p90"] or 0 for r in result.rows), default=0) or 1.0
     return render(
         request,
@@ -81,6 +86,8 @@ def fleet_page(
         sort_link=sort_link,
         page_link=lambda n: _fleet_link(query, page=n),
         rul_scale=rul_scale,
+        states=seen_views.state_counts(platform, viewer, query),
+        state_link=lambda st: _fleet_link(query, state=st, page=None),
         poll_s=FLEET_POLL_S,
     )
 
@@ -88,12 +95,17 @@ def fleet_page(
 @router.get("/assets/{asset_id}", response_class=HTMLResponse)
 def asset_page(request: Request, asset_id: str, viewer: Viewer):
     try:
-        view = asset_views.asset_view(panel_of(request).platform, viewer, asset_id)
+        platform = panel_of(request).platform
+        view = asset_views.asset_view(platform, viewer, asset_id)
+        st = platform.lifecycle.state(viewer, asset_id)
     except PrognosError as e:
         return error_page(request, e, viewer)
     catalogue = i18n.translations(lang_of(request))
     for c in view["channel_info"]:  # the charts' axes name units as the reader writes them
         c["unit_label"] = i18n.unit_label(c["unit"], catalogue)
+    tz = view["site"].timezone if view["site"] else None
+    view["state"] = st.state.value
+    view["seen"] = seen_views.seen(st.last_seen, tz, lang_of(request))
     return render(request, "asset.html", viewer, v=view)
 
 

@@ -101,10 +101,15 @@ async def post_plan(
     time_limit_s: Annotated[float, Query(gt=0, le=600)] = 10.0,
     commit: bool = True,
 ) -> PlanReply:
-    """Plan preventive replacements; each job says why it sits where it sits."""
+    """Plan preventive replacements; each job says why it sits where it sits. The plan starts
+    at the data clock, or now where the data lags more than a day (no job in the past)."""
     out = await run_in_threadpool(
         lambda: platform.planning.plan(
-            principal, horizon_days=horizon_days, time_limit_s=time_limit_s, commit=commit
+            principal,
+            horizon_days=horizon_days,
+            time_limit_s=time_limit_s,
+            commit=commit,
+            now=platform.planning.person_clock()[0],
         )
     )
     return PlanReply.model_validate(out)

@@ -242,8 +242,10 @@
   });
 
   function setLive(on) {
-    live.dataset.state = on ? "on" : "off";
-    liveLabel.textContent = on ? liveLabel.dataset.live : liveLabel.dataset.off;
+    // connected to an offline or retired asset: the stream is open but no data comes, never green
+    var stale = on && live.dataset.lifecycle !== "in_service";
+    live.dataset.state = stale ? "stale" : on ? "on" : "off";
+    liveLabel.textContent = stale ? liveLabel.dataset.stale : on ? liveLabel.dataset.live : liveLabel.dataset.off;
   }
   function connect() {
     if (!window.EventSource) return;
@@ -251,6 +253,7 @@
     es.addEventListener("hello", function () { setLive(true); });
     es.addEventListener("readings", function (ev) {
       var d = JSON.parse(ev.data);
+      if (live.dataset.lifecycle === "offline") { live.dataset.lifecycle = "in_service"; setLive(true); }
       box.dataset.received = String((+box.dataset.received || 0) + d.count);
       Object.keys(d.latest || {}).forEach(function (ch) { state.latest[ch] = { ts: d.last, value: d.latest[ch] }; });
       document.querySelectorAll("#sensor-charts .chart.sensor").forEach(function (h) {
