@@ -75,6 +75,7 @@ def fleet_page(
     Names(platform, viewer).name_rows(result.rows)  # people read names; ids stay in links
     zones = {s.id: s.timezone for s in platform.registry.sites(viewer)}
     seen_views.add_seen(result.rows, zones, lang_of(request))
+    seen_views.mark_replaced(result.rows, platform.registry.snapshot().assets)
     rul_scale = max((r["p90"] or 0 for r in result.rows), default=0) or 1.0
     return render(
         request,
@@ -106,6 +107,9 @@ def asset_page(request: Request, asset_id: str, viewer: Viewer):
     tz = view["site"].timezone if view["site"] else None
     view["state"] = st.state.value
     view["seen"] = seen_views.seen(st.last_seen, tz, lang_of(request))
+    installed = view["asset"].installed_at
+    scored = [x.as_of for x in (view["health"], view["forecast_obj"]) if x is not None]
+    view["replaced_on"] = installed.date() if scored and min(scored) < installed else None
     return render(request, "asset.html", viewer, v=view)
 
 

@@ -236,7 +236,8 @@ def install(app: FastAPI) -> None:
 def _num(v: Any, digits: int = 0) -> str:
     if v is None:
         return "–"
-    return f"{float(v):,.{digits}f}"
+    text = f"{float(v):,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # never "-0"
 
 
 def _when(v: Any) -> str:

@@ -82,6 +82,7 @@ def asset_view(platform: Platform, p: Principal, asset_id: str) -> dict[str, Any
         "health": health,
         "band": band(health.score if health else None),
         "forecast": _forecast_dict(fc),
+        "forecast_obj": fc,
         "components": components,
         "orders": orders,
         "next_order": min(upcoming, key=lambda o: o.day) if upcoming else None,

@@ -31,7 +31,7 @@ def seen(
         return None
     last = last.replace(tzinfo=UTC) if last.tzinfo is None else last
     now = now or datetime.now(UTC)
-    delta = min(last - now, timedelta(0))  # a reading stamped ahead of this clock is "now"
+    delta = min(last - now, timedelta(seconds=-1))  # one stamped ahead of this clock: just now
     ago = format_timedelta(
         delta, add_direction=True, threshold=1.0, locale=i18n.LOCALES.get(lang) or "en"
     )
@@ -66,3 +66,16 @@ def state_counts(platform: Any, p: Any, q: Any) -> dict[str, int]:
             continue
         counts[st.state.value] += 1
     return counts
+
+
+def mark_replaced(rows: list[dict[str, Any]], assets: dict[str, Any]) -> None:
+    """``replaced_on`` (a date) in rows whose forecast was made before the asset's part was
+    replaced: its health and RUL speak for the part taken out, until the new one is scored."""
+    for r in rows:
+        a = assets.get(r["id"])
+        at = r.get("as_of")
+        r["replaced_on"] = (
+            a.installed_at.date()
+            if a is not None and at is not None and at < a.installed_at
+            else None
+        )
