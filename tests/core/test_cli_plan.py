@@ -4,7 +4,9 @@ data ended weeks ago (the demo before its catch-up); "emergency" only where fail
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -120,3 +122,32 @@ def test_a_job_outside_windows_is_an_emergency_only_when_failure_before_it_is_li
     in_window, p, word
 ):
     assert window_word({"in_window": in_window, "explanation": {"prob_fail_before": p}}) == word
+
+
+def test_through_a_running_server_the_plan_starts_today_and_reads_names(stale_db):
+    """The server holds the store: the CLI plans through the API, which keeps the same rules."""
+    import os
+    import subprocess
+    import sys
+
+    from prognos.server import create_server_app
+    from support import running_app
+
+    p = open_platform(Settings(db=stale_db, artifacts_dir=Path(stale_db).parent / "artifacts"))
+    try:
+        key, _ = p.keys.create(MANUFACTURER, None, "cli through the server")
+        with running_app(create_server_app(platform=p)) as url:
+            env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+            env.update(PROGNOS_DB=stale_db, PROGNOS_API_URL=url, PROGNOS_API_KEY=key,
+                       COLUMNS="250")  # fmt: skip
+            run = subprocess.run(
+                [sys.executable, "-m", "prognos", "plan", "--dry-run"],
+                env=env, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+    finally:
+        p.close()
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in run.stdout.splitlines() if "SN-acme-1" in line]
+    assert rows and "Acme" in rows[0] and "acme plant" in rows[0]
+    days = [date.fromisoformat(d) for d in re.findall(r"\b(\d{4}-\d\d-\d\d)\b", rows[0])]
+    assert days and min(days) >= TODAY

@@ -109,6 +109,7 @@ def test_states_and_last_seen_read_in_chinese(client, fleet, states):
     assert "1 台已退役资产未计入这些数字" in html
     page = client.get("/assets/pacific-air-e04?lang=zh-CN").text
     assert "已退役" in page and "不再预期新读数" in page
+    assert 'id="retired-note"' in page and "而非今天" in page
 
 
 def test_last_seen_is_relative_to_now_and_told_in_the_sites_time():
@@ -140,3 +141,20 @@ def test_a_score_that_rounds_to_zero_reads_0_not_minus_0():
 
     assert FILTERS["num"](-0.0) == "0" and FILTERS["num"](-0.004, 2) == "0.00"
     assert FILTERS["num"](-3.2) == "-3" and FILTERS["num"](-1234.5) == "-1,234"
+
+
+def test_an_empty_calendar_points_to_the_nearest_job(client, fleet):
+    client.log_in(fleet[1]["maker"])
+    ahead = client.get("/calendar?customer=nordjet&start=2020-01-06").text
+    first = min(o.day for o in fleet[0].orders.list_orders(MANUFACTURER, asset_id=None)
+                if o.site_id == "nordjet-hangar" and o.status.value != "cancelled")  # fmt: skip
+    assert f"The next job is on {first:%Y-%m-%d}." in text(ahead)
+    assert (
+        f'href="/calendar?start={first - timedelta(days=7):%Y-%m-%d}&amp;customer=nordjet"' in ahead
+    )
+    later = client.get("/calendar?customer=nordjet&start=2040-01-02").text
+    assert "No job is planned ahead; the last one was on" in text(later)
+    zh = client.get("/calendar?customer=nordjet&start=2040-01-02&lang=zh-CN").text
+    assert "之后没有已计划的作业" in zh
+    busy = client.get(f"/calendar?customer=nordjet&start={first:%Y-%m-%d}").text
+    assert 'id="cal-empty"' not in busy

@@ -134,4 +134,13 @@ def calendar_page(
             params["customer"] = cal["customer_id"]
         return "/calendar?" + urlencode(params)
 
-    return render(request, "calendar.html", viewer, cal=cal, shift=shift, today=date.today())
+    def jump(day: date) -> str:
+        """The calendar from the week before ``day`` (the same customer)."""
+        params = {"start": (day - timedelta(days=7)).isoformat()}
+        if viewer.is_manufacturer and cal["customer_id"]:
+            params["customer"] = cal["customer_id"]
+        return "/calendar?" + urlencode(params)
+
+    return render(
+        request, "calendar.html", viewer, cal=cal, shift=shift, jump=jump, today=date.today()
+    )

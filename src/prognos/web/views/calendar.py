@@ -38,11 +38,8 @@ def calendar_view(
     start -= timedelta(days=start.weekday())  # weeks start on Monday
     day_list = [start + timedelta(days=i) for i in range(days)]
     end = day_list[-1]
-    orders = [
-        o
-        for o in platform.orders.list_orders(p)
-        if start <= o.day <= end and o.status is not WorkOrderStatus.cancelled
-    ]
+    every = [o for o in platform.orders.list_orders(p) if o.status is not WorkOrderStatus.cancelled]
+    orders = [o for o in every if start <= o.day <= end]
     all_sites = platform.registry.sites(p)
     if not p.is_manufacturer:
         customer_id = p.customer_id
@@ -100,7 +97,17 @@ def calendar_view(
         "crews": crew_rows,
         "jobs": [o for o in orders if o.site_id in {s.id for s in sites}],
         "names": names,
+        **_nearest(every, {s.id for s in sites}, start, end),
     }
+
+
+def _nearest(orders: list[WorkOrder], sites: set[str], start: date, end: date) -> dict[str, Any]:
+    """The customer's nearest jobs outside the period (``before``, ``after``): where an empty
+    calendar sends its reader."""
+    mine = [o for o in orders if o.site_id in sites]
+    before = max((o for o in mine if o.day < start), key=lambda o: o.day, default=None)
+    after = min((o for o in mine if o.day > end), key=lambda o: o.day, default=None)
+    return {"before": before, "after": after}
 
 
 def _busiest(customers: list, sites: list, orders: list[WorkOrder]) -> str:
