@@ -1,6 +1,9 @@
 """The demo tells a true story (issue 11, acceptance 3): after the catch-up, run by the
-platform's own workers and the simulator, alarms are on parts that are still there, live assets
-report, and every asset likely to fail within 14 days has a job or a stated reason why not.
+platform's own workers and the simulator, no open alarm is on an asset whose part was replaced
+and the new parts are healthy; alarms are few; no live asset is silent longer than its offline
+limit; every asset with P(failure within 14 days) >= 0.5 has a job within those 14 days or a
+reason a user can act on (which calendar, cost model, crew or part is missing); health agrees
+with the forecast.
 
 A smaller world than `make demo` (eight C-MAPSS engines per split, readings every six hours in
 the history) and a week of catch-up, so it runs in about a minute or two.
