@@ -40,11 +40,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from prognos.analytics.anomaly import ZScoreDetector, make_detector
 from prognos.analytics.health_rule import RuleParams
+from prognos.analytics.health_stats import (
+    last_means,
+    own_centres,
+    resolution,
+    robust_centre,
+    rolling_means,
+)
 from prognos.analytics.regimes import find_regimes
 from prognos.domain.forecast import HealthScore
 from prognos.errors import ModelError
-
-_MAD_TO_SD = 1.4826
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,6 @@ class Baseline:
     spread: np.ndarray
     own: bool  # False: the type's pooled baseline of a new part
     rows: int
-
-
-def robust_centre(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Median and scaled MAD of each column (MAD 0: the SD; SD 0: 0)."""
-    med = np.median(rows, axis=0)
-    mad = _MAD_TO_SD * np.median(np.abs(rows - med), axis=0)
-    sd = rows.std(axis=0)
-    return med, np.where(mad > 0, mad, sd)
 
 
 class HealthModel(OutlierMixin, BaseEstimator):
@@ -156,19 +153,23 @@ class HealthModel(OutlierMixin, BaseEstimator):
         ok = np.ones(len(r), dtype=bool)  # settled rows, within each asset
         for k in range(1, self.settle_rows + 1):
             ok[k:] &= (r[k:] == r[:-k]) | (group[k:] != group[:-k])
-        floor = self._floor()
+        counted = np.bincount(group[ok], minlength=len(bounds) - 1)  # settled rows per asset
+        own = counted >= self.min_baseline_rows
+        center, spread = (
+            self.center_[None].repeat(len(own), 0),
+            self.spread_[None].repeat(len(own), 0),
+        )
+        for k in range(self.n_regimes):
+            rows = ok & (r == k)
+            own_centres(
+                values, group, rows, own, self.min_baseline_rows, center[:, k], spread[:, k]
+            )
+        spread = np.maximum(spread, self._floor())
         out: dict[Any, Baseline] = {}
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            okg, rg, vg = ok[a:b], r[a:b], values[a:b]
-            if okg.sum() < self.min_baseline_rows:
-                out[u[a]] = self.pooled()
-                continue
-            center, spread = self.center_.copy(), self.spread_.copy()
-            for k in range(self.n_regimes):
-                rows = vg[okg & (rg == k)]
-                if len(rows) >= self.min_baseline_rows:
-                    center[k], spread[k] = robust_centre(rows)
-            out[u[a]] = Baseline(center, np.maximum(spread, floor), True, int(okg.sum()))
+        for g, a in enumerate(bounds[:-1]):
+            out[u[a]] = (
+                Baseline(center[g], spread[g], True, int(counted[g])) if own[g] else self.pooled()
+            )
         return out
 
     def pooled(self) -> Baseline:
@@ -206,7 +207,7 @@ class HealthModel(OutlierMixin, BaseEstimator):
         for k in range(self.n_regimes):
             rows = values[r == k] if (r == k).any() else values
             self.center_[k], self.spread_[k] = robust_centre(rows)
-        self.resolution_ = np.array([_resolution(values[:, j]) for j in range(p)])
+        self.resolution_ = np.array([resolution(values[:, j]) for j in range(p)])
         distinct = np.array([len(np.unique(values[:, j])) for j in range(p)])
         varies = self.spread_.max(axis=0) > 0
         self.keep_ = (distinct >= self.min_distinct) & varies
@@ -304,18 +305,16 @@ class HealthModel(OutlierMixin, BaseEstimator):
         ok = np.ones(len(r), dtype=bool)  # settled rows, within each group
         for k in range(1, self.settle_rows + 1):
             ok[k:] &= (r[k:] == r[:-k]) | (group[k:] != group[:-k])
-        w = max(self.window, 1)
-        zbar = np.empty((len(starts), z.shape[1]))
-        for g, (a, b) in enumerate(zip(starts, ends, strict=True)):
-            zg, okg = z[a:b], ok[a:b]
-            rows = zg[okg][-w:] if okg.any() else zg[-w:]
-            zbar[g] = rows.mean(axis=0)
+        zbar = last_means(z, ok, group, len(starts), max(self.window, 1))
         scores = self.detector_.score(zbar)
         frees = self.free_detector_.score(zbar[:, self.free_]) if self.free_.any() else None
         contribs = self.detector_.contributions(zbar)
         times = self._times(recent, ends, as_of)
+        rule = self.rule.as_dict() if self.rule is not None else None  # once, not per asset
         return [
-            self._score(str(u[a]), times[g], zbar[g], scores[g], frees, g, contribs[g], chosen[g])
+            self._score(
+                str(u[a]), times[g], zbar[g], scores[g], frees, g, contribs[g], chosen[g], rule
+            )
             for g, a in enumerate(starts)
         ]
 
@@ -332,7 +331,7 @@ class HealthModel(OutlierMixin, BaseEstimator):
             )
         return out
 
-    def _score(self, asset_id, when, zbar, score, frees, g, contrib, baseline) -> HealthScore:
+    def _score(self, asset_id, when, zbar, score, frees, g, contrib, baseline, rule) -> HealthScore:
         score = float(score)
         free = float(frees[g]) if frees is not None else 100.0
         total = float(contrib.sum())
@@ -353,23 +352,6 @@ class HealthModel(OutlierMixin, BaseEstimator):
             "explained": list(self.explained_),
             "baseline": "own" if baseline.own else "type (new part)",
         }
-        if self.rule is not None:
-            extra["rule"] = self.rule.as_dict()
+        if rule is not None:
+            extra["rule"] = dict(rule)
         return HealthScore(asset_id, when, round(score, 2), drivers, anomalies, extra)
-
-
-def rolling_means(z: np.ndarray, window: int) -> np.ndarray:
-    """Means of every run of ``window`` consecutive rows (all rows when fewer)."""
-    w = max(1, min(window, len(z)))
-    if not len(z):
-        return np.zeros((0, z.shape[1]))
-    c = np.cumsum(np.vstack([np.zeros((1, z.shape[1])), z]), axis=0)
-    return (c[w:] - c[:-w]) / w
-
-
-def _resolution(v: np.ndarray) -> float:
-    """The smallest step between distinct values of a channel (0 when it takes one value)."""
-    u = np.unique(v[np.isfinite(v)])
-    if len(u) < 2:
-        return 0.0
-    return float(np.min(np.diff(u)))

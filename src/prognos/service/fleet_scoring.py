@@ -118,11 +118,11 @@ def score_inputs(
     ids = [a.id for a in assets]
     out = ChunkScores()
     if not inputs.life.empty:
-        ages = inputs.life.groupby("unit", sort=True)["cycle"].last()
+        ages = inputs.life.groupby("unit", sort=True)["cycle"].last().to_dict()
         q = models.rul.predict_quantiles_last(inputs.life)
         scored = {
-            ids[i]: (float(ages.loc[i]), [float(v) for v in row])
-            for i, row in zip(q.index, q.to_numpy(), strict=True)
+            ids[i]: (float(ages[i]), row)
+            for i, row in zip(q.index.tolist(), q.to_numpy().tolist(), strict=True)
         }
         out.forecasts = to_forecasts(scored, assets, t, models.card, models.lower_tail_shape)
     if models.health is not None and len(inputs.recent_owner):
@@ -153,13 +153,19 @@ def to_forecasts(
     """Forecasts from (age, quantiles) by asset id; ``as_of`` is the installation plus the age,
     as ``ForecastService.assess`` has it."""
     out = []
+    unit = t.time_unit.seconds
     for a in part:
         if a.id not in scored:
             continue
         age, values = scored[a.id]
+        # as ForecastService.assess has it; whole seconds (ages in cycles, days) are exact in a
+        # timedelta at a tenth of the cost, other ages keep pandas' own rounding
+        s = age * unit
         as_of = (
-            pd.Timestamp(a.installed_at) + pd.Timedelta(seconds=age * t.time_unit.seconds)
-        ).to_pydatetime()
+            a.installed_at + timedelta(seconds=s)
+            if s.is_integer()
+            else (pd.Timestamp(a.installed_at) + pd.Timedelta(seconds=s)).to_pydatetime()
+        )
         out.append(
             FailureForecast(
                 a.id,
