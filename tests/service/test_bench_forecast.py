@@ -23,10 +23,13 @@ def test_bench_forecast_scores_every_asset_and_reports_its_fields(tmp_path):
         "pivot_and_frames",
         "saving",
         "alarms",
+        "rest",
     }
     for key in ("rul_model", "health_model", "reading", "pivot_and_frames", "saving"):
         assert phases[key] > 0, key
     assert phases["rul_model"] + phases["health_model"] < phases["total"]
+    # one chunk after another: the hooked phases do not overlap, so they leave a rest >= 0
+    assert phases["rest"] >= 0
     assert out["engines_per_s"] == out["assets_per_s"] > 0
     assert out["history_queries"] == 1  # 30 engines: one chunk, one query
     assert out["sanity"] == {

@@ -1,5 +1,5 @@
 """Timing hooks for ``prognos bench forecast``: seconds spent in wrapped methods, by label, and
-where fleet scoring's time went, thread by thread."""
+where fleet scoring's time went."""
 
 from __future__ import annotations
 
@@ -50,10 +50,9 @@ class Phases:
 
 
 def split(ph: Phases, t0: float, t_end: float) -> dict[str, float]:
-    """Where the scoring time went, by thread: the main thread runs the models (``other``:
-    forecast objects, waiting for a read or a save); a reader thread reads and prepares the
-    next chunk and a writer thread saves the previous one (alarms included), both overlapping
-    the main thread."""
+    """Where the scoring time went. Chunks are read, prepared, scored and saved one after
+    another on one thread, so the parts add up: ``rest`` is what no hook covers (forecast
+    objects, health made consistent with the forecast, listing the assets)."""
     got = ph.seconds.get
     out = {
         "total": t_end - t0,
@@ -65,4 +64,5 @@ def split(ph: Phases, t0: float, t_end: float) -> dict[str, float]:
     out["pivot_and_frames"] = got("prepare", 0.0) - got("read", 0.0)
     out["saving"] = got("save_forecasts", 0.0) + got("save_healths", 0.0)
     out["alarms"] = got("alarms", 0.0)
+    out["rest"] = out["other_main_thread"] - got("prepare", 0.0) - out["saving"] - out["alarms"]
     return {k: round(v, 3) for k, v in out.items()}

@@ -15,8 +15,8 @@ histories whatever ``--assets`` is.
 
 ``forecast_fleet`` then scores exactly the new engines. The phase split comes from the real run:
 the store's coded read, the chunk preparation (pivot and model inputs), the two models, the
-bulk saves and the health alarms are wrapped (timing only, nothing else changes); reading and
-preparing run in a reader thread and saving in a writer thread, overlapping the models.
+bulk saves and the health alarms are wrapped (timing only, nothing else changes); the chunks
+are read, scored and saved one after another, so the phases add up to the total.
 
 On Dask the workers read the store themselves: PostgreSQL directly, a DuckDB file through a copy
 made after a checkpoint (the bench holds the file for writing, and DuckDB lets no other process

@@ -6,10 +6,9 @@ A chunk's readings come in one query, as positions rather than strings
 ``SensorRulModel.predict_quantiles_last`` and one ``HealthModel.health_many`` call: no frame
 per asset. Each asset gets what ``ForecastService.assess`` gives it on its own (tests pin it).
 
-``score_fleet`` runs the chunks as a pipeline. In process, a reader thread reads and prepares
-the next chunk while the models score this one, and a writer thread saves the previous one
-(database drivers and numpy release the GIL, so two cores are both used). On Dask the workers
-read and score (``score_chunk_on_worker`` opens the store itself, read-only) and send back
+``score_fleet`` reads, scores and saves the chunks one after another in process (overlapping
+them in threads measured slower on two cores: see ``score_fleet``). On Dask the workers read
+and score (``score_chunk_on_worker`` opens the store itself, read-only) and send back
 forecasts, so reading and scoring scale with the workers; the client only lists and saves.
 A worker needs ``pip install prognos`` and a way to the database: PostgreSQL, or a DuckDB
 file that no process holds for writing (DuckDB lets no process read a file another writes).
@@ -19,7 +18,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -198,47 +196,38 @@ def score_fleet(
     progress: Progress | None = None,
 ) -> int:
     """Score each group's assets (of one type, with its models) a chunk at a time and ``save``
-    each chunk's results while the next is scored; returns how many forecasts were saved.
+    each chunk's results; returns how many forecasts were saved.
 
-    On Dask (``dask_address``) the workers read from ``read_from`` (a PostgreSQL URL or a DuckDB
-    file no process writes to) and score; in process a reader thread keeps a chunk ahead.
+    In process the chunks are read, scored and saved one after another: threads that read
+    ahead and save behind made a 10,000-engine run slower (24.9-27.1 s serial against 37.7 s
+    with both and 55.3 s reading ahead, on 2 busy cores) and cost more CPU (17-18 s against
+    21 s), the GIL and the models' thread pools contending for two cores (docs/benchmarks.md).
+    On Dask (``dask_address``) the workers read from ``read_from`` (a PostgreSQL URL or a
+    DuckDB file no process writes to) and score while this process saves what came back.
     """
     total = sum(len(g) for *_, g in groups)
     done = saved = 0
-    with ThreadPoolExecutor(1, thread_name_prefix="prognos-save") as writer:
-        pending: Future | None = None
-        scored_chunks = (
-            _on_dask(groups, chunk, dask_address, read_from)
-            if dask_address
-            else _in_process(store, groups, chunk)
-        )
-        for part, scored in scored_chunks:
-            if pending is not None:
-                pending.result()  # one save in flight: a failed one stops the run here
-            pending = writer.submit(save, scored.forecasts, scored.health)
-            done += len(part)
-            saved += len(scored.forecasts)
-            if progress:
-                progress("forecasting", done, total)
-        if pending is not None:
-            pending.result()
+    scored_chunks = (
+        _on_dask(groups, chunk, dask_address, read_from)
+        if dask_address
+        else _in_process(store, groups, chunk)
+    )
+    for part, scored in scored_chunks:
+        save(scored.forecasts, scored.health)
+        done += len(part)
+        saved += len(scored.forecasts)
+        if progress:
+            progress("forecasting", done, total)
     return saved
 
 
 def _in_process(
     store: ReadingsPort, groups: list[Group], chunk: int
 ) -> Iterator[tuple[list[Asset], ChunkScores]]:
-    jobs = [(t, m, g[i : i + chunk]) for t, m, g in groups for i in range(0, len(g), chunk)]
-    if not jobs:
-        return
-    with ThreadPoolExecutor(1, thread_name_prefix="prognos-read") as reader:
-        ahead = reader.submit(prepare_chunk, store, jobs[0][2], jobs[0][0], jobs[0][1])
-        for i, (t, models, part) in enumerate(jobs):
-            inputs = ahead.result()
-            if i + 1 < len(jobs):
-                next_t, next_models, next_part = jobs[i + 1]
-                ahead = reader.submit(prepare_chunk, store, next_part, next_t, next_models)
-            yield part, score_inputs(inputs, part, t, models)
+    for t, models, group in groups:
+        for i in range(0, len(group), chunk):
+            part = group[i : i + chunk]
+            yield part, score_chunk(store, part, t, models)
 
 
 def _on_dask(
