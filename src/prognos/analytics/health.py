@@ -335,16 +335,15 @@ class HealthModel(OutlierMixin, BaseEstimator):
         score = float(score)
         free = float(frees[g]) if frees is not None else 100.0
         total = float(contrib.sum())
-        drivers = {
-            self.channels_[j]: round(float(contrib[j] / total), 4)
+        share = contrib / total if total > 0 else np.zeros_like(contrib)
+        drivers = {  # the shares' loop in numpy, the few that stay in Python
+            self.channels_[j]: round(float(share[j]), 4)
             for j in np.argsort(-contrib, kind="stable")
-            if total > 0 and contrib[j] / total >= 0.01
+            if share[j] >= 0.01
         }
-        anomalies = {
-            c: round(float(v), 3)
-            for c, v in zip(self.channels_, zbar, strict=True)
-            if abs(v) >= self.z_threshold
-        }
+        names = self.channels_
+        flagged = np.flatnonzero(np.abs(zbar) >= self.z_threshold).tolist()
+        anomalies = {names[j]: round(float(zbar[j]), 3) for j in flagged}
         extra = {
             "model": self.detector_.name,
             "anomaly_score": round(score, 2),
