@@ -181,7 +181,7 @@ def to_forecasts(
     return out
 
 
-# -- the pipeline -----------------------------------------------------------------------------
+# -- the run, a chunk at a time ---------------------------------------------------------------
 Group = tuple[AssetType, TypeModels, list[Asset]]
 
 
@@ -201,7 +201,7 @@ def score_fleet(
     In process the chunks are read, scored and saved one after another: threads that read
     ahead and save behind made a 10,000-engine run slower (24.9-27.1 s serial against 37.7 s
     with both and 55.3 s reading ahead, on 2 busy cores) and cost more CPU (17-18 s against
-    21 s), the GIL and the models' thread pools contending for two cores (docs/benchmarks.md).
+    21 s), most likely the GIL and the libraries' thread pools contending (docs/bench/forecast.md).
     On Dask (``dask_address``) the workers read from ``read_from`` (a PostgreSQL URL or a
     DuckDB file no process writes to) and score while this process saves what came back.
     """

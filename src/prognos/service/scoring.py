@@ -1,7 +1,7 @@
 """Fleet scoring: every asset's forecast and health, a chunk of assets at a time.
 
-Each chunk is read in one query, pivoted once and scored by one call of each model, and saved
-while the next one is scored (``fleet_scoring``); on a Dask cluster the workers read and score
+Each chunk is read in one query, pivoted once, scored by one call of each model and saved
+before the next is read (``fleet_scoring``); on a Dask cluster the workers read and score
 the chunks themselves and the client saves.
 """
 
@@ -97,7 +97,7 @@ def forecast_fleet(
     """Forecast many assets: in-process by default, on a Dask cluster with ``dask_address``.
 
     Each chunk of ``chunk`` assets is read in one query and scored by one call of each model,
-    and saved while the next is scored (``fleet_scoring.score_fleet``); the results equal
+    and saved before the next is read (``fleet_scoring.score_fleet``); the results equal
     ``ForecastService.assess`` one asset at a time. On Dask the workers read and score (models
     sent once), from the database ``read_from`` names (default: the platform's): PostgreSQL, or
     a DuckDB file no process writes to.
