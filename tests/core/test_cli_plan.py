@@ -111,17 +111,18 @@ def test_the_table_names_customer_site_and_asset_and_says_the_data_is_old(stale_
 
 
 @pytest.mark.parametrize(
-    ("in_window", "p", "word"),
+    ("in_window", "urgent", "word"),
     [
-        (True, 0.9, "yes"),
-        (False, 0.0003, "no: stops production"),
-        (False, 0.6, "no: EMERGENCY, stops production"),
+        (True, True, "yes"),
+        (False, False, "no: stops production"),
+        (False, True, "no: EMERGENCY, stops production"),
     ],
 )
-def test_a_job_outside_windows_is_an_emergency_only_when_failure_before_it_is_likely(
-    in_window, p, word
+def test_a_job_outside_windows_is_an_emergency_only_when_the_planner_says_it_could_not_wait(
+    in_window, urgent, word
 ):
-    assert window_word({"in_window": in_window, "explanation": {"prob_fail_before": p}}) == word
+    job = {"in_window": in_window, "explanation": {"prob_fail_before": 0.01, "emergency": urgent}}
+    assert window_word(job) == word
 
 
 def test_through_a_running_server_the_plan_starts_today_and_reads_names(stale_db):

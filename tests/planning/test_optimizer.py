@@ -85,6 +85,8 @@ def test_crew_capacity_pushes_the_second_job_out_of_the_stop():
     )
     days = sorted((j.day, j.in_window) for j in p.jobs)
     assert days == [(DAY9, True), (date(2026, 1, 17), False)]
+    # waiting for the day-16 stop would see it fail first: an emergency, and said so
+    assert [j.explanation.emergency for j in sorted(p.jobs, key=lambda j: j.day)] == [False, True]
 
 
 def test_no_part_on_hand_before_the_lead_time_means_no_job():

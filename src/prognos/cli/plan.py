@@ -15,7 +15,6 @@ from prognos.cli._output import say, show, table
 # Costs carry no currency in the cost model (domain.planning.CostModel): they are EUR, as the
 # plan's explanations say (planning.explain); a plan that names another currency shows it.
 CURRENCY = "EUR"
-EMERGENCY_P = 0.5  # a job outside windows is an emergency when failure before it is this likely
 
 
 def register(app: typer.Typer) -> None:
@@ -110,12 +109,13 @@ def remote_names(s) -> Names:
 
 def window_word(job: dict) -> str:
     """In a customer's window, or outside one: the job stops production then. It is an
-    emergency only when failure before the job day is likely (the plan could not wait for a
-    window); a job outside windows at a low risk is the cheaper choice, not an emergency."""
+    emergency only when the plan could not wait for a window without the part likely failing
+    first (the planner's own flag, ``domain.planning.EMERGENCY_P``); a job outside windows at
+    a low risk is the cheaper choice, not an emergency."""
     if job["in_window"]:
         return "yes"
-    risky = job["explanation"]["prob_fail_before"] >= EMERGENCY_P
-    return "no: EMERGENCY, stops production" if risky else "no: stops production"
+    urgent = job["explanation"].get("emergency", False)
+    return "no: EMERGENCY, stops production" if urgent else "no: stops production"
 
 
 def show_plan(out: dict, names: Names, clock=None) -> None:

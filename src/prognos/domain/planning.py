@@ -240,6 +240,12 @@ class WorkOrder(BaseModel):
         return f"{self.asset_id}/{self.component}" if self.component else self.asset_id
 
 
+EMERGENCY_P = 0.5
+"""A job outside the customer's windows is an emergency when waiting for the next window (or,
+with none left in the horizon, not acting at all) would more likely than not see the part fail
+first; outside a window at a lower risk it is just the cheaper day."""
+
+
 class Explanation(BaseModel):
     """Why a job sits where it sits."""
 

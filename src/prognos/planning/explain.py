@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prognos.domain.planning import Explanation, PlannedJob
+from prognos.domain.planning import EMERGENCY_P, Explanation, PlannedJob
 from prognos.planning.problem import Candidate, Problem, Solution
 
 
@@ -61,6 +61,8 @@ def explain(pr: Problem, i: int, k: int) -> Explanation:
                 f"{pr.date_of(n.day)} is {_eur(-diff)} cheaper for this component alone, but "
                 "crew capacity, parts or grouping with other jobs make this day cheaper overall"
             )
+    # an emergency: it could not wait for the next window (or for none) without likely failing
+    wait_p = later[0].p_fail if later and later[0].in_window else float(pr.none_p[i])
     # built from the planner's own numbers: no validation needed (a 100,000-asset plan has 30,000)
     return Explanation.model_construct(
         prob_fail_before=c.p_fail,
@@ -68,7 +70,7 @@ def explain(pr: Problem, i: int, k: int) -> Explanation:
         expected_cost_avoided=float(pr.none_cost[i] - c.cost),
         why_not_earlier=before,
         why_not_later=after,
-        emergency=not c.in_window,
+        emergency=not c.in_window and wait_p >= EMERGENCY_P,
     )
 
 
