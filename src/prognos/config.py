@@ -317,6 +317,24 @@ class Settings(BaseSettings):
         description="Labelled run-to-failure lives an asset type needs before `prognos train` "
         "fits a sensor RUL model (with fewer, `prognos reliability fit` forecasts from events).",
     )
+    failure_classifier: bool = Field(
+        True,
+        description="`prognos train` also fits a P(failure within PROGNOS_FAILURE_HORIZON) "
+        "classifier where a type has labelled failures and readings, kept when it beats the "
+        "health score and the age by out-of-fold AUC (docs/own-data.md).",
+    )
+    failure_horizon: float = Field(
+        30.0,
+        gt=0,
+        description="H of the failure classifier's label, a failure within H, in the asset "
+        "type's time unit.",
+    )
+    failure_folds: int = Field(
+        5,
+        ge=2,
+        description="Folds over assets (over lives for a type of one asset) that validate the "
+        "failure classifier.",
+    )
     rul_params: dict[str, float | int] = Field(
         default_factory=dict,
         description='Settings of the sensor RUL estimator as JSON, e.g. {"n_estimators": 300, '

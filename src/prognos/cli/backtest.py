@@ -92,3 +92,13 @@ def register(app: typer.Typer) -> None:
             f"healthy time; RUL MAE {_num(out['rul_mae'])}, RMSE {_num(out['rul_rmse'])} {unit}, "
             f"80 % interval coverage {_num(out['coverage_80'], '{:.0%}')}"
         )
+        c = out.get("failure_within") or {}
+        if "auc" in c:
+            base = ", ".join(f"{k} {_num(v, '{:.2f}')}" for k, v in c["baselines"].items())
+            output.say(
+                f"P(failure within {c['horizon']:g} {unit}) classifier: out-of-fold AUC "
+                f"{_num(c['auc'], '{:.2f}')}, Brier {_num(c['brier'], '{:.3f}')} ({c['chosen']}, "
+                f"{c['folds']} folds over {c['folds_over']}); baselines: {base}"
+            )
+        elif c.get("skipped"):
+            output.say(f"failure classifier not validated: {c['skipped']}")

@@ -16,6 +16,30 @@ from prognos.domain.keys import MANUFACTURER
 Opt = typer.Option
 
 
+def _say_classifier(card: dict | None) -> None:
+    """One line on the failure-within-horizon classifier: kept, or why not."""
+    if card is None:
+        return
+    v = card.get("validation", card)
+    if "skipped" in card and "validation" not in card:
+        output.say(("failure classifier skipped:", "yellow"), f" {card['skipped']}")
+        return
+    base = ", ".join(f"{k} {_auc(a)}" for k, a in v["baselines"].items())
+    line = (
+        f" P(failure within {v['horizon']:g} {v['time_unit']}): out-of-fold AUC {_auc(v['auc'])}"
+        f", Brier {v['brier']:.3f} ({v['chosen']}, {v['folds']} folds over {v['folds_over']});"
+        f" baselines: {base}"
+    )
+    if "skipped" in card:
+        output.say(("failure classifier not kept:", "yellow"), line + f"; {card['skipped']}")
+    else:
+        output.say(("failure classifier", "green"), f" {card['id']}:" + line)
+
+
+def _auc(v) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
 def _say_cards(cards: dict) -> None:
     h = cards["health"]
     if "skipped" in h:
@@ -105,11 +129,19 @@ def register(app: typer.Typer) -> None:
                     )
                 except ModelError as e:
                     cards["rul"] = {"skipped": e.message, "hint": e.hint}
+            if p.settings.failure_classifier:
+                try:
+                    cards["classifier"] = p.training.train_classifier(
+                        MANUFACTURER, asset_type, since=since, until=until
+                    )
+                except ModelError as e:
+                    cards["classifier"] = {"skipped": e.message, "hint": e.hint}
             how, health = p.fleet_forecasts.plan_of(p.registry.asset_type(MANUFACTURER, asset_type))
         if as_json:
             print(json.dumps(cards, indent=2, default=str))
             return
         _say_cards(cards)
+        _say_classifier(cards.get("classifier"))
         if how is not None:
             output.say("next: `prognos forecast` forecasts and scores every asset")
         elif health:

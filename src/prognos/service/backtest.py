@@ -132,7 +132,15 @@ class BacktestService:
         self._keep(p, type_id, replays, scored, w)
         out = _report(t, scored, w, horizon, plan_risk, folds, table)
         out["settings"]["folds_over"] = "lives" if by_life else "assets"
+        out["failure_within"] = self._classifier(p, type_id, folds)
         return out
+
+    def _classifier(self, p: Principal, type_id: str, folds: int) -> dict[str, Any]:
+        """The failure classifier validated over the same kind of folds (nothing stored)."""
+        try:
+            return self._training.train_classifier(p, type_id, folds=folds, keep=False)
+        except ModelError as e:
+            return {"skipped": e.message}
 
     def _healthy_lives(self, assets: dict, failed: set[str]) -> list[Life]:
         """The history of every asset without a labelled failure, as a life that did not end."""

@@ -58,6 +58,8 @@ class FleetForecastService:
             return "wear", health
         if self._forecasts.model_for(t.id) is not None:
             return "rul", health
+        if self._forecasts.model_for(f"{t.id}:classifier") is not None:
+            return "classifier", health
         if self._forecasts.model_for(f"{t.id}:reliability") is not None:
             return "reliability", health
         return None, health
@@ -87,11 +89,14 @@ class FleetForecastService:
                 scored += [a.id for a in assets]
                 row["forecasts"] = len(assets)
                 row["forecast_assets"] = len(assets)
-            elif how == "reliability" or health:
+            elif how in ("reliability", "classifier") or health:
                 fcs, hs = [], []
                 for i, a in enumerate(assets):
                     if how == "reliability":
                         fcs += self._reliability.forecast(p, a)
+                    elif how == "classifier":
+                        f = self._forecasts.classifier_forecast(a, types[type_id])
+                        fcs += [f] if f else []
                     h = self._forecasts.health(a, types[type_id]) if health else None
                     hs += [h] if h else []
                     if progress:

@@ -19,7 +19,7 @@ import pandas as pd
 from prognos.domain import Asset, AssetType, FailureForecast, HealthScore, Principal
 from prognos.errors import ModelError, NotFound
 from prognos.service.alarms import AlarmService
-from prognos.service.frames import asset_frame, wide
+from prognos.service.frames import asset_frame, life_frame, wide
 from prognos.service.registry import RegistryService
 from prognos.store.ports import ForecastsPort, ReadingsPort
 
@@ -92,8 +92,8 @@ class ForecastService:
         if t.failure_threshold:
             return self.wear_forecast(asset, t), h
         loaded = self.model_for(asset.type_id)
-        if loaded is None:
-            return None, h
+        if loaded is None:  # no sensor RUL model: the failure classifier's P(within H), if any
+            return self.classifier_forecast(asset, t), h
         meta, model = loaded
         frame = asset_frame(self._readings, asset, t)
         if frame.empty:
@@ -110,6 +110,28 @@ class ForecastService:
             extra={**f.extra, "model_version_number": meta["version"], "age": age},
         )
         return f, h
+
+    def classifier_forecast(
+        self, asset: Asset, t: AssetType, wide_frame: pd.DataFrame | None = None
+    ) -> FailureForecast | None:
+        """The type's failure classifier's P(failure within H) of ``asset`` now, as a forecast
+        (``analytics.failure_within``), from its current life's readings; None without one."""
+        loaded = self.model_for(f"{asset.type_id}:classifier")
+        if loaded is None:
+            return None
+        meta, model = loaded
+        if wide_frame is None:
+            long = self._readings.read_telemetry(asset.id, start=asset.installed_at)
+            wide_frame = wide(long) if not long.empty else pd.DataFrame()
+        frame = life_frame(wide_frame.reindex(columns=list(model.channels)), asset, t)
+        if frame.empty:
+            return None
+        age = float(frame["cycle"].iloc[-1])
+        p = float(model.proba_last(frame).iloc[-1])
+        as_of = pd.Timestamp(asset.installed_at) + pd.Timedelta(seconds=age * t.time_unit.seconds)
+        f = model.forecast(p, asset.id, as_of.to_pydatetime(), t.time_unit.value, age)
+        extra = {**f.extra, "model_version_number": meta["version"]}
+        return dataclasses.replace(f, model_version=meta["id"], extra=extra)
 
     def forecast(self, p: Principal, asset_id: str, save: bool = True) -> FailureForecast | None:
         """The newest forecast of an asset, made now; also refreshes its health score."""
