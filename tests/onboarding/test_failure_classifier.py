@@ -87,7 +87,9 @@ def test_the_classifier_beats_the_health_score_and_feeds_the_probability_rule(cl
 
     with closing(open_platform(Settings())) as p:
         p.alarms.put_rules(
-            MANUFACTURER, "press", {"rules": [{"kind": "probability", "horizon_days": 30, "p": 0.5}]}
+            MANUFACTURER,
+            "press",
+            {"rules": [{"kind": "probability", "horizon_days": 30, "p": 0.5}]},
         )
     code, out, err = cli("forecast", "--json")
     assert code == 0, err

@@ -130,6 +130,9 @@ class QuarantineSql(SqlBase):
         return out
 
     def purge_quarantine(self, source=None, before=None, asset_id=None, customer_id=None) -> int:
+        """Delete the rows the filters match in one transaction, counted by what the delete
+        returned (not by a count before it, which rows arriving meanwhile would make wrong): a
+        failure midway leaves the quarantine as it was."""
         where, params = [], []
         if customer_id is not None:
             where.append("customer_id = ?")
@@ -144,9 +147,9 @@ class QuarantineSql(SqlBase):
             where.append("asset_id = ?")
             params.append(asset_id)
         cond = " WHERE " + " AND ".join(where) if where else ""
-        n = int(self._rows(f"SELECT count(*) FROM quarantine{cond}", params)[0][0])
-        if n:
-            self._exec(f"DELETE FROM quarantine{cond}", params)
+        with self._cursor() as cur:  # one statement, one transaction: all of it or nothing
+            cur.execute(self._sql(f"DELETE FROM quarantine{cond} RETURNING id"), params)
+            n = len(cur.fetchall())
         return n
 
     def count_quarantine(self, customer_id: str | None = None) -> int:
