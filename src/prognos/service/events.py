@@ -9,6 +9,7 @@ them (``analytics.life_events``), so events may arrive in any order and any numb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,12 @@ class EventService:
     def __init__(self, documents: DocumentsPort, registry: RegistryService):
         self._docs = documents
         self._registry = registry
+        self._renewed: list[Callable[[Principal, Asset, dict[str, Any]], Any]] = []
+
+    def on_renewal(self, listener: Callable[[Principal, Asset, dict[str, Any]], Any]) -> None:
+        """Call ``listener(p, asset, event)`` after new events replaced a part of ``asset``
+        (``event``: the newest of them), as a completed replacement work order does."""
+        self._renewed.append(listener)
 
     def record(
         self, p: Principal, events: list[LabelledEvent | dict[str, Any]], source: str = "api"
@@ -68,23 +75,34 @@ class EventService:
                 hint="fix them and send them again (the same event twice is stored once)",
                 details=problems,
             )
+        stored = {aid: self._stored(aid) for aid in {ev.asset_id for ev in parsed}}
         docs = []
         for ev in parsed:
             a = snap.assets[ev.asset_id]
+            unit_s = types[a.type_id].time_unit.seconds
+            # ages count from the first known installation, which a replacement does not move
+            origin = self.first_start(a, stored[a.id])
             at = ev.at
             if at is None:  # a cycle: the asset's age in its type's unit, as readings are placed
-                at = a.installed_at + timedelta(
-                    seconds=ev.cycle * types[a.type_id].time_unit.seconds
-                )
+                at = origin + timedelta(seconds=ev.cycle * unit_s)
             doc = ev.document(at)
             doc["source"] = source
-            doc["age"] = (at - a.installed_at).total_seconds() / types[a.type_id].time_unit.seconds
+            doc["age"] = (at - origin).total_seconds() / unit_s
             docs.append((doc["id"], doc, a.customer_id, a.id, doc["kind"]))
         unique = {d[0]: d for d in docs}
-        known = {d["id"]: d for aid in {d[3] for d in unique.values()} for d in self._stored(aid)}
-        new = [d for d in unique.values() if known.get(d[0]) != d[1]]
+        known = {d["id"]: d for evs in stored.values() for d in evs}
+        new = [d for d in unique.values() if _body(known.get(d[0])) != d[1]]
+        for d in new:  # what a stored event learnt when it was loaded (its life's start) stays
+            if known.get(d[0], {}).get("life_start"):
+                d[1]["life_start"] = known[d[0]]["life_start"]
+        renewals = _renewals(snap.assets, [d[1] for d in new if d[0] not in known])
         if new:
             self._docs.put_documents(Kind.event, new)
+        for a, ev, moves in renewals:
+            if moves:  # the asset's own part was replaced: a new life, a new health baseline
+                a = self._registry.restart_life(p, a, datetime.fromisoformat(ev["at"]))
+            for listener in self._renewed:
+                listener(p, a, ev)
         return {
             "stored": len(new),
             "unchanged": len(unique) - len(new),
@@ -142,3 +160,30 @@ class EventService:
             start = self.first_start(a, by_asset[aid]) if from_installation else None
             out += lives(by_asset[aid], aid, start, until)
         return out
+
+
+def _body(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored event as loading it again would make it (without what loading added)."""
+    return None if doc is None else {k: v for k, v in doc.items() if k != "life_start"}
+
+
+def _renewals(
+    assets: dict[str, Asset], docs: list[dict[str, Any]]
+) -> list[tuple[Asset, dict[str, Any], bool]]:
+    """Per asset with newly stored resetting events: the newest of them, and whether it moves
+    the asset's life on (an event of the asset itself, later than its installation, which
+    then becomes the start of the life it ends, as a work order's finding records it)."""
+    out = []
+    by_asset: dict[str, list[dict[str, Any]]] = {}
+    for d in docs:
+        if d.get("resets_age"):
+            by_asset.setdefault(d["asset_id"], []).append(d)
+    for aid, evs in by_asset.items():
+        a = assets[aid]
+        own = [e for e in evs if not e.get("component")]
+        last_own = max(own, key=lambda e: e["at"], default=None)
+        moves = last_own is not None and datetime.fromisoformat(last_own["at"]) > a.installed_at
+        if moves:
+            last_own["life_start"] = a.installed_at.isoformat()
+        out.append((a, last_own if moves else max(evs, key=lambda e: e["at"]), moves))
+    return out

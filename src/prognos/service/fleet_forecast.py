@@ -160,7 +160,12 @@ class FleetForecastService:
             t = types[type_id]
             how, health = self.plan_of(t)
             n_f = n_h = 0
+            events = self._reliability.events_of_type(p, type_id)
             for i, a in enumerate(assets):
+                # from its first known installation: a replacement event moved installed_at on
+                starts = [datetime.fromisoformat(e["life_start"])
+                          for e in events.get(a.id, []) if e.get("life_start")]  # fmt: skip
+                a = a.model_copy(update={"installed_at": min([a.installed_at, *starts])})
                 fcs, hs = self._replay(p, a, t, how, health, points)
                 self._forecasts.backfill(p, fcs, hs)
                 n_f, n_h = n_f + len(fcs), n_h + len(hs)

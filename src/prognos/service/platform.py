@@ -66,6 +66,7 @@ class Platform:
         self.telemetry.on_readings(self.alarms.on_readings)
         self.orders.on_done(self.alarms.work_done)
         self.events = EventService(store, self.registry)
+        self.events.on_renewal(self.orders.event_done)  # replacements clear alarms as orders do
         self.event_files = EventFileService(self.events, self.registry)
         self.forecasts = ForecastService(store, store, self.registry, self.alarms)
         self.training = TrainingService(

@@ -186,6 +186,25 @@ class WorkOrderService:
             listener(p, o)
         return o
 
+    def event_done(self, p: Principal, asset: Asset, event: dict[str, Any]) -> None:
+        """A replacement (or failure) loaded as an event does to alarms what a completed
+        replacement order does: the done listeners see an order whose finding is the event
+        (the order itself is not stored; the event is the record)."""
+        at = datetime.fromisoformat(event["at"])
+        finding = Finding(
+            condition=event.get("note") or event["kind"],
+            failure_found=event["kind"] == "failure",
+            part_replaced=True,
+            at=at,
+        )
+        o = WorkOrder(id=f"event-{event['id']}", asset_id=asset.id,
+                      component=event.get("component"), site_id=asset.site_id, day=at.date())  # fmt: skip
+        for step in (WorkOrderStatus.scheduled, WorkOrderStatus.dispatched):
+            o = o.transition(step, at)
+        o = o.transition(WorkOrderStatus.in_progress, at).complete(finding)
+        for listener in self._done:
+            listener(p, o)
+
     def _feed_back(
         self, p: Principal, o: WorkOrder, asset: Asset, life_from: datetime | None = None
     ) -> None:
