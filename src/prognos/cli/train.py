@@ -22,7 +22,8 @@ def _say_classifier(card: dict | None) -> None:
         return
     v = card.get("validation", card)
     if "skipped" in card and "validation" not in card:
-        output.say(("failure classifier skipped:", "yellow"), f" {card['skipped']}")
+        hint = f" ({card['hint']})" if card.get("hint") else ""
+        output.say(("failure classifier skipped:", "yellow"), f" {card['skipped']}{hint}")
         return
     base = ", ".join(f"{k} {_auc(a)}" for k, a in v["baselines"].items())
     line = (
@@ -129,7 +130,8 @@ def register(app: typer.Typer) -> None:
                     )
                 except ModelError as e:
                     cards["rul"] = {"skipped": e.message, "hint": e.hint}
-            if p.settings.failure_classifier:
+            # the classifier forecasts a type without a sensor RUL model: fitted only there
+            if p.settings.failure_classifier and p.forecasts.model_for(asset_type) is None:
                 try:
                     cards["classifier"] = p.training.train_classifier(
                         MANUFACTURER, asset_type, since=since, until=until

@@ -13,6 +13,7 @@ other folds' early lives, as ``prognos backtest`` replays it) and the age in the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -141,9 +142,17 @@ def cross_validate(
     n_groups = len(set(rows.groups))
     folds = min(folds, n_groups)
     if folds < 2:
-        raise ModelError("a classifier needs two assets (or lives) to validate over")
+        raise ModelError(
+            "a classifier needs labelled rows of two assets (or lives) to validate over",
+            hint="load more failure events (`prognos events load`); rows in the last "
+            "PROGNOS_FAILURE_HORIZON of a life without a failure are unknown and left out",
+        )
     if len(np.unique(rows.y)) < 2:
-        raise ModelError("every labelled row has the same label: no failure within the horizon")
+        raise ModelError(
+            "every labelled row has the same label: no failure within the horizon",
+            hint="set PROGNOS_FAILURE_HORIZON in the type's time unit (now "
+            f"{rows.frame['cycle'].max():.3g} is the longest life seen)",
+        )
     ev = rows.evaluate
     y = rows.y
     out: dict[str, Any] = {"candidates": {}, "baselines": {}}
@@ -179,11 +188,16 @@ def cross_validate(
 
 
 def censored_lives(
-    readings: ReadingsPort, assets: dict[str, Asset], lives: list[Life], until: Any
+    readings: ReadingsPort,
+    assets: dict[str, Asset],
+    lives: list[Life],
+    events: dict[str, list[dict[str, Any]]],
 ) -> list[Life]:
     """Lives that did not end in failure: those a replacement alone ended, and each asset's
     life in progress from its last reset to its newest reading (the whole history of an
-    asset without events)."""
+    asset without events). ``lives`` (``EventService.lives``) end the life in progress at
+    the newest of the type's ``events``; here it runs to the asset's newest reading."""
+    until = max((_utc(e["at"]) for evs in events.values() for e in evs), default=None)
     own = [x for x in lives if x.component is None]
     out = [x for x in own if not x.failed and x.end != until]
     for a in assets.values():
@@ -216,3 +230,8 @@ def fit_classifier(
                                random_state=seed).fit_features(rows.X, rows.y)  # fmt: skip
     card.update(horizon=horizon, channels=rows.channels, time_unit=t.time_unit.value)
     return model, card
+
+
+def _utc(at: str) -> datetime:
+    t = datetime.fromisoformat(at)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t

@@ -199,39 +199,38 @@ class TrainingService:
         folds: int | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        keep: bool = True,
     ) -> dict[str, Any]:
         """Fit the type's P(failure within ``horizon``) classifier from its labelled failures
         and readings (``failure_training``); stored only when it beats the baselines by
-        out-of-fold AUC (``keep=False``: validate only, as ``prognos backtest`` does)."""
+        out-of-fold AUC."""
         from prognos.service.failure_training import censored_lives, fit_classifier
 
         p.require_manufacturer("models are trained by the manufacturer")
         t = self._registry.asset_type(p, type_id)
         failed = self.failure_lives(p, type_id, since, until)
         if not failed:
-            raise ModelError(f"asset type {type_id!r} has no labelled failure to learn from")
+            raise ModelError(f"asset type {type_id!r} has no labelled failure to learn from",
+                             hint="load failures with `prognos events load`")  # fmt: skip
         h = self._settings.failure_horizon if horizon is None else horizon
         assets = self._assets_of(type_id)
-        lives = self._events.lives(p, type_id)  # in progress: censored at the newest event
-        evs = [datetime.fromisoformat(e["at"]) for v in self._events.of_type(p, type_id).values()
-               for e in v]  # fmt: skip
-        until_events = max(evs, default=None)
-        censored = in_window(censored_lives(self._readings, assets, lives, until_events), since,
-                             until)  # fmt: skip
+        lives, evs = self._events.lives(p, type_id), self._events.of_type(p, type_id)
+        censored = in_window(censored_lives(self._readings, assets, lives, evs), since, until)
         model, card = fit_classifier(
             self._readings, assets, t, failed, censored, horizon=h,
             folds=folds or self._settings.failure_folds, fit_health=fit_health,
             early_life=early_life,
         )  # fmt: skip
-        if not keep:
-            return card
         if not card["beats_baselines"]:
             return {"skipped": "its out-of-fold AUC does not beat the health score's, the "
                     "age's and 0.6", "validation": card}  # fmt: skip
         model_id = f"{type_id}-within-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         body = {"model": "failure-within-classifier", **card}
         return self.save_artifact(p, f"{type_id}:classifier", model_id, model, body)
+
+    def classifier_card(self, p: Principal, type_id: str) -> dict[str, Any] | None:
+        """The stored failure classifier's card (its validation), or None."""
+        p.require_manufacturer("models are trained by the manufacturer")
+        return self._models.latest_model(f"{type_id}:classifier")
 
     @staticmethod
     def _validate(model, va: pd.DataFrame, rng: np.random.Generator) -> dict[str, float]:
