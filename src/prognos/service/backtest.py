@@ -76,7 +76,8 @@ class BacktestService:
         lives = self._training.failure_lives(p, type_id)
         if len(lives) < max(need, 2):
             raise ModelError(
-                f"asset type {type_id!r} has {len(lives)} labelled run-to-failure lives; a "
+                f"asset type {type_id!r} has {len(lives)} labelled run-to-failure "
+                f"{'life' if len(lives) == 1 else 'lives'}; a "
                 f"backtest needs at least {max(need, 2)}",
                 hint="load failures with `prognos events load`",
             )

@@ -157,7 +157,8 @@ def read_events(
             problems.append(event_problem(None, e, int(r)))
     if problems:
         raise ValidationFailed(
-            f"{Path(path).name}: {len(problems)} rows cannot be read; no event was stored:\n"
+            f"{Path(path).name}: {len(problems)} row{'s' if len(problems) != 1 else ''} cannot "
+            "be read; no event was stored:\n"
             + "\n".join(f"  {m}" for m in problems[:20])
             + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""),
             hint="fix the rows (or map the columns: docs/own-data.md) and load the file again",
