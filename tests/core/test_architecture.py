@@ -1,5 +1,6 @@
 """The shape of the house, pinned: imports point down and never in a circle, modules stay small,
-only the service layer touches the store, and no use case grants rights by default."""
+only the service layer touches the store, no use case grants rights by default, and benchmarks
+measure while the CLI holds their commands."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ DRIVERS = ("duckdb", "psycopg")
 # database on a server it started, and touches no prognos store.
 DEV_TOOLS = ("prognos.devservers",)
 PRINCIPAL_NAMES = {"p", "principal", "viewer", "who"}
+# The command-line toolkits: only the cli layer builds commands with them.
+CLI_TOOLKITS = ("typer", "click")
 
 
 def modules() -> list[tuple[str, Path]]:
@@ -138,3 +141,46 @@ def test_no_function_grants_rights_by_default():
         if found:
             offenders[name] = found
     assert offenders == {}
+
+
+def _cli_parts(tree: ast.AST) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            names = []
+        found += [
+            f"line {node.lineno}: import {n}" for n in names if n.split(".")[0] in CLI_TOOLKITS
+        ]
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.name == "register":
+                found.append(f"line {node.lineno}: def register")
+            for d in node.decorator_list:
+                target = d.func if isinstance(d, ast.Call) else d
+                if isinstance(target, ast.Attribute) and target.attr in ("command", "callback"):
+                    found.append(f"line {d.lineno}: @{ast.unparse(target)}")
+    return found
+
+
+def test_benchmarks_are_plain_functions_and_their_commands_live_in_the_cli():
+    """`prognos bench ...` options, help and output are in prognos.cli.bench; prognos.bench
+    takes arguments and returns the JSON dict, so a benchmark runs the same from a test."""
+    offenders = {}
+    for name, path in modules():
+        if layer_of(name) == "bench":
+            found = _cli_parts(ast.parse(path.read_text()))
+            if found:
+                offenders[name] = found
+    assert offenders == {}
+
+
+def test_the_cli_check_sees_a_command_defined_outside_the_cli():
+    text = "import typer\n\ndef register(app):\n    @app.command('x')\n    def x() -> None: ...\n"
+    assert _cli_parts(ast.parse(text)) == [
+        "line 1: import typer",
+        "line 3: def register",
+        "line 4: @app.command",
+    ]

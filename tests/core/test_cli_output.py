@@ -118,7 +118,19 @@ def test_plan_costs_are_shown_with_their_currency(tmp_path, monkeypatch):
 
 def test_every_command_module_prints_through_the_one_output_module():
     cli_dir = Path(__file__).resolve().parents[2] / "src" / "prognos" / "cli"
-    for path in cli_dir.glob("*.py"):
+    for path in cli_dir.rglob("*.py"):
         if path.name != "_output.py":
             text = path.read_text()
             assert "Console(" not in text and "from rich" not in text, path.name
+
+
+def test_a_benchmark_table_prints_values_as_given(capsys):
+    from prognos.cli.bench._common import emit
+
+    result = {"store": "/tmp/[runs]/bench.duckdb", "labels": {"best": "[bold]x", "rate": 1.5}}
+    emit(result, as_json=False, title="[red]bench[/red]")
+    out = capsys.readouterr().out
+    assert "/tmp/[runs]/bench.duckdb" in line_with(out, "store")
+    assert "[bold]x" in line_with(out, "labels.best")
+    assert "1.5" in line_with(out, "labels.rate")
+    assert "[red]bench[/red]" in out

@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import typer
-
 
 @contextmanager
 def throwaway_store(store: str) -> Iterator[tuple[str, str]]:
@@ -25,6 +23,13 @@ def throwaway_store(store: str) -> Iterator[tuple[str, str]]:
     elif store.startswith(("postgresql://", "postgres://")):
         yield store, "postgresql"
     else:
-        raise typer.BadParameter(
-            f"unknown store {store!r}: use duckdb, postgres-temp or a postgresql:// URL"
-        )
+        raise ValueError(store_problem(store))
+
+
+def store_problem(store: str) -> str | None:
+    """Why ``store`` names no store a benchmark can open, or None when it does."""
+    if store in ("duckdb", "postgres-temp", "postgresql-temp"):
+        return None
+    if store.startswith(("postgresql://", "postgres://")):
+        return None
+    return f"unknown store {store!r}: use duckdb, postgres-temp or a postgresql:// URL"

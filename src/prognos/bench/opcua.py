@@ -8,29 +8,18 @@ busy machine it cannot keep up with 1,000 values every 100 ms, and the result sa
 
 from __future__ import annotations
 
-import typer
 
-
-def register(bench_app: typer.Typer) -> None:
-    """Add `prognos bench opcua`."""
-    bench_app.command("opcua")(bench_opcua)
-
-
-def bench_opcua(
-    items: int = typer.Option(1000, help="monitored items (server variables)"),
-    interval: float = typer.Option(0.1, help="seconds between changes of every variable"),
-    duration: float = typer.Option(15.0, help="seconds measured, after a warm-up"),
-    warmup: float = typer.Option(3.0, help="seconds before measuring"),
-    publishing_interval: float = typer.Option(0.1, help="subscription publishing interval, s"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON"),
-) -> None:
-    """Subscribe to ITEMS variables of a simulated machine and count samples per second."""
+def run(
+    items: int = 1000,
+    interval: float = 0.1,
+    duration: float = 15.0,
+    warmup: float = 3.0,
+    publishing_interval: float = 0.1,
+) -> dict:
+    """Subscribe to ``items`` variables of a simulated machine; samples per second and losses."""
     import asyncio
 
-    from prognos.bench._output import emit
-
-    result = asyncio.run(_run(items, interval, duration, warmup, publishing_interval))
-    emit(result, as_json=as_json, title="OPC UA ingest")
+    return asyncio.run(_run(items, interval, duration, warmup, publishing_interval))
 
 
 async def _run(

@@ -13,8 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import typer
-
 
 def _context(seed: int, data_dir: Path | None):
     import numpy as np
@@ -236,41 +234,3 @@ def _warm_up() -> None:
     import scipy.optimize  # noqa: F401
 
     import prognos.planning.decompose  # noqa: F401
-
-
-def register(bench_app: typer.Typer) -> None:
-    """Add `prognos bench plan`."""
-
-    @bench_app.command("plan")
-    def plan_cmd(
-        as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
-        scale: bool = typer.Option(False, "--scale", help="Time one large plan instead."),
-        assets: int = typer.Option(10_000, "--assets", help="With --scale: how many assets."),
-        workers: int = typer.Option(
-            0, "--workers", help="With --scale: Dask worker processes (0: plan in this process)."
-        ),
-        seed: int = typer.Option(0, "--seed"),
-        data: Path | None = typer.Option(None, "--data", help="Folder with C-MAPSS files."),
-    ) -> None:
-        """Simulate two years under four maintenance policies (or time one large plan)."""
-        from prognos.bench._output import emit
-
-        if scale:
-            emit(run_scale(seed, assets=assets, workers=workers), as_json=as_json,
-                 title="prognos bench plan --scale")  # fmt: skip
-            return
-        if as_json:
-            result = run_fleet(seed, data)
-        else:
-            from rich.progress import Progress
-
-            with Progress() as bar:
-                tasks: dict[str, int] = {}
-
-                def tick(name: str) -> None:
-                    if name not in tasks:
-                        tasks[name] = bar.add_task(name, total=730)
-                    bar.advance(tasks[name])
-
-                result = run_fleet(seed, data, progress=tick)
-        emit(result, as_json=as_json, title="prognos bench plan")

@@ -27,8 +27,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from prognos.domain.keys import MANUFACTURER
 from prognos.web.session import session_for
 
@@ -346,24 +344,3 @@ def run(
         "load_avg_1m_before": round(load_before, 2),
         "python": pyplatform.python_version(),
     }
-
-
-def register(bench_app: typer.Typer) -> None:
-    """Add `prognos bench web`."""
-
-    @bench_app.command("web")
-    def web(
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-        assets: int = typer.Option(10_000, help="Assets in the fleet."),
-        hours: int = typer.Option(24 * 365, help="Hourly readings per channel for the asset."),
-        requests: int = typer.Option(50, help="Timed visits of each page."),
-        history: int = typer.Option(3, help="Stored forecasts per asset (daily refreshes)."),
-    ) -> None:
-        """Server time of the fleet, asset and alarm pages (HTML + the data they fetch), p50/p95 ms."""
-        from prognos.bench._output import emit
-
-        emit(
-            run(n_assets=assets, hours=hours, requests=requests, history=history),
-            as_json=as_json,
-            title="prognos bench web",
-        )

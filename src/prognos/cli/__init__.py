@@ -6,11 +6,11 @@ only assembles them and turns prognos errors into one sentence with a next step.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 
+from prognos.cli._output import say_error
 from prognos.errors import PrognosError
 
 app = typer.Typer(
@@ -21,24 +21,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_TOPICS = (
-    "serve",
-    "ingest",
-    "ingest_files",
-    "registry",
-    "store",
-    "train",
-    "events",
-    "reliability",
-    "backtest",
-    "calendar",
-    "plan",
-    "opcua",
-    "simulate",
-    "bench",
+from prognos.cli import (  # noqa: E402  (each topic adds its commands to `app`)
+    backtest,
+    bench,
+    calendar,
+    events,
+    ingest,
+    ingest_files,
+    opcua,
+    plan,
+    registry,
+    reliability,
+    serve,
+    simulate,
+    store,
+    train,
 )
-for _topic in _TOPICS:
-    importlib.import_module(f"prognos.cli.{_topic}").register(app)
+
+# the order of `prognos --help`
+for _topic in (serve, ingest, ingest_files, registry, store, train, events, reliability,
+               backtest, calendar, plan, opcua, simulate, bench):  # fmt: skip
+    _topic.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,11 +76,3 @@ def _vendored_click_errors() -> tuple[type, ...]:
     except ImportError:  # a typer that uses click itself
         return ()
     return (ClickException,)
-
-
-def say_error(message: str, hint: str | None = None) -> None:
-    """An error as plain sentences on stderr: no markup (brackets in a message stay), no
-    wrapping (a path or a command stays on one line whatever the terminal's width)."""
-    print(f"error: {message}", file=sys.stderr)
-    if hint:
-        print(f"next: {hint}", file=sys.stderr)

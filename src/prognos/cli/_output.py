@@ -5,7 +5,7 @@ out as it is: no rich markup (a key named ``[red]x`` prints its brackets), no em
 highlighting, and rich breaks no line (``soft_wrap``): a path or a command stays whole for the
 terminal to show or the file to keep. A table fits the terminal it is shown on; written to a
 pipe or a file it takes the width it needs, whatever ``COLUMNS`` says, so no row is cut at 80
-columns. Errors go their own plain way (``prognos.cli.say_error``).
+columns. Errors go their own plain way (``say_error``).
 
     from prognos.cli._output import out, say, show, table
     say(("created", "green"), f" a key for {who}")   # a word in colour, the rest as it is
@@ -15,6 +15,11 @@ columns. Errors go their own plain way (``prognos.cli.say_error``).
 """
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.measure import Measurement
@@ -74,4 +79,44 @@ def progress_bars(*columns: ProgressColumn | str, transient: bool = True) -> Pro
     return Progress(*cols, console=out, transient=transient)
 
 
-__all__ = ["BarColumn", "console", "err", "out", "progress_bars", "say", "show", "table"]
+@contextmanager
+def step_bars(to: Console | None = None) -> Iterator[Callable[[str, int, int], None]]:
+    """A ``progress(label, done, total)`` callback drawing one bar per label, for the service's
+    long steps (training, fleet scoring); a label (an asset type, a step) is shown as it is."""
+    with Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}", markup=False),
+        console=to or out,
+        transient=True,
+    ) as bars:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bars.add_task(label, total=total)
+            bars.update(tasks[label], completed=done, total=total)
+
+        yield update
+
+
+def say_error(message: str, hint: str | None = None) -> None:
+    """An error as plain sentences on stderr: no markup (brackets in a message stay), no
+    wrapping (a path or a command stays on one line whatever the terminal's width)."""
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"next: {hint}", file=sys.stderr)
+
+
+__all__ = [
+    "BarColumn",
+    "console",
+    "err",
+    "out",
+    "progress_bars",
+    "say",
+    "say_error",
+    "show",
+    "step_bars",
+    "table",
+]

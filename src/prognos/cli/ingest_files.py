@@ -133,7 +133,7 @@ def ingest_file(
         )
     _report(res, path.name)
     if res.accepted == 0 and res.duplicates == 0:
-        from prognos.cli import say_error
+        from prognos.cli._output import say_error
 
         say_error(
             f"nothing was stored from {path.name}: every reading was rejected",

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from prognos.bench._output import progress_bars
 from prognos.cli import _context as ctx
 from prognos.cli import _output as output
+from prognos.cli._output import step_bars as progress_bars
 from prognos.domain.keys import MANUFACTURER
 
 Opt = typer.Option
