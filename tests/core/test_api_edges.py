@@ -359,3 +359,17 @@ async def test_requests_run_concurrently_with_the_boundary(api):
     rs = await asyncio.gather(*(api["maker"].get("/api/v1/sites") for _ in range(20)))
     assert {r.status_code for r in rs} == {200}
     assert len({r.headers["x-request-id"] for r in rs}) == 20
+
+
+async def test_the_startup_warm_up_answers_nobody_and_touches_nothing(api, seeded, caplog):
+    """``warm_routes`` (run by the lifespan) walks every router once with a path no route has:
+    a 404 sent to nobody, no log line, nothing stored; the routes answer as before."""
+    from prognos.api.app import WARM_UP_PATH, warm_routes
+
+    before = seeded.telemetry.count(MANUFACTURER)
+    await warm_routes(api["app"])
+    assert caplog.records == []
+    assert seeded.telemetry.count(MANUFACTURER) == before
+    r = await api["maker"].get(WARM_UP_PATH)
+    assert r.status_code == 404 and set(r.json()["error"]) == SHAPE
+    assert (await api["maker"].get("/api/v1/assets")).status_code == 200

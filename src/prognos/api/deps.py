@@ -21,7 +21,9 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer pk_...
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: pk_...")
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    """Async: it only reads app state, so it runs on the event loop (a plain ``def``
+    dependency costs a worker-thread round trip per request)."""
     return request.app.state.platform
 
 

@@ -163,6 +163,7 @@ def run_http(
     import httpx
 
     from prognos.api import create_app
+    from prognos.api.app import warm_routes
     from prognos.bench import fleet
 
     first = _first_tick()
@@ -201,6 +202,9 @@ def run_http(
         try:
             key, _ = platform.keys.create(MANUFACTURER, None, "bench")
             app = create_app(platform=platform)
+            # what a server's startup does (ASGITransport runs no lifespan): the first-use
+            # building of routes is not ingest, and a server pays it before its first client
+            asyncio.run(warm_routes(app))
             cpu0 = time.process_time()
             elapsed = asyncio.run(post_all(app, key))
             cpu = time.process_time() - cpu0
