@@ -18,7 +18,6 @@ from prognos.api.deps import PrincipalDep
 from prognos.api.schemas import PlatformStatus
 from prognos.config import Settings
 from prognos.domain.keys import MANUFACTURER
-from prognos.ingest.opcua_client import ServerUnreachable
 from prognos.service import health
 from prognos.service.hosting import workers_for
 from prognos.service.platform import Platform, open_platform
@@ -46,6 +45,8 @@ def create_server_app(
         for w in workers.values():
             w.start()
         if "opcua" in workers:
+            from prognos.ingest.opcua_client import ServerUnreachable  # asyncua: only with OPC UA
+
             # a bad node or a refused login stops the server now, not later in a log line; an
             # unreachable OPC UA server does not: the worker keeps retrying with backoff
             try:

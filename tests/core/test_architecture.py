@@ -5,6 +5,8 @@ measure while the CLI holds their commands."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import grimp
@@ -21,6 +23,8 @@ DEV_TOOLS = ("prognos.devservers",)
 PRINCIPAL_NAMES = {"p", "principal", "viewer", "who"}
 # The command-line toolkits: only the cli layer builds commands with them.
 CLI_TOOLKITS = ("typer", "click")
+# Libraries that take seconds to import: a model, a solver or a protocol loads them when used.
+HEAVY = ("sklearn", "scipy", "torch", "lightgbm", "asyncua", "dask", "distributed")
 
 
 def modules() -> list[tuple[str, Path]]:
@@ -184,3 +188,27 @@ def test_the_cli_check_sees_a_command_defined_outside_the_cli():
         "line 3: def register",
         "line 4: @app.command",
     ]
+
+
+def _heavy_loaded(module: str) -> list[str]:
+    code = (
+        f"import sys, {module}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.split()
+    return [m for m in (*HEAVY, "pandas", "fastapi") if m in loaded]
+
+
+def test_the_cli_starts_without_the_platform_behind_it():
+    """`prognos --help` needs the commands, not the store, models or web framework: the
+    platform loads when a command opens it."""
+    assert _heavy_loaded("prognos.cli") == []
+
+
+@pytest.mark.parametrize("module", ["prognos.api.app", "prognos.server"])
+def test_the_composition_root_loads_no_model_solver_or_protocol_library(module):
+    """A server (or a command) opening the platform loads scikit-learn, SciPy, LightGBM,
+    asyncua or Dask only when it fits or reads a model, plans, or subscribes. (pandas and
+    the web framework stay: the store's ports and the routes are built on them.)"""
+    assert [m for m in _heavy_loaded(module) if m in HEAVY] == []

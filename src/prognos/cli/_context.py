@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from prognos.config import Settings
 from prognos.errors import AccessDenied, Conflict, NotFound, PrognosError
-from prognos.service.platform import Platform, open_platform
+
+if TYPE_CHECKING:  # the platform (and what it pulls in) loads when a command opens it
+    from prognos.service.platform import Platform
 
 
 def settings(db: str | None = None) -> Settings:
@@ -53,6 +53,8 @@ def require_store(s: Settings) -> None:
 def local_platform(s: Settings, create: bool = True) -> Iterator[Platform]:
     """The store opened here; ``create=False`` for commands that only make sense on a store
     that exists."""
+    from prognos.service.platform import open_platform
+
     if not create:
         require_store(s)
     p = open_platform(s)
@@ -64,6 +66,8 @@ def local_platform(s: Settings, create: bool = True) -> Iterator[Platform]:
 
 def try_local(s: Settings) -> Platform | None:
     """The store opened here, or None when a running server holds the DuckDB file."""
+    from prognos.service.platform import open_platform
+
     require_store(s)
     try:
         return open_platform(s)
@@ -84,6 +88,8 @@ def remote_delete(s: Settings, path: str) -> Any:
 
 
 def _remote(s: Settings, method: str, path: str, **kw: Any) -> Any:
+    import httpx
+
     if not s.api_key:
         raise Conflict(
             f"the database {s.db} is held by a running prognos server",

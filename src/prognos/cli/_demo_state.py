@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prognos.domain.keys import MANUFACTURER
 from prognos.errors import PrognosError
-from prognos.service.platform import Platform
+
+if TYPE_CHECKING:
+    from prognos.service.platform import Platform
 
 
 def clear(folder: Path) -> None:

@@ -13,7 +13,6 @@ from prognos.cli import _context as ctx
 from prognos.cli._output import say, show, table
 from prognos.domain.keys import MANUFACTURER, ApiKey
 from prognos.errors import ValidationFailed
-from prognos.service.keys import describe
 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Store to use (default: PROGNOS_DB).")]
 
@@ -35,6 +34,8 @@ def register(app: typer.Typer) -> None:
         s = ctx.settings(db)
         with ctx.local_platform(s) as p:
             key, principal = p.keys.create(MANUFACTURER, customer, name)
+        from prognos.service.keys import describe
+
         say(("created", "green"), f" a key for the {describe(principal)}:")
         print(key)
         say(

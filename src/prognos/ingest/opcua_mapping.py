@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from asyncua import ua
 
 from prognos.errors import ConfigError, ValidationFailed
 
@@ -171,6 +170,8 @@ def _item(i: int, raw: Any, source: str) -> MappingItem:
 def _is_node_id(text: str) -> bool:
     if not _NODE_ID.match(text):
         return False
+    from asyncua import ua  # here, not at import: every platform reads this module
+
     try:
         ua.NodeId.from_string(text)
     except ua.UaError:

@@ -14,12 +14,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from prognos.analytics.life_events import Life, current_start
-from prognos.analytics.reliability import WeibullModel, fit_report
 from prognos.domain import Asset, FailureForecast, Principal
 from prognos.errors import ModelError, ValidationFailed
 from prognos.service.events import EventService
@@ -27,6 +26,9 @@ from prognos.service.forecasts import ForecastService
 from prognos.service.registry import RegistryService
 from prognos.service.training import TrainingService
 from prognos.store.ports import ReadingsPort
+
+if TYPE_CHECKING:  # scipy and scikit-learn load when a model is fitted or read, not at start-up
+    from prognos.analytics.reliability import WeibullModel
 
 YEAR_S = 365.25 * 86400.0
 COVARIATES = ("age", "model")
@@ -114,6 +116,8 @@ class ReliabilityService:
         assets = self._registry.snapshot().assets
         cov = Covariates(names, sorted({assets[x.asset_id].model for x in lives}))
         unit_s = t.time_unit.seconds
+        from prognos.analytics.reliability import WeibullModel, fit_report
+
         models: dict[str | None, WeibullModel] = {}
         report: dict[str, Any] = {}
         for comp in sorted({x.component for x in lives}, key=lambda c: c or ""):

@@ -24,15 +24,17 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prognos.domain import ReadingBatch
 from prognos.domain.keys import MANUFACTURER
 from prognos.errors import ConfigError, ValidationFailed
-from prognos.ingest.opcua import OpcUaConnector
 from prognos.ingest.opcua_mapping import Mapping, MappingItem, same_unit
 from prognos.service.workers.base import SupervisedWorker
 from prognos.service.workers.mqtt import Hosts
+
+if TYPE_CHECKING:  # asyncua loads when a worker is built, not with every platform
+    from prognos.ingest.opcua import OpcUaConnector
 
 
 class OpcUaIngest:
@@ -65,7 +67,11 @@ class OpcUaIngest:
         self.rejected = 0
         if resume:
             connector_options.setdefault("resume", self._resume_points())
-        self.connector = OpcUaConnector(endpoint, self.mapping, self._deliver, **connector_options)
+        from prognos.ingest.opcua import OpcUaConnector
+
+        self.connector: OpcUaConnector = OpcUaConnector(
+            endpoint, self.mapping, self._deliver, **connector_options
+        )
 
     @classmethod
     def from_file(cls, platform: Hosts, path: str | Path, **kw: Any) -> OpcUaIngest:
