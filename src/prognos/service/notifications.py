@@ -23,8 +23,6 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
-
 from prognos.backoff import Backoff
 from prognos.config import Settings
 from prognos.domain import Principal
@@ -171,6 +169,8 @@ class NotificationService:
             self._mail(item, target)
 
     def _post(self, item: dict[str, Any], w: Webhook) -> None:
+        import httpx  # here: it loads its own CLI (rich) with it, half a second at start-up
+
         body = json.dumps(item["body"], separators=(",", ":"), sort_keys=True).encode()
         headers = {
             "Content-Type": "application/json",
