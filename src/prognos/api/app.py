@@ -7,6 +7,7 @@ capped while they stream). Routes parse JSON strictly (``routing``) and bound th
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,6 +32,8 @@ from prognos.api.schemas import Health
 from prognos.config import Settings
 from prognos.service import health as health_checks
 from prognos.service.platform import Platform, open_platform
+
+log = logging.getLogger("prognos.api")
 
 ROUTERS = (
     assets.router,
@@ -131,4 +134,7 @@ async def warm_routes(app: ASGIApp) -> None:
     async def send(_message: Message) -> None:
         return None
 
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    except Exception:  # only a head start: the first client would pay it instead
+        log.warning("warming the routes up failed; the first requests build them", exc_info=True)
