@@ -39,8 +39,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import typer
-
 LEAD_DAYS = 14.0  # H: an alarm with no end of life within this many days is false
 
 
@@ -168,25 +166,3 @@ def run_loop(
             return out
         finally:
             p.close()
-
-
-def register(bench_app: typer.Typer) -> None:
-    """Add `prognos bench loop`."""
-
-    @bench_app.command("loop")
-    def loop_cmd(
-        as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
-        days: float = typer.Option(90.0, "--days", help="Simulated days to run."),
-        day_seconds: float = typer.Option(
-            20.0, "--day-seconds", help="Wall-clock seconds per simulated day."
-        ),
-        seed: int = typer.Option(0, "--seed"),
-        max_units: int | None = typer.Option(
-            None, "--max-units", help="Turbofans per C-MAPSS split (default: all)."
-        ),
-    ) -> None:
-        """Run the platform's own workers against the simulator; prevention and alarms."""
-        from prognos.bench._output import emit
-
-        emit(run_loop(days, day_seconds, seed, max_units), as_json=as_json,
-             title="prognos bench loop")  # fmt: skip
