@@ -256,7 +256,7 @@ def test_fleet_scoring_on_a_dask_cluster_reads_and_scores_on_the_workers(trained
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: None still takes 8787
             host="127.0.0.1",
         ) as cluster,
     ):
@@ -295,7 +295,7 @@ def test_dask_workers_read_postgresql_themselves(pg_server, tmp_path):
                 n_workers=2,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: None still takes 8787
                 host="127.0.0.1",
             ) as cluster,
         ):

@@ -179,7 +179,7 @@ def _score_dask(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: None still takes 8787
                     host="127.0.0.1",
                 )
             )
