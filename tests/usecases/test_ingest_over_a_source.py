@@ -86,7 +86,9 @@ def test_nothing_is_acknowledged_while_the_store_is_away(platform, ingest, monke
 
         return call
 
-    # the database is gone: neither readings nor quarantine rows can be written
+    # the database is gone: neither readings nor quarantine rows can be written, and it does
+    # not answer a round trip either (so ingest never takes the message for poison)
+    monkeypatch.setattr(store, "ping", away(store.ping))
     monkeypatch.setattr(store, "write_readings", away(store.write_readings))
     monkeypatch.setattr(store, "quarantine", away(store.quarantine))
     monkeypatch.setattr(store, "commit_ingest", away(store.commit_ingest))
