@@ -188,8 +188,8 @@ async def test_ics_import(world):
     ).status_code == 404
 
 
-def test_hour_forecasts_become_operating_days_with_both_tails_kept():
-    from prognos.service.planning import HOURS_PER_OPERATING_DAY, in_operating_days
+def test_hour_forecasts_become_days_of_the_clock_with_both_tails_kept():
+    from prognos.service.planning import HOURS_PER_DAY, in_days
 
     f = FailureForecast(
         "pump-1",
@@ -200,10 +200,8 @@ def test_hour_forecasts_become_operating_days_with_both_tails_kept():
         upper_tail=2.0,
         lower_tail_shape=3.0,
     )
-    d = in_operating_days(f)
-    assert d.time_unit == "days" and d.values == tuple(
-        v / HOURS_PER_OPERATING_DAY for v in f.values
-    )
+    d = in_days(f)
+    assert d.time_unit == "days" and d.values == tuple(v / HOURS_PER_DAY for v in f.values)
     assert (d.upper_tail, d.lower_tail_shape) == (2.0, 3.0)
     # the same probability at the same moment, counted in either unit
-    assert d.cdf(2.5) == pytest.approx(f.cdf(2.5 * HOURS_PER_OPERATING_DAY))
+    assert d.cdf(2.5) == pytest.approx(f.cdf(2.5 * 24.0))

@@ -28,6 +28,7 @@ from prognos.demo.world import (
     Progress,
     _calendar,
     demo_world,
+    flying_every_day,
 )
 from prognos.domain.keys import MANUFACTURER
 from prognos.service.platform import Platform
@@ -116,6 +117,8 @@ def _planning(platform: Platform, world: DemoWorld, turbofans: bool) -> None:
         sites += [platform.registry.site(p, f"{cid}-hangar") for cid, *_ in AIRLINES]
     for site in sites:
         spec = world.calendars.get(site.id) or _calendar(site, cal_start, rng)
+        if site.id not in world.calendars:  # an airline's base: its engines fly every day
+            spec = flying_every_day(spec)
         platform.calendars.import_ics(p, site.id, to_ics(spec, cal_start), days=400)
     for crew in CREWS:
         if turbofans or TURBOFAN not in crew.skills:

@@ -17,6 +17,7 @@ the stream goes on with the next tick.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from prognos.demo.crews import SimulatedCrews
+from prognos.demo.crews import Job, SimulatedCrews
 from prognos.demo.history import run_history
 from prognos.demo.transports import InProcess, MqttPublisher, Transport
 from prognos.demo.turbofans import AIRLINES
@@ -266,6 +267,7 @@ class Simulator(LoopWorker):
                     n += self._send(job.start)  # the old part runs until the crew arrives
                     if self.fleet.installed(job.order.asset_id) is None:
                         continue
+                    job = self._not_before_sent(job)
                     if self.crews.work(job, lambda a, t=job.start: self.fleet.life_used(a, t)):
                         self.fleet.replace(job.order.asset_id, job.done)
                         self.jobs += 1
@@ -281,6 +283,16 @@ class Simulator(LoopWorker):
         if now - self._last_log >= self.log_every_s:
             self._log_line(now)
         return n
+
+    def _not_before_sent(self, job: Job) -> Job:
+        """A job whose day came while the part's readings had already run past it (the order
+        was made or moved late, the clock moved on meanwhile) is done when the crew can come,
+        after the last reading sent: the old part's readings stay the old part's, and the new
+        part's life does not begin in the past with its predecessor's wear on its first days."""
+        sent = self.fleet.sent_until(job.order.asset_id)
+        if sent is None or sent <= job.start:
+            return job
+        return dataclasses.replace(job, start=sent, done=sent + (job.done - job.start))
 
     def _send(self, until: datetime) -> int:
         """Readings due up to ``until`` out; parts that failed on the way repaired."""

@@ -17,6 +17,7 @@ replays that stretch at its time-acceleration factor and then runs at the speed 
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -248,6 +249,14 @@ def demo_world(
 
 def _serial(site_id: str, k: int) -> str:
     return f"{zlib.crc32(site_id.encode()) % 100000:05d}{k:02d}"
+
+
+def flying_every_day(spec: CalendarSpec) -> CalendarSpec:
+    """An airline's calendar: its engines fly a cycle every day (as the simulator flies them),
+    with no annual shutdown; the planned stops are its hangar slots. The planner counts a
+    cycle per operating day, so a five-day calendar would put an engine's end of life weeks
+    after the simulated one."""
+    return dataclasses.replace(spec, workdays=tuple(range(7)), shutdowns=[])
 
 
 def _calendar(site: Site, start: date, rng: np.random.Generator) -> CalendarSpec:

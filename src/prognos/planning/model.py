@@ -75,8 +75,11 @@ def build(
             f"committed orders name assets without a forecast: {sorted(unknown)}"
         )
     _index_sites(pr)
-    use, win, black, first = _site_days(pr, profiles, today, h, earliest_day, local_today or {})
-    f, tail = _fail_and_tail([forecasts[a.key] for a in assets], use)
+    use, win, black, first, clock = _site_days(
+        pr, profiles, today, h, earliest_day, local_today or {}
+    )
+    fcs = [forecasts[a.key] for a in assets]
+    f, tail = _fail_and_tail(fcs, _usage(fcs, use, clock))
     cu = np.array([c.unplanned_cost for c in cms])
     cin = np.array([c.planned_cost(True) for c in cms])
     cout = np.array([c.planned_cost(False) for c in cms])
@@ -155,7 +158,8 @@ def _index_sites(pr: Problem) -> None:
 
 def _site_days(pr: Problem, profiles, today: date, h: int, earliest: int, local_today):
     """Per component: usage before each day (h + 1) counted from its site's own today, window
-    and blackout flags (h), and the first day a job may be planned."""
+    and blackout flags (h), the first day a job may be planned, and calendar days before each
+    day (h + 1, from the same today)."""
     rows = []
     for s in pr.sites:
         prof = profiles.get(s)
@@ -167,11 +171,25 @@ def _site_days(pr: Problem, profiles, today: date, h: int, earliest: int, local_
         lag = max(0, min(h, (local_today.get(s, today) - today).days))
         use = prof.usage_before()[off : off + h + 1]
         rows.append((np.maximum(use - use[lag], 0.0), prof.window[off : off + h],
-                     prof.blackout[off : off + h], lag + earliest))  # fmt: skip
+                     prof.blackout[off : off + h], lag + earliest,
+                     np.maximum(np.arange(h + 1.0) - lag, 0.0)))  # fmt: skip
     if not rows:
-        return np.zeros((0, h + 1)), np.zeros((0, h), bool), np.zeros((0, h), bool), np.zeros(0)
-    stacked = [np.array([r[k] for r in rows]) for k in range(4)]
+        z = np.zeros((0, h + 1))
+        return z, np.zeros((0, h), bool), np.zeros((0, h), bool), np.zeros(0), z
+    stacked = [np.array([r[k] for r in rows]) for k in range(5)]
     return tuple(x[pr.site_of] for x in stacked)
+
+
+def _usage(fcs: list[FailureForecast], use: np.ndarray, clock: np.ndarray) -> np.ndarray:
+    """Each forecast's time before each day in its own unit: cycles are operating days of the
+    site's calendar (a line that stands still does not wear); hours and days are the clock's,
+    as the platform counts a part's age (``TimeUnit.seconds``): an elevator or a chain ages on
+    idle days too, and counting only production days would put its end of life weeks late."""
+    per_day = np.array([_CLOCK_PER_DAY.get(fc.time_unit, 0.0) for fc in fcs])
+    return np.where(per_day[:, None] > 0, clock * per_day[:, None], use)
+
+
+_CLOCK_PER_DAY = {"hours": 24.0, "days": 1.0}  # time units that count the clock, not usage
 
 
 def _fail_and_tail(fcs: list[FailureForecast], use: np.ndarray):

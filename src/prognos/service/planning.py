@@ -24,18 +24,23 @@ from prognos.service.timeutil import as_utc
 from prognos.service.workorders import FINAL, WorkOrderService
 from prognos.store.ports import DocumentsPort, ForecastsPort, StampsPort
 
-HOURS_PER_OPERATING_DAY = 16.0  # the planner counts usage in operating days (two shifts)
+HOURS_PER_DAY = 24.0
 STALE_CLOCK = timedelta(days=1)  # a data clock further behind now than this is not "today"
 
 
-def in_operating_days(f: FailureForecast) -> FailureForecast:
-    """The planner counts life in operating days: cycles are one each, hours two shifts' worth."""
+def in_days(f: FailureForecast) -> FailureForecast:
+    """The planner counts hours in days of the clock, as the platform counts a part's age
+    (``TimeUnit.seconds``: an elevator's hours run at night and on Sundays too); cycles stay
+    cycles, one per operating day. The cost models' wasted life is per day or cycle.
+
+    (Hours were once read as operating days of two shifts, 16 h: a part wearing round the clock
+    then looked twice as far from its end as it was, and its job came after the failure.)"""
     if f.time_unit != "hours":
         return f
     # dividing time by a constant keeps the shape of both tails
     return dataclasses.replace(
         f,
-        values=tuple(v / HOURS_PER_OPERATING_DAY for v in f.values),
+        values=tuple(v / HOURS_PER_DAY for v in f.values),
         time_unit="days",
         extra=dict(f.extra),
     )
@@ -89,7 +94,7 @@ class PlanningService:
                 )
         assets.sort(key=lambda a: a.asset_id)
         return {
-            "forecasts": {a.key: in_operating_days(forecasts[a.asset_id]) for a in assets},
+            "forecasts": {a.key: in_days(forecasts[a.asset_id]) for a in assets},
             "assets": assets,
             "calendars": {s: calendars[s] for s in {a.site_id for a in assets}},
             "crews": self._resources.crews(p),
@@ -156,7 +161,7 @@ class PlanningService:
             return now
         assets = self._registry.snapshot().assets
         now.risk = {
-            k: risk_vector(in_operating_days(f), horizon_days)
+            k: risk_vector(in_days(f), horizon_days)
             for k, f in self.current_forecasts().items()
             if not assets[k].retired
         }

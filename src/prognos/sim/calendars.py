@@ -78,7 +78,7 @@ def _ev(uid: str, summary: str, kind: str, start: str, end: str, extra: str = ""
 def to_ics(spec: CalendarSpec, start: date) -> str:
     """The calendar as an iCalendar document, the way a customer would send it."""
     tz = f";TZID={spec.timezone}:"
-    days = ",".join(("MO", "TU", "WE", "TH", "FR", "SA")[w] for w in spec.workdays)
+    days = ",".join(("MO", "TU", "WE", "TH", "FR", "SA", "SU")[w] for w in spec.workdays)
     first = start
     while first.weekday() != 0:
         first += timedelta(days=1)

@@ -221,6 +221,14 @@ class LiveFleet:
                 return max(age / UNIT_SECONDS[s.spec.type_id] / s.life, 0.0)
         return None
 
+    def sent_until(self, asset_id: str) -> datetime | None:
+        """Time stamp of the asset's last reading handed out (None: none yet, or not simulated)."""
+        for s in self._states:
+            if s.spec.asset_id == asset_id:
+                last = s.next_ts - s.period
+                return _py(last) if last >= _dt64(s.spec.installed_at) else None
+        return None
+
     def installed(self, asset_id: str) -> datetime | None:
         """Start of the asset's current life in the simulation (None: not simulated)."""
         for s in self._states:
