@@ -115,6 +115,31 @@ def test_a_completed_replacement_closes_its_order_and_the_planner_plans_again(wo
     assert "work orders done" in planner.last["reasons"]
 
 
+def test_a_job_completed_while_the_plan_is_made_is_not_overwritten_by_it(world, monkeypatch):
+    import prognos.service.planning as planning
+
+    planner = PlannerWorker(world.planning, horizon_days=40, time_limit_s=3)
+    planner.check()
+    [order] = [o for o in world.orders.list_orders(MANUFACTURER) if o.asset_id == "acme-p1"]
+    world.store.save_forecast(_forecast("acme-p1", 60.0))  # the job should move earlier
+    solve = planning.replan
+
+    def crew_finishes_meanwhile(*args, **kwargs):
+        for status in ("dispatched", "in_progress"):
+            world.orders.transition(MANUFACTURER, order.id, status)
+        world.orders.complete(MANUFACTURER, order.id, condition="replaced", part_replaced=True)
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "replan", crew_finishes_meanwhile)
+    out = planner.check()
+    assert out is not None and out["deferred"] == ["acme-p1"]
+    assert world.orders.get(MANUFACTURER, order.id).status.value == "done"
+    mine = [o for o in world.orders.list_orders(MANUFACTURER) if o.asset_id == "acme-p1"]
+    assert [o.id for o in mine] == [order.id]  # no second replacement of the new part
+    monkeypatch.setattr(planning, "replan", solve)
+    assert planner.check() is not None and "work orders done" in planner.last["reasons"]
+
+
 def test_a_retired_asset_leaves_plans_kpis_and_alarms_but_stays_in_training_data(world):
     planner = PlannerWorker(world.planning, horizon_days=40, time_limit_s=3)
     planner.check()

@@ -227,7 +227,11 @@ class PlanningService:
             time_limit_s=time_limit_s,
         )
         _unique_ids(result, len(mine), {o.id for o in orders})
+        deferred: list[str] = []
         if commit:
+            deferred = self._changed_meanwhile(p, orders, snap, planned)
+            if deferred:  # their changes wait for the next plan, made from what they are now
+                _drop(result, set(deferred))
             changed = set(result.created) | set(result.moved) | set(result.cancelled)
             self._orders.save_many(p, [o for o in result.orders if o.id in changed] + gone)
         return {
@@ -235,9 +239,33 @@ class PlanningService:
             "created": result.created,
             "moved": result.moved,
             "cancelled": result.cancelled + [o.id for o in gone],
+            "deferred": deferred,
             "committed": commit,
             "now": now.isoformat(),
         }
+
+    def _changed_meanwhile(
+        self, p: Principal, orders: list, snap: dict, planned: set[str]
+    ) -> list[str]:
+        """Assets whose orders or part changed while the plan was being made (a crew completed
+        a job, a part failed and was repaired, someone moved an order): the plan's changes for
+        them were made from a world that is gone. Written anyway they would overwrite a done
+        order with a scheduled one, or order a second replacement of the part just fitted."""
+        was = {o.id: (o.status, o.day, o.crew_id) for o in orders}
+        out = set()
+        for o in self._orders.list_orders(p):
+            if was.get(o.id) != (o.status, o.day, o.crew_id):  # changed, or new meanwhile
+                out.add(o.asset_id)
+        fresh = self._registry.snapshot().assets
+        out |= {a for a in planned if a in fresh and fresh[a].installed_at != snap[a].installed_at}
+        return sorted(out & planned)
+
+
+def _drop(result: Any, assets: set[str]) -> None:
+    """Leave ``assets``' orders as they were: none created, moved or cancelled for them."""
+    of = {o.id: o.asset_id for o in result.orders}
+    for name in ("created", "moved", "cancelled"):
+        setattr(result, name, [i for i in getattr(result, name) if of.get(i) not in assets])
 
 
 def _unique_ids(result: Any, first_new: int, taken: set[str]) -> None:
