@@ -76,3 +76,27 @@ def fleet_share_used(age_days: float) -> float:
         [LiveAsset("ch-1", "plant", CHAIN_DRIVE, END - timedelta(days=100), last_ts=END)]
     )
     return ref.life_used("ch-1", END - timedelta(days=100) + timedelta(days=age_days))
+
+
+def test_simulated_time_waits_for_the_workers_and_resumes_without_a_jump():
+    from prognos.demo.catchup import Pacer
+
+    fleet = LiveFleet(
+        [LiveAsset("ch-1", "plant", CHAIN_DRIVE, END - timedelta(days=100), last_ts=END)]
+    )
+    pacer = Pacer(END, timedelta(hours=6))
+    refresher = type("W", (), {"rounds": 0, "tick": lambda self: None})()
+    pacer.follow("forecast_refresh", refresher)
+    sim = Simulator(_Transport(), fleet, speed=864000.0, start=END, hold=pacer.hold)
+    pacer.clock = lambda: sim.sim_time
+    sim._t0 = time.monotonic() - 2  # ten simulated days a second: twenty days are due
+    sim.tick()
+    assert sim.sim_time == END + timedelta(hours=6) and sim.held == 1  # the refresher saw END
+    refresher.tick()  # a round starts (and ends) at END + 6 h
+    sim._t0 -= 1  # a second later: ten more days due, six hours allowed
+    sim.tick()
+    assert sim.sim_time == END + timedelta(hours=12)
+    refresher.tick()
+    sim.hold = None  # no limit: on from where it was held, not from where it would have been
+    sim.tick()
+    assert END + timedelta(hours=12) < sim.sim_time < END + timedelta(days=10)

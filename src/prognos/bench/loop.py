@@ -39,6 +39,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from prognos.bench._loop_why import breakdown
+
 LEAD_DAYS = 14.0  # H: an alarm with no end of life within this many days is false
 
 
@@ -117,9 +119,13 @@ def score_run(platform, run: dict[str, Any]) -> dict[str, Any]:
         "lead_days_h": LEAD_DAYS,
         "wall_s": run["wall_s"],
         "simulator": {
-            k: run["simulator"].get(k) for k in ("readings", "failures", "jobs_done", "errors")
+            k: run["simulator"].get(k)
+            for k in ("readings", "failures", "jobs_done", "errors", "held_ticks")
         },
     }
+
+
+LEAD_HOURS = 24.0  # simulated time may run at most this far ahead of the refresher and planner
 
 
 def run_loop(
@@ -129,8 +135,14 @@ def run_loop(
     max_units: int | None = None,
     folder: Path | None = None,
     progress=None,
+    lead_hours: float | None = LEAD_HOURS,
+    timeout_s: float = 4 * 3600.0,
 ) -> dict[str, Any]:
-    """Build the world, train, forecast, run the loop for ``days``; the figures."""
+    """Build the world, train, forecast, run the loop for ``days``; the figures.
+
+    Simulated time runs a day per ``day_seconds`` but at most ``lead_hours`` ahead of the
+    refresher's and the planner's latest rounds (``demo.catchup.Pacer``): where the machine is
+    too slow for the pace the run takes longer, and the JSON says how often it was held."""
     from prognos.config import Settings
     from prognos.demo.catchup import run_catch_up
     from prognos.demo.history import build_demo_world
@@ -160,9 +172,18 @@ def run_loop(
                         p.training.train(MANUFACTURER, t.id)
             p.scoring.score_fleet(MANUFACTURER)
             setup_s = time.perf_counter() - t0
-            run = run_catch_up(p, now, speed=86400.0 / day_seconds, progress=progress)
+            run = run_catch_up(
+                p,
+                now,
+                speed=86400.0 / day_seconds,
+                progress=progress,
+                lead_hours=lead_hours,
+                timeout_s=timeout_s,
+            )
             out = score_run(p, run)
             out["setup_s"] = round(setup_s, 1)
+            out["lead_hours"] = lead_hours
+            out["breakdown"] = breakdown(p, run)
             return out
         finally:
             p.close()

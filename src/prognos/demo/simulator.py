@@ -193,8 +193,11 @@ class Simulator(LoopWorker):
         log_every_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         crews: SimulatedCrews | None = None,
+        hold: Callable[[], datetime | None] | None = None,
     ):
         super().__init__(tick_s)
+        self.hold = hold  # the latest simulated time it may reach now (None: no limit)
+        self.held = 0  # ticks held back by it
         if isinstance(target, Platform):
             self.transport: Any = InProcess(target)
         elif isinstance(target, str):
@@ -258,6 +261,12 @@ class Simulator(LoopWorker):
         try:
             elapsed = now - self._t0 if self._t0 else 0.0
             target = self.sim_start + timedelta(seconds=self.speed * elapsed)
+            cap = self.hold() if self.hold is not None else None
+            if cap is not None and target > max(cap, self.sim_time):
+                # held back: the clock resumes from here, it does not jump to catch up later
+                target = max(cap, self.sim_time)
+                self._t0 = now - (target - self.sim_start).total_seconds() / self.speed
+                self.held += 1
             self.sim_time = min(target, self.clock())
             if now - self._last_check >= self.log_every_s:
                 self._follow_replacements()
@@ -337,6 +346,7 @@ class Simulator(LoopWorker):
             "failures": self.failures,
             "jobs_done": self.jobs,
             "errors": self.errors,
+            "held_ticks": self.held,
         }
 
 

@@ -67,6 +67,9 @@ CUSTOMERS = (
 
 COSTS = cost_models(ELEVATOR, CHAIN_DRIVE, TURBOFAN)  # the one cost model (sim.costs)
 
+# An engine change takes ``planned_job_hours`` (10) on site: the aero crews work 12-hour days so
+# that the job and the hour of travel each way fit one visit (with 10 the planner could never
+# schedule an engine, and every engine ran to failure).
 CREWS = (
     Crew(
         id="crew-shanghai-1",
@@ -104,7 +107,7 @@ CREWS = (
         id="crew-aero-europe",
         skills={TURBOFAN},
         home_region="europe",
-        hours_per_day=10,
+        hours_per_day=12,
         working_weekdays={0, 1, 2, 3, 4, 5, 6},
         cost_per_hour=120,
         callout_cost=800,
@@ -113,7 +116,7 @@ CREWS = (
         id="crew-aero-americas",
         skills={TURBOFAN},
         home_region="americas",
-        hours_per_day=10,
+        hours_per_day=12,
         working_weekdays={0, 1, 2, 3, 4, 5, 6},
         cost_per_hour=110,
         callout_cost=800,
@@ -122,7 +125,7 @@ CREWS = (
         id="crew-aero-asia",
         skills={TURBOFAN},
         home_region="asia",
-        hours_per_day=10,
+        hours_per_day=12,
         working_weekdays={0, 1, 2, 3, 4, 5, 6},
         cost_per_hour=100,
         callout_cost=800,
@@ -145,6 +148,8 @@ TRAVEL = Travel(
     default=16.0,  # another continent
 )
 
+# Engine modules on hand for the first month (30 days' lead time): the hundred C-MAPSS test
+# engines include a score near their end, more than the two or three a depot once held.
 STOCK = (
     PartStock(
         depot_id="D-kassel",
@@ -177,21 +182,21 @@ STOCK = (
     PartStock(
         depot_id="D-toulouse",
         part=COSTS[TURBOFAN].part,
-        on_hand=3,
+        on_hand=10,
         lead_time_days=30,
         regions={"europe"},
     ),
     PartStock(
         depot_id="D-miami",
         part=COSTS[TURBOFAN].part,
-        on_hand=3,
+        on_hand=10,
         lead_time_days=30,
         regions={"americas"},
     ),
     PartStock(
         depot_id="D-singapore",
         part=COSTS[TURBOFAN].part,
-        on_hand=2,
+        on_hand=8,
         lead_time_days=30,
         regions={"asia"},
     ),

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from prognos.domain import Asset, AssetType, FailureForecast, HealthScore, Principal
@@ -22,6 +23,19 @@ from prognos.service.alarms import AlarmService
 from prognos.service.frames import asset_frame, life_frame, wide
 from prognos.service.registry import RegistryService
 from prognos.store.ports import ForecastsPort, ReadingsPort
+
+# A wear trend extrapolates at most ten times the span it has seen (``WearTrendModel.forecast``
+# puts the draws beyond at that horizon). A part a few days old whose trend mostly does not reach
+# its threshold within that horizon has no forecast yet: read as one, its draws piled at the
+# horizon said "fails in ten times its age", and the planner replaced new parts (2-day-old
+# chains "failing within 20 days"). Its forecast comes once the trend reaches the threshold
+# within the horizon in at least half the draws, and the part's trend has covered ``MIN_WORN``
+# of the way from its first reading to the threshold: before that a trend of a few days is
+# noise and a daily pattern (an elevator's busy hours), and its convex fits put the end within
+# weeks for a part with months left (the planner replaced them; by then a part is a tenth of the
+# way, for these types well before the last 56 days of its life).
+TOO_EARLY = 0.5
+MIN_WORN = 0.1
 
 
 class ForecastService:
@@ -167,9 +181,14 @@ class ForecastService:
         model = WearTrendModel(threshold=threshold, form="power", n_samples=2000, random_state=0)
         model.fit(age[:, None], long["value"].to_numpy())
         as_of = long["ts"].iloc[-1].to_pydatetime()
-        return model.forecast(
+        f = model.forecast(
             asset.id, as_of=as_of, t_now=float(age[-1]), time_unit=t.time_unit.value, component=None
         )
+        start, last = model.predict(np.array([[age[0]], [age[-1]]]))
+        worn = (last - start) / (threshold - start) if threshold != start else 1.0
+        if worn < MIN_WORN or f.extra["p_beyond_horizon"] >= TOO_EARLY:
+            return None  # too early to tell: see TOO_EARLY
+        return f
 
     def health(
         self, asset: Asset, t: AssetType, wide_frame: pd.DataFrame | None = None
