@@ -207,10 +207,18 @@ class WearTrendModel(RegressorMixin, BaseEstimator):
         time_unit: str = "hours",
         horizon: float | None = None,
         component: str | None = None,
+        also: Sequence[WearTrendModel] = (),
     ) -> FailureForecast:
         """Forecast of the time left until the threshold. Draws that never cross (or cross past
-        ``horizon``, default ten times the observed span) are placed at the horizon."""
+        ``horizon``, default ten times the observed span) are placed at the horizon.
+
+        ``also``: models of the same threshold fitted on part of the same history (its recent
+        stretch), whose draws are pooled with this one's: a mixture of the whole life's trend
+        and the recent one, so a rate that changed (a chain whose lubrication failed) moves
+        the lower tail instead of being averaged away over the life."""
         samples = self.crossing_time_samples(t_now)
+        if also:
+            samples = np.concatenate([samples, *(m.crossing_time_samples(t_now) for m in also)])
         horizon = horizon or 10.0 * max(self.t_last_ - self.t_first_, 1.0)
         beyond = float(np.mean(samples > horizon))
         return FailureForecast.from_samples(

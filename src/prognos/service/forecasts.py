@@ -36,6 +36,10 @@ from prognos.store.ports import ForecastsPort, ReadingsPort
 # way, for these types well before the last 56 days of its life).
 TOO_EARLY = 0.5
 MIN_WORN = 0.1
+# The forecast pools the whole life's trend with that of its recent stretch (from RECENT of the
+# part's age on): a chain's wear that sped up when its lubrication failed was averaged over the
+# life, and a week before the end its forecast said a month.
+RECENT = 0.7
 
 
 class ForecastService:
@@ -167,6 +171,8 @@ class ForecastService:
     def wear_forecast(self, asset: Asset, t: AssetType) -> FailureForecast | None:
         """For types with a wear channel and a failure threshold: extrapolate this asset's own
         trend."""
+        from sklearn.base import clone
+
         from prognos.analytics.wear import WearTrendModel  # scipy: loaded when first needed
 
         if not t.failure_threshold:
@@ -178,11 +184,21 @@ class ForecastService:
         age = (
             long["ts"] - pd.Timestamp(asset.installed_at)
         ).dt.total_seconds().to_numpy() / t.time_unit.seconds
+        y = long["value"].to_numpy()
         model = WearTrendModel(threshold=threshold, form="power", n_samples=2000, random_state=0)
-        model.fit(age[:, None], long["value"].to_numpy())
+        model.fit(age[:, None], y)
+        recent = age >= RECENT * age[-1]  # the last 30 % of the life so far
+        also = []
+        if recent.sum() >= 5 and age[recent][0] > age[0]:
+            also = [clone(model).fit(age[recent][:, None], y[recent])]
         as_of = long["ts"].iloc[-1].to_pydatetime()
         f = model.forecast(
-            asset.id, as_of=as_of, t_now=float(age[-1]), time_unit=t.time_unit.value, component=None
+            asset.id,
+            as_of=as_of,
+            t_now=float(age[-1]),
+            time_unit=t.time_unit.value,
+            component=None,
+            also=also,
         )
         start, last = model.predict(np.array([[age[0]], [age[-1]]]))
         worn = (last - start) / (threshold - start) if threshold != start else 1.0
