@@ -42,8 +42,14 @@ def test_customers_sites_and_their_calendars(world):
     assert set(cals) == set(sites)  # every site, airlines' hangars included, has a calendar
     for c in cals.values():
         kinds = {w.kind for w in c.windows}
-        assert {"shift", "stop", "shutdown"} <= kinds, c.site_id
+        hangar = c.site_id.endswith("-hangar")  # an airline's engines fly every day
+        assert ({"shift", "stop"} if hangar else {"shift", "stop", "shutdown"}) <= kinds, c.site_id
+        assert ("shutdown" in kinds) is not hangar, c.site_id
         assert c.timezone == sites[c.site_id].timezone
+    hangar = next(c for c in cals.values() if c.site_id.endswith("-hangar"))
+    shift_days = {w.start.astimezone(UTC).date() for w in hangar.windows if w.kind == "shift"}
+    first = min(shift_days)
+    assert {first + timedelta(days=k) for k in range(7)} <= shift_days  # Sundays too
     types = {a.type_id for a in p.store.list_assets()}
     assert types == {ELEVATOR, CHAIN_DRIVE, TURBOFAN}
 
