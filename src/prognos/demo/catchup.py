@@ -82,6 +82,19 @@ def _follow(fleet, log_: LifeLog) -> None:
         log_.begin(fleet, a.asset_id, a.type_id)
 
 
+def _rounds(worker: Any) -> list[float]:
+    """``[t]``: the monotonic time at which ``worker``'s latest completed round began."""
+    out, tick = [0.0], worker.tick
+
+    def counted() -> None:
+        began = time.monotonic()
+        tick()
+        out[0] = began
+
+    worker.tick = counted  # this run's worker only
+    return out
+
+
 class Pacer:
     """Holds simulated time back so that it runs at most ``lead`` ahead of what the refresher
     and the planner have seen: each records the simulated time at the start of its latest
@@ -144,6 +157,7 @@ def run_catch_up(
         for name in ("forecast_refresh", "planner"):
             if name in workers:
                 pacer.follow(name, workers[name])
+    rounds = _rounds(workers["forecast_refresh"]) if "forecast_refresh" in workers else None
     sim = Simulator(
         platform,
         fleet,
@@ -170,11 +184,13 @@ def run_catch_up(
             if progress:
                 progress(sim.sim_time)
             time.sleep(0.5)
-        # the last readings forecast and planned for, as a server would go on doing
-        refresh = workers.get("forecast_refresh")
-        deadline = time.monotonic() + 60
-        while refresh is not None and time.monotonic() < deadline:
-            if not refresh.status().get("pending"):
+        # the last readings forecast and planned for, as a server would go on doing: wait for
+        # a refresher round that began after the last readings ("pending" alone misses the
+        # round in flight, and parts fitted in the last days kept the old part's forecast)
+        caught_up = time.monotonic()
+        deadline = caught_up + 120
+        while rounds is not None and time.monotonic() < deadline:
+            if rounds[0] > caught_up:
                 break
             time.sleep(0.5)
     finally:

@@ -283,12 +283,16 @@ class ForecastService:
         from prognos.analytics.health_rule import consistent
 
         by_asset = {f.asset_id: f for f in forecasts}
+        assets = self._registry.snapshot().assets
         out = []
         for h in healths:
             if "anomaly_score" not in h.extra:
                 out.append(h)
                 continue
             f = by_asset.get(h.asset_id) or self._forecasts.latest_forecast(h.asset_id)
+            a = assets.get(h.asset_id)
+            if f is not None and a is not None and f.as_of < a.installed_at:
+                f = None  # the part taken out's forecast: a new part too young for its own
             out.append(consistent(h, f))
         return out
 
