@@ -24,6 +24,7 @@ scores from ``HealthScore.extra``, so applying it again with a newer forecast is
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,16 @@ class RuleParams:
 
     @classmethod
     def of(cls, d: dict[str, Any] | None) -> RuleParams:
-        return cls(**{k: float(v) for k, v in (d or {}).items() if k in cls.__dataclass_fields__})
+        try:  # a fleet's scores share a handful of rules: read each once
+            return _rule_of(tuple((d or {}).items()))
+        except TypeError:  # a value that cannot be a cache key: read it as it is
+            return _rule_of.__wrapped__(tuple((d or {}).items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _rule_of(items: tuple[tuple[str, Any], ...]) -> RuleParams:
+    fields = RuleParams.__dataclass_fields__
+    return RuleParams(**{k: float(v) for k, v in items if k in fields})
 
 
 def bounds(p: float, r: RuleParams) -> tuple[float, float]:

@@ -15,9 +15,11 @@ outermost quantiles the tails are extended so every question has an answer:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -43,27 +45,22 @@ class FailureForecast:
     lower_tail_shape: float = 1.0
 
     def __post_init__(self) -> None:
-        lv = np.asarray(self.levels, dtype=float)
-        vv = np.asarray(self.values, dtype=float)
-        if lv.shape != vv.shape or lv.ndim != 1 or len(lv) == 0:
-            raise ValueError("levels and values must be equal-length, non-empty sequences")
-        if np.any(np.diff(lv) <= 0) or lv[0] <= 0 or lv[-1] >= 1:
-            raise ValueError("levels must be strictly increasing inside (0, 1)")
-        if not np.all(np.isfinite(vv)):
-            raise ValueError("quantile values must be finite")
+        lv, vv = self.levels, self.values
+        # a fleet makes thousands of these from plain floats: the same checks and repair in
+        # Python cost a tenth of numpy's calls on seven numbers (and give the same floats)
+        plain = _plain_floats(lv) and _plain_floats(vv)
+        lv, vv = _checked_plain(lv, vv) if plain else _checked_arrays(lv, vv)
         try:
             k = float(self.lower_tail_shape)
         except (TypeError, ValueError):
             k = float("nan")
-        if not (np.isfinite(k) and k > 0):
+        if not (math.isfinite(k) and k > 0):
             raise ValueError(
                 f"lower_tail_shape must be finite and > 0, not {self.lower_tail_shape!r}"
             )
-        # Quantile crossing is a modelling artefact; sorting is the standard repair.
-        vv = np.maximum(np.sort(vv), 0.0)
-        object.__setattr__(self, "levels", tuple(float(x) for x in lv))
-        object.__setattr__(self, "values", tuple(float(x) for x in vv))
-        object.__setattr__(self, "lower_tail_shape", float(k))
+        object.__setattr__(self, "levels", lv)
+        object.__setattr__(self, "values", vv)
+        object.__setattr__(self, "lower_tail_shape", k)
 
     @classmethod
     def from_quantiles(
@@ -86,16 +83,22 @@ class FailureForecast:
 
     # -- the distribution -------------------------------------------------------------------
     def _knots(self) -> tuple[np.ndarray, np.ndarray]:
-        t = np.asarray(self.values)
-        p = np.asarray(self.levels)
-        hi = max(t[-1] * self.upper_tail, t[-1] + 1e-9)
-        return np.concatenate([[0.0], t, [hi]]), np.concatenate([[0.0], p, [1.0]])
+        return self._knot_arrays
+
+    @cached_property
+    def _knot_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        # once per forecast (read-only): saving one asks for p10, p50, p90, point and the cdf
+        last = self.values[-1]
+        hi = max(last * self.upper_tail, last + 1e-9)
+        xs = np.array([0.0, *self.values, hi], dtype=float)
+        ps = np.array([0.0, *self.levels, 1.0], dtype=float)
+        xs.setflags(write=False)
+        ps.setflags(write=False)
+        return xs, ps
 
     def cdf(self, t: float | np.ndarray) -> float | np.ndarray:
         """P(time to failure <= t)."""
-        xs, ps = self._knots()
-        # duplicate knots (equal quantiles) are fine for np.interp with increasing xs; make them so
-        xs = np.maximum.accumulate(xs + np.arange(len(xs)) * 1e-12)
+        xs, ps = self._cdf_knots
         tt = np.asarray(t, dtype=float)
         out = np.interp(tt, xs, ps, left=0.0, right=1.0)
         t0 = self.values[0]
@@ -103,6 +106,14 @@ class FailureForecast:
             low = (tt > 0) & (tt < t0)
             out = np.where(low, ps[1] * (np.where(low, tt, 0.0) / t0) ** self.lower_tail_shape, out)
         return float(out) if np.ndim(out) == 0 else out
+
+    @cached_property
+    def _cdf_knots(self) -> tuple[np.ndarray, np.ndarray]:
+        xs, ps = self._knots()
+        # duplicate knots (equal quantiles) are fine for np.interp with increasing xs; make them so
+        xs = np.maximum.accumulate(xs + np.arange(len(xs)) * 1e-12)
+        xs.setflags(write=False)
+        return xs, ps
 
     def prob_fail_before(self, t: float | np.ndarray) -> float | np.ndarray:
         """Probability of failure within ``t`` time units of ``as_of``."""
@@ -120,17 +131,29 @@ class FailureForecast:
             return float(xs[1] * (q / ps[1]) ** (1.0 / self.lower_tail_shape))
         return float(np.interp(q, ps, xs))
 
+    @cached_property
+    def _summary(self) -> tuple[float, float, float]:
+        """p10, p50, p90 in one ``np.interp`` call (element by element the same as ``quantile``),
+        once per forecast: saving one reads them five times."""
+        xs, ps = self._knots()
+        qs = (0.1, 0.5, 0.9)
+        lines = np.interp(np.array(qs), ps, xs).tolist()
+        return tuple(  # type: ignore[return-value]
+            self.quantile(q) if self.lower_tail_shape != 1.0 and 0.0 < q < ps[1] else v
+            for q, v in zip(qs, lines, strict=True)
+        )
+
     @property
     def p10(self) -> float:
-        return self.quantile(0.1)
+        return self._summary[0]
 
     @property
     def p50(self) -> float:
-        return self.quantile(0.5)
+        return self._summary[1]
 
     @property
     def p90(self) -> float:
-        return self.quantile(0.9)
+        return self._summary[2]
 
     @property
     def point(self) -> float:
@@ -189,6 +212,39 @@ class FailureForecast:
             extra=d.get("extra") or {},
             **tails,
         )
+
+
+def _plain_floats(xs: Any) -> bool:
+    return type(xs) in (tuple, list) and all(type(x) is float for x in xs)
+
+
+def _checked_plain(
+    lv: Sequence[float], vv: Sequence[float]
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """``_checked_arrays`` for sequences of Python floats, comparison for comparison."""
+    if len(lv) != len(vv) or len(lv) == 0:
+        raise ValueError("levels and values must be equal-length, non-empty sequences")
+    if any(b - a <= 0 for a, b in zip(lv[:-1], lv[1:], strict=True)) or lv[0] <= 0 or lv[-1] >= 1:
+        raise ValueError("levels must be strictly increasing inside (0, 1)")
+    if not all(math.isfinite(v) for v in vv):
+        raise ValueError("quantile values must be finite")
+    # as np.maximum(np.sort(v), 0.0): -0.0 becomes 0.0 too
+    return tuple(lv), tuple(sorted(v if v > 0.0 else 0.0 for v in vv))
+
+
+def _checked_arrays(lv: Any, vv: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Levels and values checked, the values sorted and clipped at 0 (anything numpy reads)."""
+    lv = np.asarray(lv, dtype=float)
+    vv = np.asarray(vv, dtype=float)
+    if lv.shape != vv.shape or lv.ndim != 1 or len(lv) == 0:
+        raise ValueError("levels and values must be equal-length, non-empty sequences")
+    if np.any(np.diff(lv) <= 0) or lv[0] <= 0 or lv[-1] >= 1:
+        raise ValueError("levels must be strictly increasing inside (0, 1)")
+    if not np.all(np.isfinite(vv)):
+        raise ValueError("quantile values must be finite")
+    # Quantile crossing is a modelling artefact; sorting is the standard repair.
+    vv = np.maximum(np.sort(vv), 0.0)
+    return tuple(float(x) for x in lv), tuple(float(x) for x in vv)
 
 
 @dataclass(frozen=True)

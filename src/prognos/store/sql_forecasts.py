@@ -16,6 +16,9 @@ from prognos.store.sql import (
     to_naive_utc,
 )
 
+# json.dumps(..., default=str) builds an encoder per call; one made once writes the same text
+_BODY = json.JSONEncoder(default=str)
+
 
 class ForecastsSql(SqlBase):
     _FORECAST_COLUMNS = ["asset_id", "component", "as_of", "created_at", "model", "p50", "body"]
@@ -35,7 +38,7 @@ class ForecastsSql(SqlBase):
                 now,
                 f.model,
                 f.p50,
-                json.dumps(f.as_dict(), default=str),
+                _BODY.encode(f.as_dict()),
             )
             for f in forecasts
         ]
@@ -79,8 +82,7 @@ class ForecastsSql(SqlBase):
         """Store many health scores in one transaction; a score for the same asset and moment
         replaces the stored one."""
         rows = [
-            (h.asset_id, to_naive_utc(h.as_of), h.score, json.dumps(h.as_dict(), default=str))
-            for h in scores
+            (h.asset_id, to_naive_utc(h.as_of), h.score, _BODY.encode(h.as_dict())) for h in scores
         ]
         self._upsert_rows(
             "health", ["asset_id", "as_of", "score", "body"], ["asset_id", "as_of"], rows
