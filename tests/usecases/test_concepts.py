@@ -225,3 +225,18 @@ def test_wear_trend_assets_are_forecast_and_planned_into_the_customers_window(pl
     jobs = out["plan"]["jobs"]
     assert [j["asset_id"] for j in jobs] == ["acme-p1"] and jobs[0]["day"] == "2025-06-03"
     assert out["created"] and platform.orders.list_orders(ACME)[0].day == date(2025, 6, 3)
+
+
+def test_fleet_states_are_kept_between_polls_but_follow_a_retirement_at_once(platform):
+    """The fleet page asks for every asset's state on each poll; the answer is kept while the
+    registry and the last-seen times stay the same, never past a change, and per customer."""
+    first = platform.lifecycle.states(MANUFACTURER)
+    assert first["acme-p1"].state.value == "in_service"
+    assert platform.lifecycle.states(MANUFACTURER) == first
+    platform.lifecycle.retire(MANUFACTURER, "acme-p1")
+    assert platform.lifecycle.states(MANUFACTURER)["acme-p1"].state.value == "retired"
+    assert set(platform.lifecycle.states(ACME)) == {"acme-p1", "acme-p2"}
+    assert "acme-p1" not in platform.lifecycle.states(GLOBEX)
+    mine = platform.lifecycle.states(ACME)
+    mine.clear()  # a caller's copy: clearing it leaves the kept answer alone
+    assert set(platform.lifecycle.states(ACME)) == {"acme-p1", "acme-p2"}

@@ -148,7 +148,25 @@ class FleetService:
         summary["states"] = {
             k.value: sum(1 for v in states.values() if v.state is k) for k in Lifecycle
         }
+        summary["state_tiles"] = self._state_tiles(states, q)
         return FleetPage(rows, summary["assets"], q, summary)
+
+    def _state_tiles(self, states: dict[str, Any], q: FleetQuery) -> dict[str, int]:
+        """Assets in each lifecycle state among those the customer, site and type filters
+        select (top-level assets, as the table lists them): the page's offline and retired
+        tiles, from the states the page was built from (one pass over the fleet, not two)."""
+        assets = self._registry.snapshot().assets
+        counts = {"in_service": 0, "offline": 0, "retired": 0}
+        for aid, st in states.items():
+            a = assets.get(aid)
+            if a is None or a.parent_id is not None:
+                continue
+            if (q.customer and a.customer_id != q.customer) or (q.site and a.site_id != q.site):
+                continue
+            if q.type and a.type_id != q.type:
+                continue
+            counts[st.state.value] += 1
+        return counts
 
     def stamp(self, p: Principal) -> str:
         """Changes whenever the caller's fleet page would (pages poll it)."""

@@ -55,6 +55,7 @@ class LifecycleService:
         self.offline_after_intervals = offline_after_intervals
         self._seen: tuple[float, dict[str, datetime]] = (float("-inf"), {})
         self._intervals: dict[str, float | None] = {}
+        self._states: dict[str | None, tuple[Any, Any, dict[str, AssetState]]] = {}
         self._lock = threading.Lock()
 
     # -- clocks and intervals --------------------------------------------------------------------
@@ -102,33 +103,53 @@ class LifecycleService:
         return None if step is None else step * self.offline_after_intervals
 
     # -- states ------------------------------------------------------------------------------------
-    def state_of(
-        self, a: Asset, seen: dict[str, datetime], clock: datetime, limits: dict[str, Any]
-    ) -> AssetState:
-        if a.type_id not in limits:
-            limits[a.type_id] = self.offline_after_s(a.type_id)
-        limit = limits[a.type_id]
-        last = seen.get(a.id)
-        if a.retired:
-            return AssetState(Lifecycle.retired, last, limit)
-        if last is not None and limit is not None and clock - last > timedelta(seconds=limit):
-            return AssetState(Lifecycle.offline, last, limit)
-        return AssetState(Lifecycle.in_service, last, limit)
-
     def states(
         self, p: Principal, assets: list[Asset] | None = None, now: datetime | None = None
     ) -> dict[str, AssetState]:
-        """The state of these assets (default: every one the caller may see)."""
-        if assets is None:
-            assets = [
-                a for a in self._registry.snapshot().assets.values() if p.may_see(a.customer_id)
-            ]
+        """The state of these assets (default: every one the caller may see; that answer is
+        kept while the registry and the last-seen times it came from stay the same, so a
+        fleet page polled every few seconds does not walk the whole fleet each time)."""
         seen = self.last_seen()
+        scope = None if p.is_manufacturer else p.customer_id
+        if assets is None and now is None:
+            snap = self._registry.snapshot()
+            with self._lock:
+                hit = self._states.get(scope)
+            if hit is not None and hit[0] is snap and hit[1] is seen:
+                return dict(hit[2])
+            out = self._states_of(p, list(snap.assets.values()), seen, now)
+            with self._lock:
+                self._states[scope] = (snap, seen, out)
+            return dict(out)
+        if assets is None:
+            assets = list(self._registry.snapshot().assets.values())
+        return self._states_of(p, assets, seen, now)
+
+    def _states_of(
+        self, p: Principal, assets: list[Asset], seen: dict[str, datetime], now: datetime | None
+    ) -> dict[str, AssetState]:
         clock = self.data_clock(now)
         limits: dict[str, Any] = {}
-        return {
-            a.id: self.state_of(a, seen, clock, limits) for a in assets if p.may_see(a.customer_id)
-        }
+        # a fleet page asks for every asset: one loop, the offline cut-off once per type
+        cutoff: dict[str, datetime | None] = {}
+        out: dict[str, AssetState] = {}
+        retired, offline, live = Lifecycle.retired, Lifecycle.offline, Lifecycle.in_service
+        for a in assets:
+            if not p.may_see(a.customer_id):
+                continue
+            t = a.type_id
+            if t not in limits:
+                limits[t] = self.offline_after_s(t)
+                cutoff[t] = None if limits[t] is None else clock - timedelta(seconds=limits[t])
+            last = seen.get(a.id)
+            if a.lifecycle is retired:
+                state = retired
+            elif last is not None and cutoff[t] is not None and last < cutoff[t]:
+                state = offline
+            else:
+                state = live
+            out[a.id] = AssetState(state, last, limits[t])
+        return out
 
     def state(self, p: Principal, asset_id: str, now: datetime | None = None) -> AssetState:
         a = self._registry.asset(p, asset_id)

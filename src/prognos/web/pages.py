@@ -87,7 +87,7 @@ def fleet_page(
         sort_link=sort_link,
         page_link=lambda n: _fleet_link(query, page=n),
         rul_scale=rul_scale,
-        states=seen_views.state_counts(platform, viewer, query),
+        states=result.summary["state_tiles"],
         state_link=lambda st: _fleet_link(query, state=st, page=None),
         poll_s=FLEET_POLL_S,
     )

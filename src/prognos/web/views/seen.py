@@ -51,23 +51,6 @@ def add_seen(rows: list[dict[str, Any]], zones: dict[str, str], lang: str) -> No
         r["seen"] = seen(r.get("last_seen"), zones.get(r["site_id"]), lang, now)
 
 
-def state_counts(platform: Any, p: Any, q: Any) -> dict[str, int]:
-    """Assets in each lifecycle state among those the fleet's customer, site and type filters
-    select (top-level assets, as the table lists them): the offline and retired tiles."""
-    assets = platform.registry.snapshot().assets
-    counts = {"in_service": 0, "offline": 0, "retired": 0}
-    for aid, st in platform.lifecycle.states(p).items():
-        a = assets.get(aid)
-        if a is None or a.parent_id is not None:
-            continue
-        if (q.customer and a.customer_id != q.customer) or (q.site and a.site_id != q.site):
-            continue
-        if q.type and a.type_id != q.type:
-            continue
-        counts[st.state.value] += 1
-    return counts
-
-
 def mark_replaced(rows: list[dict[str, Any]], assets: dict[str, Any]) -> None:
     """``replaced_on`` (a date) in rows whose forecast was made before the asset's part was
     replaced: its health and RUL speak for the part taken out, until the new one is scored."""
