@@ -54,7 +54,7 @@ class LifecycleService:
         self._registry = registry
         self.offline_after_intervals = offline_after_intervals
         self._seen: tuple[float, dict[str, datetime]] = (float("-inf"), {})
-        self._intervals: dict[str, float | None] = {}
+        self._intervals: dict[str, tuple[float | None, Any]] = {}
         self._states: dict[str | None, tuple[Any, Any, dict[str, AssetState]]] = {}
         self._lock = threading.Lock()
 
@@ -88,13 +88,17 @@ class LifecycleService:
         if t is not None and t.sample_interval_s:
             return float(t.sample_interval_s)
         with self._lock:
-            if type_id in self._intervals and self._intervals[type_id] is not None:
-                return self._intervals[type_id]
+            known = self._intervals.get(type_id)
+            seen = self._seen[1]
+        # learned once; "not yet learnable" (too few readings) is asked again once the
+        # last-seen times were read again (new readings may teach it)
+        if known is not None and (known[0] is not None or known[1] is seen):
+            return known[0]
         live = sorted(a.id for a in snap.assets.values() if a.type_id == type_id and not a.retired)
         gaps = [g for g in self._readings.reading_gaps(live[:LEARN_FROM]) if g > 0]
         learned = float(statistics.median(gaps)) if gaps else None
         with self._lock:
-            self._intervals[type_id] = learned
+            self._intervals[type_id] = (learned, seen)
         return learned
 
     def offline_after_s(self, type_id: str) -> float | None:

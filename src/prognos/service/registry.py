@@ -187,10 +187,11 @@ class RegistryService:
 
     def components(self, p: Principal, asset_id: str) -> list[Asset]:
         """The assets fitted into this one (its parts with their own forecasts)."""
-        a = self.asset(p, asset_id)
-        return [
-            c for c in self._store.list_assets(customer_id=a.customer_id) if c.parent_id == a.id
-        ]
+        a = self.asset(p, asset_id)  # the access check, against the store
+        # from the registry's snapshot: an asset page asks on every visit, and reading the
+        # customer's whole fleet from the store for it cost ~90 ms at 10,000 assets
+        parts = [c for c in self.snapshot().assets.values() if c.parent_id == a.id]
+        return sorted(parts, key=lambda c: c.id)
 
     def customers(self, p: Principal) -> list[Customer]:
         return [c for c in self._store.list_customers() if p.may_see(c.id)]
