@@ -92,19 +92,22 @@ def test_modules_stay_small(name, path):
     assert n <= MAX_LINES, f"{name} has {n} lines: split it by concept"
 
 
+def _imported(node: ast.AST) -> list[str]:
+    """The modules an import statement names (none for any other node)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if isinstance(node, ast.ImportFrom):
+        return [node.module or ""]
+    return []
+
+
 def _store_access(tree: ast.AST) -> list[str]:
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
-        elif isinstance(node, ast.Attribute) and node.attr == "store":
+        if isinstance(node, ast.Attribute) and node.attr == "store":
             found.append(f"line {node.lineno}: .store")
             continue
-        else:
-            continue
-        for n in names:
+        for n in _imported(node):
             if n.startswith("prognos.store") or n.split(".")[0] in DRIVERS:
                 found.append(f"line {node.lineno}: import {n}")
     return found
@@ -150,14 +153,10 @@ def test_no_function_grants_rights_by_default():
 def _cli_parts(tree: ast.AST) -> list[str]:
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
-        else:
-            names = []
         found += [
-            f"line {node.lineno}: import {n}" for n in names if n.split(".")[0] in CLI_TOOLKITS
+            f"line {node.lineno}: import {n}"
+            for n in _imported(node)
+            if n.split(".")[0] in CLI_TOOLKITS
         ]
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             if node.name == "register":
