@@ -9,6 +9,7 @@ from unittest import mock
 
 import httpx
 import numpy as np
+import pandas as pd
 import pytest
 
 from prognos.analytics.cmapss import SENSORS, SETTINGS, load_subset
@@ -195,6 +196,55 @@ def test_streamed_telemetry_changes_the_stored_forecast(trained):
         assert len(p.store.forecast_history(asset.id)) >= 2
     finally:
         refresher.stop()
+
+
+def _one_more_cycle(p, aid):
+    """The asset's last reading of every channel again, a day later (a fresh cycle)."""
+    long = p.store.read_telemetry(aid)
+    last = long[long["ts"] == long["ts"].max()]
+    t = np.datetime64(
+        pd.Timestamp(last["ts"].iloc[0]).tz_localize(None) + pd.Timedelta(days=1), "us"
+    )
+    n = len(last)
+    return ReadingBatch(
+        np.array([aid] * n, dtype=object),
+        last["channel"].to_numpy(dtype=object),
+        np.array([t] * n),
+        last["value"].to_numpy(dtype=float),
+    )
+
+
+def test_the_refresher_forecasts_a_chunk_in_one_read_and_agrees_with_one_asset_at_a_time(trained):
+    """New readings of several engines cost one read and one call of each model, not one per
+    engine, and each stored forecast and score is what the engine gets on its own; a chunk whose
+    read fails is forecast one engine at a time (one bad history costs its own forecast only)."""
+    p, _ = trained
+    if p.forecasts.model_for("turbofan:health") is None:
+        p.training.train_health(MANUFACTURER, "turbofan")
+    ids = [f"fd001-e{u:03d}" for u in (12, 13, 14)]
+    refresher = RefreshWorker(p.telemetry, p.registry, p.forecasts, activity=p.store)
+    refresher.take()  # what other tests left fresh
+    refresher.refresh_now()
+    for fails in (False, True):
+        for aid in ids:
+            p.telemetry.ingest_batch(MANUFACTURER, _one_more_cycle(p, aid), source="test")
+        coded = mock.patch.object(
+            p.store,
+            "read_telemetry_coded",
+            side_effect=OSError("a read that failed") if fails else None,
+            wraps=None if fails else p.store.read_telemetry_coded,
+        )
+        one = mock.patch.object(p.store, "read_telemetry", wraps=p.store.read_telemetry)
+        with coded as batched, one as single:
+            assert refresher.refresh_now() == len(ids)
+        assert batched.call_count == 1  # one read for the three engines
+        assert single.called == fails  # the fallback reads each engine on its own
+        for aid in ids:
+            f, h = p.forecasts.assess(p.store.get_asset(aid))
+            stored = p.store.latest_forecast(aid)
+            assert stored.as_of == f.as_of, aid
+            np.testing.assert_allclose(stored.values, f.values, rtol=1e-12, err_msg=aid)
+            assert p.store.latest_health(aid).score == pytest.approx(h.score, rel=1e-12), aid
 
 
 async def test_forecast_api_respects_tenancy(trained):

@@ -45,6 +45,11 @@ class ForecastService:
         """Where forecasts are saved (profilers wrap its methods)."""
         return self._forecasts
 
+    @property
+    def readings_port(self) -> ReadingsPort:
+        """Where the histories it forecasts from are read (fleet scoring reads there too)."""
+        return self._readings
+
     # -- models --------------------------------------------------------------------------------
     def invalidate(self, key: str | None = None) -> None:
         """Forget a loaded model (``key``: a type id, or ``TYPE:health``), or all of them."""

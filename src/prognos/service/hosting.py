@@ -46,6 +46,7 @@ def workers_for(platform: Platform) -> dict[str, Worker]:
             s.refresh_interval,
             activity=platform.store,
             leases=platform.store,
+            scoring=platform.scoring,
         )
     if s.plan_interval > 0:
         out["planner"] = PlannerWorker(

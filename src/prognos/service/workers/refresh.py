@@ -2,7 +2,8 @@
 
 Every ``interval`` seconds the worker forecasts the assets that got readings since its last
 round (batching bursts: a stream of readings costs one forecast per asset per interval, not one
-per reading). Which ones, it asks the store (``activity``): every write of readings marks its
+per reading), a chunk of assets at a time by the fleet path (``ScoringService.assess``: one read
+and one call of each model per type and chunk, not one per asset). Which ones, it asks the store (``activity``): every write of readings marks its
 assets there, whichever process wrote them (``prognos serve``, standalone ``prognos ingest
 mqtt`` workers on other hosts). Without a store to ask, a listener on this process's committed
 batches marks them. Of several servers one refreshes (``leases``), the others stand by. One
@@ -19,13 +20,14 @@ from collections.abc import Callable
 from prognos.domain import FailureForecast, HealthScore, ReadingBatch
 from prognos.service.forecasts import ForecastService
 from prognos.service.registry import RegistryService
+from prognos.service.scoring import ScoringService
 from prognos.service.telemetry import TelemetryService
 from prognos.service.workers.base import LoopWorker
 from prognos.store.ports import ActivityPort, LocksPort
 
 log = logging.getLogger(__name__)
 
-SAVE_EVERY = 50  # forecasts and scores per transaction
+CHUNK = 100  # assets forecast together and saved in one transaction
 
 
 class RefreshWorker(LoopWorker):
@@ -40,12 +42,14 @@ class RefreshWorker(LoopWorker):
         *,
         activity: ActivityPort | None = None,
         leases: LocksPort | None = None,
+        scoring: ScoringService | None = None,
     ):
         super().__init__(interval, leases=leases)
         self._activity = activity
         self._telemetry = telemetry
         self._registry = registry
         self._forecasts = forecasts
+        self._scoring = scoring or ScoringService(forecasts.readings_port, registry, forecasts)
         self._dirty: set[str] = set()
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[FailureForecast], None]] = []
@@ -85,39 +89,29 @@ class RefreshWorker(LoopWorker):
                 self._dirty.update(fresh)
 
     def refresh_now(self) -> int:
-        """Forecast every asset that got readings since the last round; saved in chunks of
-        ``SAVE_EVERY`` (one transaction each), so a burst over many assets does not pay a
+        """Forecast every asset that got readings since the last round, ``CHUNK`` assets at a
+        time, each chunk saved in one transaction: a burst over many assets does not pay a
         commit per asset, and the first results show while the rest are computed."""
         self.take()
         with self._lock:
             dirty, self._dirty = self._dirty, set()
         n = 0
-        forecasts: list[FailureForecast] = []
-        healths: list[HealthScore] = []
         todo = sorted(dirty)
         try:
             while todo:
                 if self._stop.is_set():  # shutting down: the rest waits for the next start
                     break
-                asset = self._registry.snapshot().assets.get(todo[0])
-                if asset is not None:
-                    try:
-                        f, h = self._forecasts.assess(asset)
-                    except Exception:
-                        log.exception("forecast of %s failed", asset.id)
-                        f, h = None, None
-                    forecasts += [f] if f is not None else []
-                    healths += [h] if h is not None else []
-                todo.pop(0)
-                if len(forecasts) + len(healths) >= SAVE_EVERY:
-                    n += self._save(forecasts, healths)
-                    forecasts, healths = [], []
-            n += self._save(forecasts, healths)
+                assets = self._registry.snapshot().assets
+                part = [assets[i] for i in todo[:CHUNK] if i in assets]
+                forecasts, healths = self._scoring.assess(part)
+                n += self._save(forecasts, healths)
+                del todo[:CHUNK]
+            with self._lock:  # stopped midway: the rest is forecast in the next round
+                self._dirty.update(todo)
         except Exception:
             # the store went away: what was not saved is marked dirty again for the next round
             with self._lock:
-                self._dirty.update(todo + [f.asset_id for f in forecasts])
-                self._dirty.update(h.asset_id for h in healths)
+                self._dirty.update(todo)
             raise
         self.refreshed += n
         return n
