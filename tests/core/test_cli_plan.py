@@ -125,6 +125,22 @@ def test_a_job_outside_windows_is_an_emergency_only_when_the_planner_says_it_cou
     assert window_word(job) == word
 
 
+def test_assets_whose_orders_changed_while_planning_are_named_by_serial_and_customer():
+    from prognos.cli.plan import Names, deferred_line
+
+    names = Names(
+        {"acme-p1": ("SN-acme-1", "acme"), "globex-p2": ("SN-globex-2", "globex")},
+        {},
+        {"acme": "Acme Corp", "globex": "Globex"},
+    )
+    line = deferred_line(["acme-p1", "globex-p2"], names)
+    assert line is not None and line.startswith("2 assets changed while the plan was being made")
+    assert "next plan" in line
+    assert line.endswith(": SN-acme-1 (Acme Corp), SN-globex-2 (Globex)")  # names, not ids
+    assert "acme-p1" not in line
+    assert deferred_line([], names) is None  # nothing said when nothing waited
+
+
 def test_through_a_running_server_the_plan_starts_today_and_reads_names(stale_db):
     """The server holds the store: the CLI plans through the API, which keeps the same rules."""
     import os

@@ -161,6 +161,43 @@ async def test_work_order_lifecycle_feeds_the_finding_back(world, seeded):
     assert again.status_code == 409
 
 
+async def test_a_plan_reply_names_the_assets_whose_orders_changed_while_it_was_made(
+    world, seeded, monkeypatch
+):
+    """A crew finishes acme-p1's job while the next plan is being computed: the reply says
+    the asset's changes were deferred, and the done order is not overwritten."""
+    import prognos.service.planning as planning
+
+    first = await world["maker"].post(
+        "/api/v1/plan", params={"horizon_days": 30, "time_limit_s": 5}
+    )
+    assert first.status_code == 200 and first.json()["deferred"] == []
+    [order] = (await world["maker"].get("/api/v1/workorders")).json()
+    solve = planning.replan
+
+    def crew_finishes_meanwhile(*args, **kwargs):
+        for status in ("dispatched", "in_progress"):
+            seeded.orders.transition(MANUFACTURER, order["id"], status)
+        seeded.orders.complete(MANUFACTURER, order["id"], condition="replaced", part_replaced=True)
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(planning, "replan", crew_finishes_meanwhile)
+    r = await world["maker"].post("/api/v1/plan", params={"horizon_days": 30, "time_limit_s": 5})
+    assert r.status_code == 200, r.text
+    assert r.json()["deferred"] == ["acme-p1"]
+    orders = (await world["maker"].get("/api/v1/workorders", params={"asset": "acme-p1"})).json()
+    assert [(o["id"], o["status"]) for o in orders] == [(order["id"], "done")]
+
+
+def test_the_plan_reply_documents_deferred_assets_in_openapi(seeded):
+    spec = create_app(platform=seeded).openapi()
+    reply = spec["components"]["schemas"]["PlanReply"]
+    assert "deferred" in reply["required"]
+    field = reply["properties"]["deferred"]
+    assert field["type"] == "array" and field["items"] == {"type": "string"}
+    assert "next plan" in field["description"]
+
+
 async def test_planning_without_crews_names_what_is_missing(seeded):
     app = create_app(platform=seeded)
     key, _ = seeded.keys.create(MANUFACTURER, None)

@@ -207,6 +207,12 @@ class PlanReply(BaseModel):
     created: list[str]
     moved: list[str]
     cancelled: list[str]
+    deferred: list[str] = Field(
+        description="ids of assets whose work orders or part changed while this plan was being "
+        "made (a crew finished a job, a failed part was repaired, someone moved an order): the "
+        "plan's changes for them were not written, their orders stay as they are, and the next "
+        "plan is made from what they are now",
+    )
     committed: bool
     now: str | None = Field(None, description="the moment planned from (the data clock)")
 

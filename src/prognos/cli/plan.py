@@ -155,5 +155,24 @@ def show_plan(out: dict, names: Names, clock=None) -> None:
             f"work orders: {len(out['created'])} created, {len(out['moved'])} moved, "
             f"{len(out['cancelled'])} cancelled"
         )
+        if waited := deferred_line(out.get("deferred") or [], names):
+            say(waited)
     else:
         say("dry run: no work order was changed")
+
+
+def deferred_line(deferred: list[str], names: Names) -> str | None:
+    """The assets whose orders or part changed while the plan was made (a crew finished a job,
+    a part was repaired): the plan left their orders as they were, and the next plan makes
+    their changes. Named as the table names assets: serial and customer, not ids."""
+    if not deferred:
+        return None
+    who = ", ".join(
+        names.asset(a) + (f" ({c})" if (c := names.customer_of(a)) else "") for a in deferred
+    )
+    n = len(deferred)
+    return (
+        f"{n} asset{'s' if n > 1 else ''} changed while the plan was being made, so "
+        f"{'their' if n > 1 else 'its'} work orders were left as they were until the next "
+        f"plan (plan again to include {'them' if n > 1 else 'it'}): {who}"
+    )

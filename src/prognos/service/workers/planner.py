@@ -106,6 +106,7 @@ class PlannerWorker(LoopWorker):
             "created": len(out["created"]),
             "moved": len(out["moved"]),
             "cancelled": len(out["cancelled"]),
+            "deferred": len(out["deferred"]),
             "status": out["plan"]["status"],
             "solve_seconds": out["plan"]["solve_seconds"],
             "latency_s": round(latency, 2),
