@@ -25,8 +25,14 @@ What it prints:
   asset's current part was fitted);
 * ``replans`` and ``replan_latency_s_p95`` (the planner worker's status);
 * ``mean_wasted_life_days``: the life left in parts replaced by planned jobs;
-* ``offline_prevented_share``: null: the offline benchmark (``bench plan``) runs on
-  ``sim.world``'s world, not this one (see docs/benchmarks.md).
+* ``offline_prevented_share``: the same share for the offline benchmark's policy on this
+  world (``bench._loop_offline``): ``bench plan``'s rolling planner replayed over the same
+  days, assets, calendars, crews, depots and costs, given the simulator's truth blurred by a
+  lognormal (as ``bench plan --scale``) instead of the platform's forecasts, each part's end of
+  life and its successor's the simulator's own; with ``offline_failures``,
+  ``offline_failures_preceded_by_job``, ``offline_replans``, ``offline_cpu_s``. Null, with the
+  reason in ``offline_note``, when no part reached its end of life in the run. The gap to
+  ``prevented_share`` is what the platform's forecasts, timing and plumbing cost.
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ def _alarms(platform) -> list:
 
 def score_run(platform, run: dict[str, Any]) -> dict[str, Any]:
     """The loop's figures from a ``run_catch_up`` result and the platform's store."""
+    from prognos.bench._loop_offline import offline_prevention  # the planner: loaded when used
+
     start, end = run["start"], run["end"]
     lives = run["lives"]
     inside = [lf for lf in lives if start < lf.end_of_life <= end]
@@ -114,8 +122,7 @@ def score_run(platform, run: dict[str, Any]) -> dict[str, Any]:
         )
         if planned
         else None,
-        "offline_prevented_share": None,
-        "offline_note": "bench plan simulates sim.world's world, not the demo world",
+        **offline_prevention(platform, run),
         "lead_days_h": LEAD_DAYS,
         "wall_s": run["wall_s"],
         "simulator": {

@@ -208,6 +208,7 @@ def run_catch_up(
         "planner": planner.status() if planner is not None else None,
         "workers": {k: w.status() for k, w in workers.items()},
         "lives": lives.all(),
+        "fleet": fleet,  # the simulator's fleet (seed, turbofan pool): a replay beside the run
         "start": sim.sim_start,
         "end": min(until, sim.sim_time),  # short of it only when timed out
     }

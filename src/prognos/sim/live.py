@@ -213,6 +213,11 @@ class LiveFleet:
                 return
         raise KeyError(asset_id)
 
+    def life_if_replaced(self, asset_id: str, at: datetime) -> float:
+        """The true life of the part ``replace`` would fit at ``at``, the fleet left as it is."""
+        st = {s.spec.asset_id: s for s in self._states}[asset_id]  # KeyError: not simulated
+        return self._state(replace(st.spec, installed_at=_utc(at), last_ts=_utc(at))).life
+
     def life_used(self, asset_id: str, at: datetime) -> float | None:
         """Share of the current part's true life used at ``at`` (None: not simulated)."""
         for s in self._states:
