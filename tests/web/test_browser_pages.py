@@ -149,3 +149,93 @@ def test_the_checks_catch_what_they_look_for(page: Page, keys):
     open_as(page, keys, "maker", "/", "en")
     page.evaluate("document.querySelector('main h2').textContent = '设备群健康状况'")
     assert language_problems(page, "en") == ["设备群健康状况"]
+
+
+LAPTOP, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
+# Names as long as a real fleet's (the demo world's "Liftwerk Building Services", "Rosenheim
+# bottling plant"): this world's are short enough that any filter row would fit.
+LONG_NAMES = """() => {
+  for (const [list, name] of [['customer', 'Liftwerk Building Services International'],
+      ['site', 'Rosenheim bottling plant, line 4 (north hall)'],
+      ['type', 'Conveyor chain drive with hydraulic tensioner']])
+    document.querySelector(`form.filters select[name=${list}]`)
+      .insertAdjacentHTML('beforeend', `<option>${name}</option>`);
+}"""
+CONTROLS = """() => Array.from(document.querySelectorAll('form.filters > :is(input, select, button)'))
+  .map(e => e.getBoundingClientRect()).filter(r => r.width > 0)
+  .map(r => ({left: r.left, right: r.right, top: r.top, bottom: r.bottom}))"""
+# How many lines an element's text takes: the distinct tops of its text's boxes.
+LINES = """el => { const r = document.createRange(); r.selectNodeContents(el);
+  return new Set(Array.from(r.getClientRects()).filter(x => x.width > 0)
+    .map(x => Math.round(x.top))).size; }"""
+
+
+def test_the_fleet_filters_take_one_line_on_a_laptop_and_wrap_without_overlap_on_a_phone(
+    page: Page, keys
+):
+    for lang in ("en", "zh-CN"):
+        page.set_viewport_size(LAPTOP)
+        open_as(page, keys, "maker", "/", lang)
+        page.evaluate(LONG_NAMES)
+        row = page.locator("form.filters").bounding_box()
+        controls = page.evaluate(CONTROLS)
+        assert len(controls) == 7  # search, customer, site, type, state, health, apply
+        tallest = max(c["bottom"] - c["top"] for c in controls)
+        assert row["height"] <= tallest + 1, f"{lang}: the filter row takes {row['height']} px"
+        page.set_viewport_size(PHONE)
+        controls = page.evaluate(CONTROLS)
+        assert len({round(c["top"]) for c in controls}) > 1  # it wraps...
+        for i, a in enumerate(controls):  # ...and no control lies on another
+            for b in controls[i + 1 :]:
+                apart = a["right"] <= b["left"] + 0.5 or b["right"] <= a["left"] + 0.5
+                assert apart or a["bottom"] <= b["top"] + 0.5 or b["bottom"] <= a["top"] + 0.5
+
+
+def test_work_order_ids_stay_whole_and_crews_say_where_they_work(page: Page, keys):
+    for size in (LAPTOP, PHONE):
+        page.set_viewport_size(size)
+        open_as(page, keys, "maker", "/workorders", "en")
+        cells = "#orders tbody tr > td:nth-child({})"  # order, crew, part; and the asset's name
+        ids = page.locator(", ".join([*map(cells.format, (1, 5, 6)), "#orders .asset-link"]))
+        assert ids.count() == 6 * 4  # of each of the six orders
+        broken = [e.inner_text() for e in ids.all() if e.evaluate(LINES) != 1]
+        assert not broken, f"at {size['width']} px these ids break over lines: {broken}"
+    crew = page.locator("#orders tr[data-order='wo-1001'] .id", has_text="crew-south")
+    expect(crew).to_have_attribute("title", re.compile(r"^aerolinea · .*Turbofan engine"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_on_a_phone_the_fleet_and_work_orders_fit_the_screen(page: Page, keys, lang):
+    page.set_viewport_size(PHONE)
+    found = {}
+    for url, ready in (("/", "#rul-hist canvas"), ("/workorders", "#orders")):
+        open_as(page, keys, "maker", url, lang)
+        expect(page.locator(ready).first).to_be_attached()
+        if bad := layout_problems(page):
+            found[url] = bad
+    assert not found, "\n".join(f"{k}: {v}" for k, vs in found.items() for v in vs)
+
+
+# Whether a box that clips (a table that scrolls sideways) cuts an element off at its top or
+# bottom: a person scrolls such a table sideways, not within its rows.
+CLIPPED = """el => { const a = el.getBoundingClientRect();
+  for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+    const cs = getComputedStyle(p);
+    if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+    const b = p.getBoundingClientRect();
+    if (a.top < b.top - 1 || a.bottom > b.bottom + 1)
+      return p.tagName.toLowerCase() + '.' + p.className;
+  }
+  return null; }"""
+
+
+def test_the_complete_form_opens_whole_even_in_the_last_row(page: Page, keys):
+    for size in (LAPTOP, PHONE):
+        page.set_viewport_size(size)
+        open_as(page, keys, "maker", "/workorders", "en")
+        row = page.locator("#orders tr[data-order='wo-1002']")
+        row.evaluate("tr => tr.parentElement.appendChild(tr)")  # the last row: most to clip
+        row.locator("summary").click()
+        submit = row.locator("form.finding button[type=submit]")
+        expect(submit).to_be_visible()
+        assert submit.evaluate(CLIPPED) is None, f"at {size['width']} px the form is cut off"

@@ -88,6 +88,7 @@ def workorders_page(
         viewer,
         orders=orders,
         names=Names(platform, viewer),
+        crews={c.id: c for c in platform.resources.crews(viewer)},  # region, skills: a tooltip
         status=status,
         error=error,
         statuses=[s.value for s in WorkOrderStatus],
