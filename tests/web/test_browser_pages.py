@@ -169,6 +169,16 @@ LINES = """el => { const r = document.createRange(); r.selectNodeContents(el);
   return new Set(Array.from(r.getClientRects()).filter(x => x.width > 0)
     .map(x => Math.round(x.top))).size; }"""
 
+# A name in a table breaks between its words only (涡扇发动机 is one word, not five lines).
+SPLIT_NAMES = (
+    "() => { const lines = "
+    + LINES
+    + """;
+  return Array.from(document.querySelectorAll('table .name, table .asset-link'))
+    .filter(el => lines(el) > el.textContent.trim().split(/\\s+/).length)
+    .map(el => el.textContent.trim() + ' breaks inside a word'); }"""
+)
+
 
 def test_the_fleet_filters_take_one_line_on_a_laptop_and_wrap_without_overlap_on_a_phone(
     page: Page, keys
@@ -211,7 +221,7 @@ def test_on_a_phone_the_fleet_and_work_orders_fit_the_screen(page: Page, keys, l
     for url, ready in (("/", "#rul-hist canvas"), ("/workorders", "#orders")):
         open_as(page, keys, "maker", url, lang)
         expect(page.locator(ready).first).to_be_attached()
-        if bad := layout_problems(page):
+        if bad := layout_problems(page) + page.evaluate(SPLIT_NAMES):
             found[url] = bad
     assert not found, "\n".join(f"{k}: {v}" for k, vs in found.items() for v in vs)
 
