@@ -215,10 +215,14 @@ def test_work_order_ids_stay_whole_and_crews_say_where_they_work(page: Page, key
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
-def test_on_a_phone_the_fleet_and_work_orders_fit_the_screen(page: Page, keys, lang):
+def test_on_a_phone_the_fleet_work_orders_and_alarms_fit_the_screen(page: Page, keys, lang):
     page.set_viewport_size(PHONE)
     found = {}
-    for url, ready in (("/", "#rul-hist canvas"), ("/workorders", "#orders")):
+    for url, ready in (
+        ("/", "#rul-hist canvas"),
+        ("/workorders", "#orders"),
+        ("/alarms", "#alarms"),
+    ):
         open_as(page, keys, "maker", url, lang)
         expect(page.locator(ready).first).to_be_attached()
         if bad := layout_problems(page) + page.evaluate(SPLIT_NAMES):
