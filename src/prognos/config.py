@@ -149,6 +149,14 @@ class Settings(BaseSettings):
         description="Readings at the start of each life (installation or part replacement) that "
         "make the asset's own healthy baseline (docs/health.md).",
     )
+    health_baseline_span_hours: float = Field(
+        24.0,
+        ge=0,
+        description="Hours at the start of each life that the asset's own healthy baseline "
+        "spans at least (with at least its baseline rows), so a daily cycle is inside it; "
+        "until the life is that old the partial baseline's spreads are widened to the type's "
+        "(docs/health.md). 0: the rows alone.",
+    )
     health_min_baseline_rows: int = Field(
         10,
         ge=2,
@@ -199,6 +207,7 @@ class Settings(BaseSettings):
         ``health_rule.RuleParams``)."""
         params: dict = {
             "baseline_rows": self.health_baseline_rows,
+            "baseline_span_hours": self.health_baseline_span_hours,
             "min_baseline_rows": self.health_min_baseline_rows,
             "settle_rows": self.health_settle_rows,
             "z_threshold": self.health_z_threshold,

@@ -114,14 +114,6 @@ def test_alarms_are_few_and_only_on_live_assets(story):
     assert len(open_) <= OPEN_ALARM_SHARE * len(live), sorted(per_asset.items())
 
 
-@pytest.mark.xfail(
-    strict=False,  # which parts the crews replace in the week can vary with the machine's load
-    reason="open defect (issue 11): a new part's own health baseline is its first 50 readings; "
-    "live elevators send every few minutes, so it covers a few hours of the daily humidity cycle "
-    "(sim.live: +-12 % over the day) and at night the same healthy part scores 10-13 with "
-    "humidity as its only driver and no channel past z 4; the history's parts (readings 6 h "
-    "apart) span days and score 100. Fix: a baseline spans at least a day (docs/health.md)",
-)
 def test_replaced_parts_are_healthy(story):
     """A part fitted during the catch-up is new: its asset's newest health is good (a score of
     the part that was taken out would contradict the fleet page's RUL)."""

@@ -9,9 +9,11 @@ values and a spread), which drift with wear (``explained_``: what the failure fo
 for), and an anomaly detector (``anomaly``) chosen by validation.
 
 Each asset is then scored against **its own baseline** (``baseline``): the median and scaled MAD
-of each channel over the first ``baseline_rows`` readings of its current life, per regime. A
-replaced part starts a new life, so its baseline resets; until a life has ``min_baseline_rows``
-readings the type's pooled baseline of a new part stands in. A spread is never below
+of each channel, per regime, over its current life's first ``baseline_rows`` readings and all
+of its first ``baseline_span_hours`` (module ``baseline_rows``: a daily cycle is inside it).
+A replaced part starts a new life, so its baseline resets; until a life has
+``min_baseline_rows`` readings the type's pooled baseline of a new part stands in, and until it
+spans the hours its own spreads are widened to at least the type's. A spread is never below
 ``spread_floor`` times the type's pooled spread nor below one resolution step, so a nearly
 constant sensor that moves by one step is not "z -19".
 
@@ -39,6 +41,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from prognos.analytics.anomaly import ZScoreDetector, make_detector
+from prognos.analytics.baseline_rows import HOUR_US, first_span, row_times
 from prognos.analytics.health_rule import RuleParams
 from prognos.analytics.health_stats import (
     last_means,
@@ -60,6 +63,14 @@ class Baseline:
     spread: np.ndarray
     own: bool  # False: the type's pooled baseline of a new part
     rows: int
+    complete: bool = True  # False: the life does not span the baseline yet (spreads widened)
+
+    @property
+    def label(self) -> str:
+        """What a score's ``extra.baseline`` says of it."""
+        if not self.own:
+            return "type (new part)"
+        return "own" if self.complete else "own (partial: type's spread)"
 
 
 class HealthModel(OutlierMixin, BaseEstimator):
@@ -79,6 +90,8 @@ class HealthModel(OutlierMixin, BaseEstimator):
         min_distinct: int = 5,
         rule: RuleParams | None = None,
         random_state: int | None = 0,
+        baseline_span_hours: float = 24.0,
+        baseline_max_rows: int = 1000,
     ):
         self.settings = settings
         self.window = window
@@ -92,6 +105,15 @@ class HealthModel(OutlierMixin, BaseEstimator):
         self.min_distinct = min_distinct
         self.rule = rule
         self.random_state = random_state
+        self.baseline_span_hours = baseline_span_hours
+        self.baseline_max_rows = baseline_max_rows
+
+    def __setstate__(self, state):
+        # models pickled before the baseline spanned time take the defaults: the fix applies to
+        # them without training again
+        state.setdefault("baseline_span_hours", 24.0)
+        state.setdefault("baseline_max_rows", 1000)
+        super().__setstate__(state)
 
     # -- rows -------------------------------------------------------------------------------------
     def _split(self, X, reset: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -126,23 +148,41 @@ class HealthModel(OutlierMixin, BaseEstimator):
     def _floor(self) -> np.ndarray:
         return np.maximum(self.spread_floor * self.spread_, self.resolution_[None, :])
 
-    def baseline(self, early) -> Baseline:
-        """An asset's own baseline from the first readings of its current life (``early``,
-        rows in time order; the first ``baseline_rows`` are used)."""
+    def baseline(self, life, times=None) -> Baseline:
+        """An asset's own baseline from its current life (``life``, rows in time order: all of
+        them, or at least its first ``baseline_span_hours`` and ``baseline_rows``); ``times``:
+        int64 microseconds of the rows, else ``life``'s DatetimeIndex, else the count alone."""
         check_is_fitted(self, "center_")
-        first = (
-            early.iloc[: self.baseline_rows]
-            if hasattr(early, "iloc")
-            else early[: self.baseline_rows]
-        )
-        if not len(first):
+        if not len(life):
             return self.pooled()
-        return self.baselines_many(first, np.zeros(len(first), dtype=int))[0]
+        return self.baselines_many(life, np.zeros(len(life), dtype=int), times)[0]
 
-    def baselines_many(self, early, units: Sequence) -> dict[Any, Baseline]:
-        """``baseline`` of many assets in one pass: ``early`` holds each asset's first
-        readings (at most ``baseline_rows``), grouped by ``units`` and in time order."""
+    def baseline_cut(self, times, units) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the rows making each group's baseline (rows grouped by ``units``, in
+        time order; ``times`` int64 microseconds or None) and whether each is complete."""
+        u = np.asarray(units)
+        bounds = np.flatnonzero(np.r_[True, u[1:] != u[:-1], True])
+        span = int(round(float(self.baseline_span_hours) * HOUR_US))
+        return first_span(times, bounds, self.baseline_rows, span, int(self.baseline_max_rows))
+
+    def baselines_many(self, lives, units: Sequence, times=None) -> dict[Any, Baseline]:
+        """``baseline`` of many assets in one pass: ``lives`` holds each asset's readings of its
+        current life (all, or at least its baseline's), grouped by ``units`` and in time order;
+        ``times`` as ``baseline``'s. The cut (``baseline_rows``) comes first, so only the
+        baseline's rows are validated."""
         check_is_fitted(self, "center_")
+        u = np.asarray(units)
+        if not len(u):
+            return {}
+        if times is None:
+            times = row_times(lives)
+        pos, complete = self.baseline_cut(times, u)
+        early = lives.iloc[pos] if hasattr(lives, "iloc") else np.asarray(lives)[pos]
+        return self.own_baselines(early, u[pos], complete)
+
+    def own_baselines(self, early, units: Sequence, complete=None) -> dict[Any, Baseline]:
+        """Own baselines from exactly these rows (``early``, grouped by ``units``, in time
+        order); a group not ``complete`` has its spreads widened to at least the type's."""
         u = np.asarray(units)
         if not len(u):
             return {}
@@ -155,20 +195,22 @@ class HealthModel(OutlierMixin, BaseEstimator):
             ok[k:] &= (r[k:] == r[:-k]) | (group[k:] != group[:-k])
         counted = np.bincount(group[ok], minlength=len(bounds) - 1)  # settled rows per asset
         own = counted >= self.min_baseline_rows
-        center, spread = (
-            self.center_[None].repeat(len(own), 0),
-            self.spread_[None].repeat(len(own), 0),
-        )
+        center = self.center_[None].repeat(len(own), 0)
+        spread = self.spread_[None].repeat(len(own), 0)
         for k in range(self.n_regimes):
             rows = ok & (r == k)
             own_centres(
                 values, group, rows, own, self.min_baseline_rows, center[:, k], spread[:, k]
             )
+        done = np.ones(len(own), dtype=bool) if complete is None else np.asarray(complete)
+        spread[~done] = np.maximum(spread[~done], self.spread_)  # partial: not yet the cycle's
         spread = np.maximum(spread, self._floor())
         out: dict[Any, Baseline] = {}
         for g, a in enumerate(bounds[:-1]):
             out[u[a]] = (
-                Baseline(center[g], spread[g], True, int(counted[g])) if own[g] else self.pooled()
+                Baseline(center[g], spread[g], True, int(counted[g]), bool(done[g]))
+                if own[g]
+                else self.pooled()
             )
         return out
 
@@ -349,7 +391,7 @@ class HealthModel(OutlierMixin, BaseEstimator):
             "anomaly_score": round(score, 2),
             "unexplained_score": round(free, 2),
             "explained": list(self.explained_),
-            "baseline": "own" if baseline.own else "type (new part)",
+            "baseline": baseline.label,
         }
         if rule is not None:
             extra["rule"] = dict(rule)

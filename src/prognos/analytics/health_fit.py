@@ -1,7 +1,10 @@
 """Fitting a type's health model from its lives, and choosing its anomaly detector.
 
-A *life* is one part's readings from installation to failure (or to now), in time order. From
-the first ``baseline_rows`` readings of every life (the healthy period):
+A *life* is one part's readings from installation to failure (or to now), in time order, indexed
+by time (a DatetimeIndex, or a TimedeltaIndex of ages) or by position. Its healthy period is
+what scoring takes as its baseline (``HealthModel.baseline_cut``): its first ``baseline_rows``
+readings and all of its first ``baseline_span_hours`` (the count alone for a life without
+times), thinned to at most ``baseline_max_rows``. From the healthy periods of every life:
 
 * the shared parts of ``HealthModel`` (regimes, pooled centres and spreads, resolutions, the
   channels worth scoring);
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from prognos.analytics.anomaly import DETECTORS, auc, make_detector
+from prognos.analytics.baseline_rows import row_times
 from prognos.analytics.health import HealthModel, rolling_means
 from prognos.errors import ModelError
 
@@ -59,10 +63,11 @@ def fit_health(
         raise ModelError(
             f"no life has {model.min_baseline_rows} readings to learn healthy behaviour from"
         )
-    pooled = pd.concat([lf.iloc[:baseline_rows] for lf in lives], ignore_index=True)
+    cuts = [_healthy_rows(model, lf) for lf in lives]
+    pooled = pd.concat([lf.iloc[c] for lf, c in zip(lives, cuts, strict=True)], ignore_index=True)
     values, s = model._split(pooled, reset=True)
     model.fit_shared(values, s)
-    parts = [_life_parts(model, lf, end_share) for lf in lives]
+    parts = [_life_parts(model, lf, c, end_share) for lf, c in zip(lives, cuts, strict=True)]
     explained = _explained(
         model, [p for p, f in zip(parts, failed, strict=False) if f], explained_z
     )
@@ -79,21 +84,30 @@ def fit_health(
     return model
 
 
-def _life_parts(model: HealthModel, life: pd.DataFrame, end_share: float) -> dict:
-    b = model.baseline_rows
-    own = model.baseline(life.iloc[:b])
+def _healthy_rows(model: HealthModel, life: pd.DataFrame) -> np.ndarray:
+    """Positions of the life's healthy period: the rows its baseline is made of."""
+    return model.baseline_cut(row_times(life), np.zeros(len(life), dtype=int))[0]
+
+
+def _life_parts(model: HealthModel, life: pd.DataFrame, cut: np.ndarray, end_share: float) -> dict:
+    """z-scores of the life against its own baseline (``cut``: its rows; as it is, not widened
+    when the life is short: training learns from what healthy parts do); the reference: the
+    readings after the first half of those rows, up to the last, against the first half's."""
+    own = model.own_baselines(life.iloc[cut], np.zeros(len(cut), dtype=int))[0]
     z, r = model.z(life, own)
     ok = model.settled(r)
-    half = max(b // 2, model.min_baseline_rows)
-    first = model.baseline(life.iloc[:half])
-    if len(life) > half:
-        zh, rh = model.z(life.iloc[half:b], first)
+    half = max(max(len(cut), model.baseline_rows) // 2, model.min_baseline_rows)
+    if len(cut) > half:
+        first = model.own_baselines(life.iloc[cut[:half]], np.zeros(half, dtype=int))[0]
+        zh, rh = model.z(life.iloc[cut[half] : cut[-1] + 1], first)
     else:  # a life too short to hold out part of its healthy period
         zh, rh = np.zeros((0, len(model.channels_))), np.zeros(0, dtype=int)
     tail = max(int(len(life) * end_share), 1)
     end = z[-tail:][ok[-tail:]]
+    healthy = np.zeros(len(life), dtype=bool)
+    healthy[cut] = True
     return {
-        "healthy": z[:b][ok[:b]],
+        "healthy": z[healthy & ok],
         "reference": rolling_means(zh[model.settled(rh)], model.window),
         "end": rolling_means(end, model.window),
         "end_median": np.median(end, axis=0) if len(end) else np.zeros(z.shape[1]),

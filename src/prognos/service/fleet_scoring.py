@@ -100,10 +100,15 @@ def prepare_chunk(
         recent, owner = hist.recent_frame(models.health_columns(), max(h.window, 1) * 3)
         if hasattr(h, "baselines_many") and not life.empty:  # each asset's own healthy start
             cols = models.health_columns()
-            whole = life[life.reindex(columns=cols).notna().all(axis=1).to_numpy()]
-            whole = whole.sort_values("unit", kind="stable")
-            first = whole[whole.groupby("unit", sort=False).cumcount().to_numpy() < h.baseline_rows]
-            found = h.baselines_many(first.reindex(columns=cols), first["unit"].to_numpy())
+            # each asset's life rows are the last of its pivoted rows, in time order: their
+            # exact times (microseconds), for the baseline's first day
+            unit = life["unit"].to_numpy()
+            n = np.bincount(unit, minlength=len(assets))
+            row = (hist.bounds[1:] - n)[unit] + np.arange(len(unit)) - (np.cumsum(n) - n)[unit]
+            whole = life.reindex(columns=cols).notna().all(axis=1).to_numpy()
+            found = h.baselines_many(
+                life.reindex(columns=cols)[whole], unit[whole], hist.ts[row][whole]
+            )
             baselines = {int(pos): b for pos, b in found.items()}
     return ChunkInputs(life, recent, owner, hist.last_times(), baselines)
 

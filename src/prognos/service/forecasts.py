@@ -191,9 +191,11 @@ class ForecastService:
         )
 
     def baseline(self, asset: Asset, model: Any, life: pd.DataFrame) -> Any:
-        """The asset's own healthy baseline: from the first ``baseline_rows`` readings of its
-        current life, kept per life (a replacement starts a new one; until the life has
-        ``min_baseline_rows`` readings the type's baseline of a new part stands in)."""
+        """The asset's own healthy baseline from its current life (``life``: its readings since
+        installation, indexed by time), kept per life once complete (``HealthModel.baseline``:
+        the first readings and the first day; a replacement starts a new one). Until then it is
+        made again on each call: the type's baseline of a new part, then the partial own one
+        with widened spreads."""
         if not hasattr(model, "baseline"):  # a model pickled before own baselines
             return None
         key = (asset.id, asset.installed_at.isoformat(), id(model))
@@ -201,8 +203,8 @@ class ForecastService:
             cached = self._baselines.get(key)
         if cached is not None:
             return cached
-        b = model.baseline(life.iloc[: model.baseline_rows])
-        if b.own and len(life) >= model.baseline_rows:  # complete: it will not change
+        b = model.baseline(life)
+        if b.own and getattr(b, "complete", True):  # complete: it will not change
             with self._lock:
                 self._baselines[key] = b
         return b

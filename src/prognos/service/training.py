@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from prognos.analytics.baseline_rows import by_age
 from prognos.analytics.life_events import Life
 from prognos.config import Settings
 from prognos.domain import Asset, Principal
@@ -322,7 +323,7 @@ class TrainingService:
             )
         whole = [i for i, f in enumerate(frames) if set(kept[0].columns) <= set(f.columns)]
         failed = [failed[i] for i in whole]
-        lives = [frames[i][kept[0].columns].drop(columns=["unit", "cycle"]) for i in whole]
+        lives = [by_age(frames[i][kept[0].columns], t.time_unit.seconds) for i in whole]
         columns = pd.concat([lf.iloc[:5] for lf in lives]).columns
         settings = [c for c in setting_channels(t) if c in columns]
         varies = pd.concat([lf.iloc[: self._health["baseline_rows"]] for lf in lives]).std()
