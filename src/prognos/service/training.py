@@ -273,10 +273,10 @@ class TrainingService:
 
         A life is one part's readings from installation to its failure (labelled failures:
         run-to-failure histories, failures recorded through work orders) or to now (the current
-        life of each asset). The first ``baseline_rows`` readings of each life are its healthy
-        period. Failed lives validate the choice of anomaly detector and say which channels
-        drift with wear. ``healthy_share`` is kept for callers of before; the baseline is a
-        number of readings (``PROGNOS_HEALTH_BASELINE_ROWS``), not a share of a life.
+        life of each asset), indexed by age. Its first ``baseline_rows`` readings and first day
+        are its healthy period. Failed lives validate the choice of anomaly detector and say
+        which channels drift with wear. ``healthy_share`` is kept for callers of before; the
+        baseline is readings and hours (``PROGNOS_HEALTH_BASELINE_*``), not a share of a life.
         """
         from prognos.analytics.health_fit import fit_health as fit_lives
         from prognos.analytics.health_rule import RuleParams
