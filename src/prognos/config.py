@@ -154,7 +154,7 @@ class Settings(BaseSettings):
         ge=0,
         description="Hours at the start of each life that the asset's own healthy baseline "
         "spans at least (with at least its baseline rows), so a daily cycle is inside it; "
-        "until the life is that old the partial baseline's spreads are widened to the type's "
+        "until the life is that old the partial baseline's spreads are widened by the type's "
         "(docs/health.md). 0: the rows alone.",
     )
     health_min_baseline_rows: int = Field(

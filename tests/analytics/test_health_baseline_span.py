@@ -1,7 +1,7 @@
 """A part's own health baseline spans at least a day of its life (issue 11, item 3), not only
 its first 50 readings: a part reporting every few minutes has its daily cycle inside the
 baseline, so it is healthy at night; until a day has passed its partial baseline's spreads are
-widened to the type's."""
+widened by the type's."""
 
 from __future__ import annotations
 
@@ -61,13 +61,13 @@ def test_a_part_reporting_every_few_minutes_is_healthy_at_night_once_a_day_has_p
     assert model.health(new.iloc[-30:], "p", baseline=count_only.baseline(new)).score < WATCH
 
 
-def test_until_a_day_has_passed_the_partial_baseline_is_its_own_with_the_types_spread(model):
+def test_until_a_day_has_passed_the_partial_baseline_is_its_own_widened_by_the_types(model):
     new = life(102, T0 + pd.Timedelta(days=40, hours=15), 12, MINUTES_5)  # 15:00 to 03:00
     own = model.baseline(new)
     h = model.health(new.iloc[-30:], "p", baseline=own)
     assert own.own and not own.complete
-    assert h.extra["baseline"] == "own (partial: type's spread)"
-    assert (own.spread >= model.spread_).all()  # widened to at least the type's
+    assert h.extra["baseline"] == "own (partial, widened)"
+    assert (own.spread >= model.spread_).all()  # widened by the type's
     assert not np.allclose(own.center, model.center_)  # centred on the part itself
     assert h.score >= GOOD and h.anomalies == {}
 
@@ -110,7 +110,7 @@ def test_many_assets_baselines_in_one_pass_equal_each_alone(model):
     many = m.baselines_many(pd.concat(lives), units)
     assert [many[i].label for i in range(len(lives))] == [
         "own",
-        "own (partial: type's spread)",
+        "own (partial, widened)",
         "own",
         "type (new part)",
         "own",

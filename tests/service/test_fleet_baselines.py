@@ -63,7 +63,7 @@ def test_fleet_scoring_cuts_each_baseline_as_one_asset_at_a_time(seeded):
     fleet = score_inputs(prepare_chunk(p.store, assets, t, models), assets, t, models).health
     labels = {h.asset_id: h.extra["baseline"] for h in fleet}
     assert labels == {
-        "acme-p1": "own (partial: type's spread)",
+        "acme-p1": "own (partial, widened)",
         "acme-p2": "own",
         "globex-p1": "own",
     }

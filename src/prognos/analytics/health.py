@@ -13,7 +13,7 @@ of each channel, per regime, over its current life's first ``baseline_rows`` rea
 of its first ``baseline_span_hours`` (module ``baseline_rows``: a daily cycle is inside it).
 A replaced part starts a new life, so its baseline resets; until a life has
 ``min_baseline_rows`` readings the type's pooled baseline of a new part stands in, and until it
-spans the hours its own spreads are widened to at least the type's. A spread is never below
+spans the hours each own spread is widened by the type's. A spread is never below
 ``spread_floor`` times the type's pooled spread nor below one resolution step, so a nearly
 constant sensor that moves by one step is not "z -19".
 
@@ -70,7 +70,7 @@ class Baseline:
         """What a score's ``extra.baseline`` says of it."""
         if not self.own:
             return "type (new part)"
-        return "own" if self.complete else "own (partial: type's spread)"
+        return "own" if self.complete else "own (partial, widened)"
 
 
 class HealthModel(OutlierMixin, BaseEstimator):
@@ -182,7 +182,8 @@ class HealthModel(OutlierMixin, BaseEstimator):
 
     def own_baselines(self, early, units: Sequence, complete=None) -> dict[Any, Baseline]:
         """Own baselines from exactly these rows (``early``, grouped by ``units``, in time
-        order); a group not ``complete`` has its spreads widened to at least the type's."""
+        order); a group not ``complete`` has each spread widened by the type's (its centre may
+        be off by that much: it has not seen the whole cycle yet)."""
         u = np.asarray(units)
         if not len(u):
             return {}
@@ -203,7 +204,7 @@ class HealthModel(OutlierMixin, BaseEstimator):
                 values, group, rows, own, self.min_baseline_rows, center[:, k], spread[:, k]
             )
         done = np.ones(len(own), dtype=bool) if complete is None else np.asarray(complete)
-        spread[~done] = np.maximum(spread[~done], self.spread_)  # partial: not yet the cycle's
+        spread[~done] = spread[~done] + self.spread_
         spread = np.maximum(spread, self._floor())
         out: dict[Any, Baseline] = {}
         for g, a in enumerate(bounds[:-1]):
