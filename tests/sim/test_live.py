@@ -35,8 +35,9 @@ def _fleet(pool, seed=0, sample_minutes=60.0):
         LiveAsset(f"ch{i}", "plant", CHAIN_DRIVE, T0, timezone="Europe/Berlin") for i in range(4)
     ]
     assets += [
-        LiveAsset(f"tf{i}", "air", TURBOFAN, T0 - timedelta(days=90), last_ts=T0, life=200 + i)
-        for i in range(3)
+        # lives no FD003 unit has: an engine's continuation is cut to its life, not a unit's
+        LiveAsset(f"tf{i}", "air", TURBOFAN, T0 - timedelta(days=90), last_ts=T0, life=life)
+        for i, life in enumerate((208.0, 210.0, 211.0))
     ]
     return LiveFleet(assets, seed, sample_minutes=sample_minutes, turbofan_pool=pool)
 
@@ -121,7 +122,17 @@ def test_elevator_vibration_rises_to_the_bearing_limit(pool):
     assert f.age == pytest.approx(fleet.life("el")) and f.type_id == ELEVATOR
 
 
-def test_turbofans_continue_with_a_train_unit_of_matching_life(pool):
+def _rows(df, aid):
+    from prognos.sim.live import CMAPSS_CHANNELS
+
+    g = df[df["asset"] == aid].pivot_table(index="ts", columns="channel", values="value")
+    return g[list(CMAPSS_CHANNELS)].to_numpy()
+
+
+def test_turbofans_fail_at_their_true_life_with_a_train_unit_from_the_same_life_left(pool):
+    """An engine with a known true life goes on with the rows of a run-to-failure unit from the
+    same life left on: its sensors show the wear its life says (not the state of a unit taken up
+    at the engine's age), and it fails exactly when its life ends."""
     fleet = _fleet(pool)
     start = {a.asset_id: a for a in fleet.assets if a.type_id == TURBOFAN}
     df = _frame(fleet.advance(T0 + timedelta(days=400)))
@@ -130,11 +141,29 @@ def test_turbofans_continue_with_a_train_unit_of_matching_life(pool):
         ts = pd.DatetimeIndex(g["ts"])
         assert ts[0] == pd.Timestamp(T0.replace(tzinfo=None)) + pd.Timedelta(days=1)
         assert (np.diff(ts.asi8) == 86_400_000_000).all()  # one cycle a simulated day
-        life = fleet.life(aid)
-        assert len(ts) == life - 90  # age 90 at the start, then until the unit's failure
-        lives = np.array([len(u) for u in pool])
-        assert abs(life - start[aid].life) == np.abs(lives - start[aid].life).min()
+        assert fleet.life(aid) == start[aid].life  # age 90 at the start, failing at its life
+        rows = _rows(df, aid)
+        assert len(rows) == start[aid].life - 90
+        left = len(rows)
+        ends = [u for u in pool if len(u) > left and np.allclose(u[-left:], rows)]
+        assert ends, f"{aid}: its readings are no unit's last {left} cycles"
     assert set(start) <= {f.asset_id for f in fleet.pop_failures()}
+
+
+def test_a_replaced_engine_starts_a_unit_from_its_first_cycle(pool):
+    """A new engine is a new unit from cycle 1, its life that unit's, not the first part's."""
+    fleet = _fleet(pool)
+    fleet.advance(T0 + timedelta(days=50))
+    first = {f"tf{i}": fleet.life(f"tf{i}") for i in range(3)}
+    for aid in first:
+        fleet.replace(aid, T0 + timedelta(days=50))
+    df = _frame(fleet.advance(T0 + timedelta(days=50 + 600)))  # longer than any unit
+    for aid in first:
+        rows = _rows(df, aid)
+        assert len(rows) == fleet.life(aid)
+        assert any(len(u) == len(rows) and np.allclose(u, rows) for u in pool)
+    # drawn from the whole pool, not the unit nearest the first part's life (within a cycle)
+    assert any(abs(fleet.life(a) - first[a]) > 20 for a in first)
 
 
 def test_a_replaced_part_starts_a_new_life(pool):

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from prognos.demo.turbofans import AIRLINES, TURBOFAN, load_cmapss_fleet
+from prognos.demo.turbofans import AIRLINES, HOLD_OUT_EVERY, TURBOFAN, load_cmapss_fleet
 from prognos.demo.world import (
     COSTS,
     CREWS,
@@ -66,6 +66,7 @@ def build_demo_world(
             data_dir,
             now=end,
             max_units=max_units,
+            hold_out_every=HOLD_OUT_EVERY,
             progress=lambda split, d, n: progress and progress(f"turbofans ({split})", d, n),
         )
         totals["readings"] += tf["readings"]

@@ -30,7 +30,7 @@ import numpy as np
 from prognos.demo.crews import Job, SimulatedCrews
 from prognos.demo.history import run_history
 from prognos.demo.transports import InProcess, MqttPublisher, Transport
-from prognos.demo.turbofans import AIRLINES
+from prognos.demo.turbofans import AIRLINES, held_out
 from prognos.demo.world import REPAIR_HOURS, SIM_STATE, demo_world
 from prognos.domain import Asset
 from prognos.domain.keys import MANUFACTURER
@@ -48,6 +48,8 @@ from prognos.sim.live import (
 log = logging.getLogger(__name__)
 SIMULATED = (ELEVATOR, CHAIN_DRIVE, TURBOFAN)
 _TEST_UNIT = re.compile(r"^(FD00\d)-test-(\d+)$")
+_TRAIN_UNIT = re.compile(r"^(FD00\d)-train-(\d+)$")
+MIN_POOL = 10  # train units a subset must hold out to continue its own engines
 
 
 # -- fleets -------------------------------------------------------------------------------------
@@ -65,11 +67,15 @@ def live_fleet(platform: Platform, seed: int | None = None, data_dir=None) -> Li
     for ev in platform.orders.failures(MANUFACTURER):
         at = datetime.fromisoformat(ev["at"])
         ended[ev["asset_id"]] = max(at, ended.get(ev["asset_id"], at))
-    assets, registered = [], set()
+    assets, registered, taken = [], set(), set()
     ruls: dict[str, Any] = {}
+    history_end = doc.get("history_end")
+    history_end = datetime.fromisoformat(history_end) if history_end else None
     for a in sorted(platform.registry.snapshot().assets.values(), key=lambda a: a.id):
         if m := _TEST_UNIT.match(a.serial):
             registered.add(m.group(1))
+        if m := _TRAIN_UNIT.match(a.serial):
+            taken.add((m.group(1), int(m.group(2))))
         if (
             a.type_id not in SIMULATED
             or a.retired
@@ -86,21 +92,33 @@ def live_fleet(platform: Platform, seed: int | None = None, data_dir=None) -> Li
                 last_ts=last,
                 timezone=sites[a.site_id].timezone,
                 workdays=workdays.get(a.site_id, (0, 1, 2, 3, 4)),
-                life=_turbofan_life(a, last, ruls, data_dir) if a.type_id == TURBOFAN else None,
+                life=_turbofan_life(a, last, ruls, data_dir)
+                if a.type_id == TURBOFAN and (history_end is None or a.installed_at < history_end)
+                else None,  # NASA's RUL is the life of the engine's first part, not of a new one
             )
         )
     return LiveFleet(
         assets,
         seed,
         sample_minutes=float(doc.get("sample_minutes", 10.0)),
-        turbofan_pool=_pool(registered, data_dir)
+        turbofan_pool=_pool(registered, data_dir, taken)
         if any(a.type_id == TURBOFAN for a in assets)
         else None,
     )
 
 
-def _pool(registered: set[str], data_dir) -> list:
-    """C-MAPSS train units nobody registered, so no forecaster trained on what it forecasts."""
+def _pool(registered: set[str], data_dir, taken: set[tuple[str, int]] = frozenset()) -> list:
+    """C-MAPSS train units nobody registered, so no forecaster trained on what it forecasts:
+    of the engines' own subsets (``registered``) the train units not loaded as history
+    (``taken``) when at least ``MIN_POOL`` are left, so an engine goes on failing the way its
+    fleet's history failed (FD003 adds a fan fault FD001's history never shows: a model
+    trained on FD001 saw those engines healthy to the end); else another subset's."""
+    pool = []
+    for sub in sorted(registered):
+        units = load_turbofan_pool((sub,), data_dir)
+        pool += [u for k, u in enumerate(units, start=1) if (sub, k) not in taken]
+    if len(pool) >= MIN_POOL:
+        return pool
     others = tuple(s for s in ("FD001", "FD003") if s not in registered) or ("FD003",)
     return load_turbofan_pool(others, data_dir)
 
@@ -167,7 +185,9 @@ def world_fleet(
                     life=float(cycles + data.test_rul[u - 1]),
                 )
             )
-        pool = _pool({subset}, data_dir)
+        units = data.train["unit"].unique()
+        kept = set(held_out(units))  # as build_demo_world loads the history
+        pool = _pool({subset}, data_dir, {(subset, int(u)) for u in units if int(u) not in kept})
     return LiveFleet(assets, seed, turbofan_pool=pool)
 
 

@@ -69,6 +69,14 @@ def _batch(
     )
 
 
+HOLD_OUT_EVERY = 5  # the demo keeps every fifth run-to-failure unit for the simulator
+
+
+def held_out(units, every: int = HOLD_OUT_EVERY) -> list[int]:
+    """The train units ``load_cmapss_fleet(hold_out_every=every)`` leaves out."""
+    return [int(u) for u in units if every and int(u) % every == 0]
+
+
 def load_cmapss_fleet(
     platform: Platform,
     subset: str = "FD001",
@@ -76,9 +84,12 @@ def load_cmapss_fleet(
     now: datetime | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     max_units: int | None = None,
+    hold_out_every: int = 0,
 ) -> dict[str, int]:
     """Register customers, sites, the turbofan type and the engines of ``subset`` (the first ``max_units``
-    of each split, or all); load their telemetry."""
+    of each split, or all); load their telemetry. With ``hold_out_every`` every so many train
+    units are not loaded (``held_out``): the simulator continues the test engines with them,
+    run-to-failure lives no model trained on."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     data = load_subset(subset, data_dir)
     known = platform.registry.snapshot().types.get(TURBOFAN)
@@ -100,6 +111,8 @@ def load_cmapss_fleet(
     for split, frame in (("train", data.train), ("test", data.test)):
         if max_units is not None:  # a smaller fleet, for tests and quick looks
             frame = frame[frame["unit"] <= max_units]
+        if split == "train" and hold_out_every:
+            frame = frame[~frame["unit"].isin(held_out(frame["unit"].unique(), hold_out_every))]
         last = frame.groupby("unit")["cycle"].max()
         asset_of, installed, assets = {}, {}, []
         for u, last_cycle in last.items():

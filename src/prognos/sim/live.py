@@ -12,8 +12,10 @@ on the seed and the samples asked for, not on how time was cut into calls.
   one step per day), the sprocket warms with load and wear; load follows the site's two
   shifts (06:00-22:00 local on its working days).
 * **turbofan** (cycles): an engine in service continues with the rows of a held-out C-MAPSS
-  *train* unit from the engine's age on, one cycle per simulated day, until that unit's
-  recorded failure.
+  *train* unit, one cycle per simulated day, until that unit's recorded failure; an engine
+  whose true life is known (``LiveAsset.life``) takes the unit up where it has as many
+  cycles left, so it fails at its true life with the sensors of a unit that far from its end;
+  a new engine (``replace``) runs a unit from its first cycle.
 
     fleet = LiveFleet([LiveAsset("el-1", "acme", ELEVATOR, installed)], seed=0)
     batch = fleet.advance(now)      # every reading due up to ``now``, as a ReadingBatch
@@ -31,57 +33,19 @@ import numpy as np
 import pandas as pd
 
 from prognos.data import dataset_dir, open_text
-from prognos.domain import AssetType, Channel, ReadingBatch, TimeUnit
+from prognos.domain import ReadingBatch
 from prognos.sim.costs import CHAIN_DRIVE, ELEVATOR, TURBOFAN  # one set of type ids
+from prognos.sim.live_types import (  # noqa: F401  (the types live beside: re-exported)
+    ASSET_TYPES,
+    CHAIN_TYPE,
+    CHANNELS,
+    CMAPSS_CHANNELS,
+    ELEVATOR_TYPE,
+    VIBRATION_LIMIT,
+)
 from prognos.sim.world import CHAIN_LIMIT, CHAIN_NOISE, chain_path
 
-VIBRATION_LIMIT = 12.0  # mm/s RMS at the door roller bearing: replace
-CMAPSS_CHANNELS = (
-    *(f"setting_{i}" for i in range(1, 4)),
-    *(f"sensor_{i}" for i in range(1, 22)),
-)
 SHIFT_HOURS = (6, 22)  # two shifts, local time
-
-ELEVATOR_TYPE = AssetType(
-    id=ELEVATOR,
-    name="Passenger elevator (car door drive)",
-    time_unit=TimeUnit.hours,
-    channels=[
-        Channel(name="door_motor_current", unit="A", min=0.0, max=10.0),
-        Channel(name="door_cycle_time", unit="s", min=1.0, max=15.0),
-        Channel(
-            name="vibration",
-            unit="mm/s",
-            min=0.0,
-            max=40.0,
-            description="door roller bearing, RMS",
-        ),
-        Channel(name="humidity", unit="%", min=0.0, max=100.0, description="car, relative"),
-    ],
-    failure_threshold={"vibration": VIBRATION_LIMIT},
-)
-CHAIN_TYPE = AssetType(
-    id=CHAIN_DRIVE,
-    name="Industrial drive chain (conveyor)",
-    time_unit=TimeUnit.days,
-    channels=[
-        Channel(name="elongation", unit="%", min=-0.5, max=6.0, description="pitch elongation"),
-        Channel(name="sprocket_temp", unit="degC", min=-20.0, max=150.0),
-        Channel(
-            name="load",
-            unit="%",
-            min=0.0,
-            max=130.0,
-            description="operating setting: of rated torque (on shift or idle)",
-        ),
-    ],
-    failure_threshold={"elongation": CHAIN_LIMIT},
-)
-CHANNELS = {
-    ELEVATOR: tuple(ELEVATOR_TYPE.channel_names),
-    CHAIN_DRIVE: tuple(CHAIN_TYPE.channel_names),
-    TURBOFAN: CMAPSS_CHANNELS,
-}
 _US = np.timedelta64(1, "us")
 UNIT_SECONDS = {ELEVATOR: 3600.0, CHAIN_DRIVE: 86400.0, TURBOFAN: 86400.0}
 
@@ -97,7 +61,7 @@ class LiveAsset:
     last_ts: datetime | None = None
     timezone: str = "UTC"
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
-    life: float | None = None  # turbofan: the life (cycles) the continuation should match
+    life: float | None = None  # turbofan: the true life (cycles) of the part fitted at installed_at
 
 
 @dataclass(frozen=True)
@@ -208,7 +172,9 @@ class LiveFleet:
         for i, st in enumerate(self._states):
             if st.spec.asset_id == asset_id:
                 last = st.next_ts - st.period
-                spec = replace(st.spec, installed_at=_utc(at), last_ts=max(_utc(at), _py(last)))
+                spec = replace(
+                    st.spec, installed_at=_utc(at), last_ts=max(_utc(at), _py(last)), life=None
+                )
                 self._states[i] = self._state(spec)
                 return
         raise KeyError(asset_id)
@@ -216,7 +182,9 @@ class LiveFleet:
     def life_if_replaced(self, asset_id: str, at: datetime) -> float:
         """The true life of the part ``replace`` would fit at ``at``, the fleet left as it is."""
         st = {s.spec.asset_id: s for s in self._states}[asset_id]  # KeyError: not simulated
-        return self._state(replace(st.spec, installed_at=_utc(at), last_ts=_utc(at))).life
+        return self._state(
+            replace(st.spec, installed_at=_utc(at), last_ts=_utc(at), life=None)
+        ).life
 
     def life_used(self, asset_id: str, at: datetime) -> float | None:
         """Share of the current part's true life used at ``at`` (None: not simulated)."""
@@ -286,7 +254,12 @@ class LiveFleet:
             self._pool = load_turbofan_pool()
         age = int((st.next_ts - _dt64(st.spec.installed_at)) // st.period) - 1
         lives = np.array([len(u) for u in self._pool])
-        ok = np.flatnonzero(lives > age + 1)
+        left = st.spec.life - age if st.spec.life is not None else None
+        # an engine with a known true life continues with a unit from the same life left on, so
+        # its sensors say what its life says (a unit taken up at the engine's age had a state up
+        # to tens of cycles off: forecasts jumped at the join); a new part starts a unit anew
+        need = left if left is not None else age + 1
+        ok = np.flatnonzero(lives > need)
         if not len(ok):
             ok = np.array([int(np.argmax(lives))])
         if st.spec.life is not None:  # the unit whose life is nearest the engine's true life
@@ -294,8 +267,10 @@ class LiveFleet:
             pick = int(rng.choice(ok[gap == gap.min()]))
         else:
             pick = int(rng.choice(ok))
-        st.params = {"rows": self._pool[pick], "unit": pick}
-        st.life = float(len(self._pool[pick]))
+        n = int(lives[pick])
+        offset = n - int(round(st.spec.life)) if left is not None and n > left else 0
+        st.params = {"rows": self._pool[pick], "unit": pick, "offset": offset}
+        st.life = float(n - offset)
 
     # -- readings ----------------------------------------------------------------------------
     def advance_wide(self, until: datetime, max_per_asset: int | None = None) -> list[Samples]:
@@ -376,7 +351,8 @@ class LiveFleet:
 
     def _values_turbofan(self, st, ts, age, z) -> np.ndarray:
         rows = st.params["rows"]
-        idx = np.clip(np.round(age).astype(int) - 1, 0, len(rows) - 1)  # cycle c is row c-1
+        # cycle c is row c - 1 + offset
+        idx = np.clip(np.round(age).astype(int) - 1 + st.params["offset"], 0, len(rows) - 1)
         return rows[idx]
 
 
@@ -394,6 +370,3 @@ def to_batch(samples: list[Samples]) -> ReadingBatch:
             )
         )
     return ReadingBatch.concat(parts)
-
-
-ASSET_TYPES = {ELEVATOR: ELEVATOR_TYPE, CHAIN_DRIVE: CHAIN_TYPE}
