@@ -246,6 +246,38 @@ def test_the_refresher_forecasts_a_chunk_in_one_read_and_agrees_with_one_asset_a
             assert p.store.latest_health(aid).score == pytest.approx(h.score, rel=1e-12), aid
 
 
+def test_a_part_replaced_while_the_refresher_worked_gets_no_forecast_of_the_old_part(trained):
+    """Results read from the old part's life up to the new part's first readings are stamped
+    after the replacement: saved, they would pass for the new part's (an elevator fitted two
+    hours before was "failing in nine days" and was replaced again). They are dropped, and the
+    asset is forecast again in the next round, from the new part's readings alone."""
+    p, _ = trained
+    aid, other = "fd001-e016", "fd001-e017"
+    refresher = RefreshWorker(
+        p.telemetry, p.registry, p.forecasts, activity=p.store, scoring=p.scoring
+    )
+    p.store.take_fresh_assets()
+    before = p.store.latest_forecast(aid)
+    for a in (aid, other):
+        p.telemetry.ingest_batch(MANUFACTURER, _one_more_cycle(p, a), source="test")
+    asset = p.store.get_asset(aid)
+    fitted = asset.installed_at + timedelta(days=400)  # after the cycle just sent
+
+    def replaced_meanwhile(assets):
+        out = real(assets)
+        p.registry.restart_life(MANUFACTURER, asset, fitted)  # a crew, while it computed
+        return out
+
+    real = p.scoring.assess
+    with mock.patch.object(p.scoring, "assess", side_effect=replaced_meanwhile):
+        assert refresher.refresh_now() == 1  # the other engine's
+    latest = p.store.latest_forecast(aid)
+    assert (latest and latest.as_of) == (before and before.as_of)  # nothing new saved for it
+    assert p.store.latest_forecast(other).as_of > p.store.get_asset(other).installed_at
+    assert refresher.details()["pending"] == 1  # forecast again next round
+    p.registry.restart_life(MANUFACTURER, p.store.get_asset(aid), asset.installed_at)
+
+
 async def test_forecast_api_respects_tenancy(trained):
     p, _ = trained
     p.scoring.score_fleet(MANUFACTURER, ["fd001-e001", "fd001-e002"])
