@@ -176,3 +176,23 @@ def test_a_replaced_part_starts_a_new_life(pool):
     e = _frame(fleet.advance(T0 + timedelta(days=101)))
     e = e[e["channel"] == "elongation"]["value"]
     assert len(e) == 24 and e.mean() < 0.3  # a new chain
+
+
+def test_an_engine_continues_at_the_level_its_own_readings_left_off(pool):
+    """C-MAPSS units differ in level (core speeds by tens of rpm): an engine's continuation is
+    its unit's course shifted to join the mean of the engine's last cycles, not a jump to the
+    unit's level (which read as an anomaly), and the operating settings stay the flight's."""
+    level = pool[0][-30:-20].mean(0) + 0.5  # the engine's own last cycles
+    a = LiveAsset(
+        "tf", "air", TURBOFAN, T0 - timedelta(days=90), last_ts=T0, life=208.0, level=tuple(level)
+    )
+    rows = _rows(
+        _frame(LiveFleet([a], 0, turbofan_pool=pool).advance(T0 + timedelta(days=400))), "tf"
+    )
+    n = len(rows)
+    steps = np.diff(rows, axis=0)
+    [u] = [u for u in pool if len(u) > n and np.allclose(np.diff(u[-n:], axis=0), steps)][:1]
+    j = len(u) - n  # where the engine took the unit up
+    shift = rows[0] - u[j]
+    np.testing.assert_allclose(u[j - 10 : j].mean(0)[3:] + shift[3:], level[3:])
+    np.testing.assert_allclose(rows[:, :3], u[j:, :3])

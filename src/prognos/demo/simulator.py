@@ -38,7 +38,9 @@ from prognos.service.platform import Platform
 from prognos.service.workers.base import LoopWorker
 from prognos.sim.live import (
     CHAIN_DRIVE,
+    CMAPSS_CHANNELS,
     ELEVATOR,
+    JOIN_CYCLES,
     TURBOFAN,
     LiveAsset,
     LiveFleet,
@@ -83,6 +85,8 @@ def live_fleet(platform: Platform, seed: int | None = None, data_dir=None) -> Li
         ):
             continue
         last = platform.telemetry.span(MANUFACTURER, a.id)[1]
+        # NASA's RUL is the life of the engine's first part, not of one fitted since
+        first = a.type_id == TURBOFAN and (history_end is None or a.installed_at < history_end)
         assets.append(
             LiveAsset(
                 a.id,
@@ -92,9 +96,8 @@ def live_fleet(platform: Platform, seed: int | None = None, data_dir=None) -> Li
                 last_ts=last,
                 timezone=sites[a.site_id].timezone,
                 workdays=workdays.get(a.site_id, (0, 1, 2, 3, 4)),
-                life=_turbofan_life(a, last, ruls, data_dir)
-                if a.type_id == TURBOFAN and (history_end is None or a.installed_at < history_end)
-                else None,  # NASA's RUL is the life of the engine's first part, not of a new one
+                life=_turbofan_life(a, last, ruls, data_dir) if first else None,
+                level=_level(platform, a, last) if first else None,
             )
         )
     return LiveFleet(
@@ -108,11 +111,9 @@ def live_fleet(platform: Platform, seed: int | None = None, data_dir=None) -> Li
 
 
 def _pool(registered: set[str], data_dir, taken: set[tuple[str, int]] = frozenset()) -> list:
-    """C-MAPSS train units nobody registered, so no forecaster trained on what it forecasts:
-    of the engines' own subsets (``registered``) the train units not loaded as history
-    (``taken``) when at least ``MIN_POOL`` are left, so an engine goes on failing the way its
-    fleet's history failed (FD003 adds a fan fault FD001's history never shows: a model
-    trained on FD001 saw those engines healthy to the end); else another subset's."""
+    """C-MAPSS train units no forecaster trained on: of the engines' own subsets the units
+    not loaded as history (``taken``), if ``MIN_POOL`` are left, so an engine fails the way its
+    fleet's history did (FD003's fan fault is one FD001's history never shows); else another's."""
     pool = []
     for sub in sorted(registered):
         units = load_turbofan_pool((sub,), data_dir)
@@ -121,6 +122,20 @@ def _pool(registered: set[str], data_dir, taken: set[tuple[str, int]] = frozense
         return pool
     others = tuple(s for s in ("FD001", "FD003") if s not in registered) or ("FD003",)
     return load_turbofan_pool(others, data_dir)
+
+
+def _level(platform: Platform, a: Asset, last: datetime | None) -> tuple[float, ...] | None:
+    """The mean of an engine's last ``JOIN_CYCLES`` cycles, channel by channel (where its
+    continuation joins), or None without them all."""
+    if last is None:
+        return None
+    long = platform.telemetry.history(
+        MANUFACTURER, a.id, list(CMAPSS_CHANNELS), start=last - timedelta(days=JOIN_CYCLES - 0.5)
+    )
+    means = long.groupby("channel")["value"].mean()
+    if not set(CMAPSS_CHANNELS) <= set(means.index):
+        return None
+    return tuple(float(means[c]) for c in CMAPSS_CHANNELS)
 
 
 def _turbofan_life(a: Asset, last: datetime | None, ruls: dict, data_dir) -> float | None:

@@ -46,6 +46,7 @@ from prognos.sim.live_types import (  # noqa: F401  (the types live beside: re-e
 from prognos.sim.world import CHAIN_LIMIT, CHAIN_NOISE, chain_path
 
 SHIFT_HOURS = (6, 22)  # two shifts, local time
+JOIN_CYCLES = 10  # an engine's continuation joins the mean of its last this many cycles
 _US = np.timedelta64(1, "us")
 UNIT_SECONDS = {ELEVATOR: 3600.0, CHAIN_DRIVE: 86400.0, TURBOFAN: 86400.0}
 
@@ -62,6 +63,7 @@ class LiveAsset:
     timezone: str = "UTC"
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     life: float | None = None  # turbofan: the true life (cycles) of the part fitted at installed_at
+    level: tuple[float, ...] | None = None  # turbofan: its last cycles' mean (CMAPSS_CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -269,8 +271,18 @@ class LiveFleet:
             pick = int(rng.choice(ok))
         n = int(lives[pick])
         offset = n - int(round(st.spec.life)) if left is not None and n > left else 0
-        st.params = {"rows": self._pool[pick], "unit": pick, "offset": offset}
+        rows = self._pool[pick]
+        st.params = {"rows": rows, "unit": pick, "offset": offset, "shift": 0.0}
         st.life = float(n - offset)
+        if st.spec.level is not None and left is not None:
+            # sensors join where the engine's own readings left off: C-MAPSS units differ in
+            # level (core speeds by tens of rpm), and a jump at the join read as an anomaly
+            j = max(age + offset, 1)
+            shift = np.asarray(st.spec.level, dtype=float) - rows[max(j - JOIN_CYCLES, 0) : j].mean(
+                0
+            )
+            shift[:3] = 0.0  # the operating settings are the flight's, not the engine's
+            st.params["shift"] = shift
 
     # -- readings ----------------------------------------------------------------------------
     def advance_wide(self, until: datetime, max_per_asset: int | None = None) -> list[Samples]:
@@ -353,7 +365,7 @@ class LiveFleet:
         rows = st.params["rows"]
         # cycle c is row c - 1 + offset
         idx = np.clip(np.round(age).astype(int) - 1 + st.params["offset"], 0, len(rows) - 1)
-        return rows[idx]
+        return rows[idx] + st.params["shift"]
 
 
 def to_batch(samples: list[Samples]) -> ReadingBatch:
