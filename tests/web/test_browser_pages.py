@@ -243,11 +243,31 @@ CLIPPED = """el => { const a = el.getBoundingClientRect();
   return null; }"""
 
 
-def test_the_complete_form_opens_whole_even_in_the_last_row(page: Page, keys):
+@pytest.fixture
+def running_order(world):
+    """An order under way of its own (the browser tests share a world, and another one
+    completes wo-1002), taken out again afterwards."""
+    from prognos.domain.keys import MANUFACTURER
+    from prognos.domain.planning import WorkOrder
+
+    platform, _ = world
+    base = platform.orders.get(MANUFACTURER, "wo-1001")
+    o = WorkOrder(
+        id="wo-1090", asset_id=base.asset_id, site_id=base.site_id, day=base.day,
+        crew_id=base.crew_id, part=base.part,
+    )  # fmt: skip
+    for s in ("scheduled", "dispatched", "in_progress"):
+        o = o.transition(s)
+    platform.orders.save(MANUFACTURER, o)
+    yield o.id
+    platform.store.delete_document("workorder", o.id)
+
+
+def test_the_complete_form_opens_whole_even_in_the_last_row(page: Page, keys, running_order):
     for size in (LAPTOP, PHONE):
         page.set_viewport_size(size)
         open_as(page, keys, "maker", "/workorders", "en")
-        row = page.locator("#orders tr[data-order='wo-1002']")
+        row = page.locator(f"#orders tr[data-order='{running_order}']")
         row.evaluate("tr => tr.parentElement.appendChild(tr)")  # the last row: most to clip
         row.locator("summary").click()
         submit = row.locator("form.finding button[type=submit]")
