@@ -96,9 +96,7 @@ class ScoringService:
         forecasts: list[FailureForecast] = []
         healths: list[HealthScore] = []
         for type_id, group in batched.items():
-            meta, model = self.forecasts.model_for(type_id)
-            health = self.forecasts.model_for(f"{type_id}:health")
-            models = fleet_scoring.TypeModels(meta, model, health[1] if health else None)
+            models = type_models(self.forecasts, type_id)
             try:
                 scored = fleet_scoring.score_chunk(
                     self.readings, group, snap.types[type_id], models
@@ -187,10 +185,7 @@ def forecast_fleet(
         by_type.setdefault(a.type_id, []).append(a)
     groups = []
     for type_id, group in by_type.items():
-        meta, model = forecaster.model_for(type_id)
-        health = forecaster.model_for(f"{type_id}:health")
-        models = fleet_scoring.TypeModels(meta, model, health[1] if health else None)
-        groups.append((types[type_id], models, group))
+        groups.append((types[type_id], type_models(forecaster, type_id), group))
     scored = fleet_scoring.score_fleet(
         scoring.readings,
         groups,
@@ -205,6 +200,13 @@ def forecast_fleet(
         "seconds": round(time.perf_counter() - t0, 3),
         "engine": "dask" if dask_address else "in-process",
     }
+
+
+def type_models(forecaster: ForecastService, type_id: str) -> fleet_scoring.TypeModels:
+    """A type's newest RUL model (it must have one) and health model, as fleet scoring uses them."""
+    meta, model = forecaster.model_for(type_id)
+    health = forecaster.model_for(f"{type_id}:health")
+    return fleet_scoring.TypeModels(meta, model, health[1] if health else None)
 
 
 def _worker_db(own: str | None, read_from: str | None) -> str:
