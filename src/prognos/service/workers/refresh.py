@@ -6,9 +6,10 @@ per reading), a chunk of assets at a time by the fleet path (``ScoringService.as
 and one call of each model per type and chunk, not one per asset). Which ones, it asks the
 store (``activity``): every write of readings marks its assets there, whichever process wrote
 them (``prognos serve``, standalone ``prognos ingest mqtt`` workers on other hosts). Without a
-store to ask, a listener on this process's committed batches marks them. Of several servers one refreshes (``leases``), the others stand by. One
-asset's failure is logged and skipped; a store that went away fails the round, the assets
-taken are kept for the next, and the supervisor tries again.
+store to ask, a listener on this process's committed batches marks them. Of several servers one
+refreshes (``leases``), the others stand by. One asset's failure is logged and skipped; a store
+that went away fails the round, the assets taken are kept for the next, and the supervisor tries
+again.
 """
 
 from __future__ import annotations
